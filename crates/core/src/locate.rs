@@ -1,0 +1,1 @@
+//! The locate engine (in progress).
