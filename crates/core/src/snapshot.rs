@@ -1,6 +1,285 @@
-//! The in-memory snapshot of published reference data (in progress).
+//! The snapshot: an immutable, indexed copy of the published reference data.
+//!
+//! The server builds one at start and after every change, then swaps it in
+//! atomically; readers (locate, commune search, guide pages) only ever read
+//! a snapshot, never the database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::codes::{DeptCode, InseeCode, Slug};
+use crate::communicability::{Communicability, communicability};
+use crate::french::town_hall_name;
+use crate::locate::{Period, Segment, When, timeline};
+use crate::reference::{DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Territory};
+use crate::territory::{Commune, Resolution, Territories};
 
 /// Reference data as loaded from the store.
-pub struct RefData;
+#[derive(Debug, Clone, Default)]
+pub struct RefData {
+    pub document_types: Vec<DocumentType>,
+    pub services: Vec<Service>,
+    pub holdings: Vec<HoldingRule>,
+}
+
 /// An immutable, indexed copy of the published reference data.
-pub struct Snapshot;
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The published data version this snapshot was built from.
+    pub version: i64,
+    geo: Arc<Geo>,
+    document_types: Vec<DocumentType>,
+    doc_by_slug: HashMap<Slug, usize>,
+    services: Vec<Service>,
+    service_by_id: HashMap<Slug, usize>,
+    town_hall_by_commune: HashMap<InseeCode, usize>,
+    holdings: Vec<HoldingRule>,
+    rules_by_key: HashMap<(Slug, Territory), Vec<usize>>,
+}
+
+/// Territories and their search index: rebuilt only when the communes are
+/// re-imported, shared by every snapshot in between.
+#[derive(Debug, Default)]
+pub struct Geo {
+    pub territories: Territories,
+}
+
+impl Geo {
+    pub fn new(territories: Territories) -> Self {
+        Geo { territories }
+    }
+}
+
+/// Who holds the documents for one stretch of time.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// A known service.
+    Service(&'a Service),
+    /// The town hall of the commune asked about, not (yet) described by any
+    /// contributor: only its name is known.
+    UnknownTownHall(&'a Commune),
+}
+
+impl Holder<'_> {
+    pub fn name(&self) -> String {
+        match self {
+            Holder::Service(s) => s.name.clone(),
+            Holder::UnknownTownHall(c) => town_hall_name(&c.name, c.liaison),
+        }
+    }
+}
+
+/// One holder of the answer.
+#[derive(Debug, Clone)]
+pub struct Match<'a> {
+    pub holder: Holder<'a>,
+    pub rule: &'a HoldingRule,
+    pub period: Period,
+    pub communicability: Communicability,
+}
+
+/// The whole answer to "who holds documents of type D for commune C at W".
+#[derive(Debug, Clone)]
+pub struct Answer<'a> {
+    pub document_type: &'a DocumentType,
+    pub commune: Resolution<'a>,
+    pub matches: Vec<Match<'a>>,
+    pub uncovered: Vec<Period>,
+    pub communicability: Communicability,
+}
+
+/// Why a locate request cannot be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocateError {
+    #[error("type de document inconnu : « {0} »")]
+    UnknownDocumentType(String),
+    #[error("commune inconnue : « {0} »")]
+    UnknownCommune(String),
+}
+
+impl Snapshot {
+    /// Indexes the data. Holding rules pointing at unknown document types or
+    /// services are kept but can never match (the store refuses them anyway).
+    pub fn build(version: i64, geo: Arc<Geo>, data: RefData) -> Snapshot {
+        let doc_by_slug = data
+            .document_types
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.slug.clone(), i))
+            .collect();
+        let service_by_id = data
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        let mut town_hall_by_commune = HashMap::new();
+        for (i, s) in data.services.iter().enumerate() {
+            if let (ServiceKind::Mairie, Some(c)) = (s.kind, s.commune) {
+                town_hall_by_commune.entry(c).or_insert(i);
+            }
+        }
+        let mut rules_by_key: HashMap<(Slug, Territory), Vec<usize>> = HashMap::new();
+        for (i, r) in data.holdings.iter().enumerate() {
+            rules_by_key
+                .entry((r.document_type.clone(), r.territory.clone()))
+                .or_default()
+                .push(i);
+        }
+        Snapshot {
+            version,
+            geo,
+            document_types: data.document_types,
+            doc_by_slug,
+            services: data.services,
+            service_by_id,
+            town_hall_by_commune,
+            holdings: data.holdings,
+            rules_by_key,
+        }
+    }
+
+    /// An empty snapshot (no communes, no data), for a server that has not
+    /// loaded anything yet.
+    pub fn empty() -> Snapshot {
+        Snapshot::build(0, Arc::new(Geo::default()), RefData::default())
+    }
+
+    pub fn geo(&self) -> &Arc<Geo> {
+        &self.geo
+    }
+
+    pub fn territories(&self) -> &Territories {
+        &self.geo.territories
+    }
+
+    /// Communes matching what a person typed, best first.
+    pub fn search_communes(&self, query: &str, limit: usize) -> Vec<&Commune> {
+        let q = query.trim().to_lowercase();
+        self.geo
+            .territories
+            .communes()
+            .iter()
+            .filter(|c| c.name.to_lowercase().starts_with(&q))
+            .take(limit)
+            .collect()
+    }
+
+    pub fn document_types(&self) -> &[DocumentType] {
+        &self.document_types
+    }
+
+    pub fn document_type(&self, slug: &str) -> Option<&DocumentType> {
+        let slug = Slug::parse(slug).ok()?;
+        self.doc_by_slug
+            .get(&slug)
+            .map(|&i| &self.document_types[i])
+    }
+
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        let id = Slug::parse(id).ok()?;
+        self.service_by_id.get(&id).map(|&i| &self.services[i])
+    }
+
+    pub fn holdings(&self) -> &[HoldingRule] {
+        &self.holdings
+    }
+
+    /// The rules for one document type on one territory, in stored order.
+    pub fn rules(&self, document_type: &Slug, territory: &Territory) -> Vec<&HoldingRule> {
+        self.rules_by_key
+            .get(&(document_type.clone(), territory.clone()))
+            .map(|ids| ids.iter().map(|&i| &self.holdings[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// The levels that apply to a commune, most specific first.
+    pub fn levels_for(&self, commune: &Resolution<'_>) -> Vec<Territory> {
+        let current = commune.current;
+        let mut levels = Vec::with_capacity(5);
+        if let Some(former) = commune.former_code {
+            levels.push(Territory::Commune(former));
+        }
+        levels.push(Territory::Commune(current.code));
+        if let Some(epci) = &current.epci {
+            levels.push(Territory::Epci(epci.clone()));
+        }
+        if let Ok(dep) = DeptCode::parse(&current.departement) {
+            levels.push(Territory::Departement(dep));
+        }
+        levels.push(Territory::France);
+        levels
+    }
+
+    /// Answers "who holds documents of this type for this commune, at this
+    /// time, and may they be consulted" as of `today`.
+    pub fn locate(
+        &self,
+        document_type: &str,
+        commune: &str,
+        when: When,
+        today: NaiveDate,
+    ) -> Result<Answer<'_>, LocateError> {
+        let doc = self
+            .document_type(document_type)
+            .ok_or_else(|| LocateError::UnknownDocumentType(document_type.to_owned()))?;
+        let resolution = InseeCode::parse_lenient(commune)
+            .ok()
+            .and_then(|(code, _)| self.geo.territories.resolve(code))
+            .ok_or_else(|| LocateError::UnknownCommune(commune.to_owned()))?;
+        let levels: Vec<Vec<&HoldingRule>> = self
+            .levels_for(&resolution)
+            .iter()
+            .map(|t| self.rules(&doc.slug, t))
+            .collect();
+        let t = timeline(&levels, when.window(), today);
+        let comm = communicability(
+            doc.communicability_years,
+            doc.communicability_note.as_deref(),
+            when.year(),
+            today,
+        );
+        let matches = t
+            .segments
+            .iter()
+            .filter_map(|seg: &Segment| {
+                let holder = self.holder(&seg.rule.service, resolution.current)?;
+                Some(Match {
+                    holder,
+                    rule: seg.rule,
+                    period: seg.period,
+                    communicability: comm.clone(),
+                })
+            })
+            .collect();
+        Ok(Answer {
+            document_type: doc,
+            commune: resolution,
+            matches,
+            uncovered: t.uncovered,
+            communicability: comm,
+        })
+    }
+
+    /// Resolves a rule's holder; `None` for a service id that does not exist.
+    fn holder<'a>(&'a self, service: &ServiceRef, current: &'a Commune) -> Option<Holder<'a>> {
+        match service {
+            ServiceRef::Id(id) => self
+                .service_by_id
+                .get(id)
+                .map(|&i| Holder::Service(&self.services[i])),
+            ServiceRef::TownHall => Some(
+                self.town_hall_by_commune
+                    .get(&current.code)
+                    .map(|&i| Holder::Service(&self.services[i]))
+                    .unwrap_or(Holder::UnknownTownHall(current)),
+            ),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The `locadocs` command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::live::Live;
+use crate::store::{self, Store};
+use crate::web::{AppState, app};
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://locadocs.db";
+
+/// Locadocs: which document, who holds it, may I consult it, how to ask.
+#[derive(Debug, Parser)]
+#[command(name = "locadocs", version, about)]
+pub struct Cli {
+    /// Database: sqlite://file.db (default) or postgres://user@host/db.
+    #[arg(long, global = true, env = "LOCADOCS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the guide pages and the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "LOCADOCS_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Import data: communes <dir>, document-types <file.csv>, services <file.csv>, holdings <file.csv>.
+    Import {
+        /// communes, document-types, services or holdings.
+        kind: String,
+        /// A CSV file, or for communes the data directory of @etalab/decoupage-administratif.
+        path: PathBuf,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete the rows the file does not contain (for holdings: on the territories it mentions).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Export document-types, services or holdings as CSV (UTF-8 with BOM, `;`).
+    Export {
+        kind: String,
+        /// Output file; standard output if absent.
+        path: Option<PathBuf>,
+    },
+    /// Load the demo dataset shipped with Locadocs (idempotent).
+    Demo,
+    /// Check the stored data and report problems; fails if any.
+    Check,
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let clock = Clock::from_env()?;
+    let store = store::open(&cli.database_url).await.with_context(|| {
+        format!(
+            "ouverture de la base de données {}",
+            redact(&cli.database_url)
+        )
+    })?;
+    match cli.command {
+        Command::Migrate => {
+            println!("Schéma à jour ({}).", store.engine().name());
+            Ok(())
+        }
+        Command::Serve { bind } => serve(store, clock, bind).await,
+        Command::Import {
+            kind,
+            path,
+            dry_run,
+            replace,
+        } => {
+            crate::import::run(
+                store.as_ref(),
+                &kind,
+                &path,
+                dry_run,
+                replace,
+                clock.today(),
+            )
+            .await
+        }
+        Command::Export { kind, path } => {
+            crate::import::export(store.as_ref(), &kind, path.as_deref()).await
+        }
+        Command::Demo => crate::import::demo(store.as_ref(), clock.today()).await,
+        Command::Check => crate::import::check(store.as_ref(), clock.today()).await,
+    }
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(store: Arc<dyn Store>, clock: Clock, bind: SocketAddr) -> anyhow::Result<()> {
+    let live = Live::load(store).await.context("chargement des données")?;
+    let snap = live.snapshot();
+    if snap.territories().commune_count() == 0 {
+        tracing::warn!("no communes loaded: run `locadocs import communes <dir>` (see README)");
+    }
+    let _watch = live.watch(Duration::from_millis(250));
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("écoute sur {bind}"))?;
+    println!("Locadocs sert sur http://{}", listener.local_addr()?);
+    axum::serve(listener, app(AppState { live, clock }))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// Reads a file whole, refusing what is too large to be a data file.
+pub fn read_limited(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("lecture de {}", path.display()))?;
+    if meta.len() > max {
+        bail!(
+            "{} : fichier trop gros ({} octets, au plus {max})",
+            path.display(),
+            meta.len()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("lecture de {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

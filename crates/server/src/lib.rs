@@ -1,0 +1,11 @@
+//! Locadocs server: the store, the live snapshot, the HTTP API and the
+//! command line. The domain itself lives in `locadocs-core`.
+
+pub mod cli;
+pub mod clock;
+pub mod import;
+pub mod live;
+pub mod store;
+pub mod web;
+
+pub use live::Live;

@@ -1,0 +1,140 @@
+//! Persistence: the `Store` trait and its SQL implementation for SQLite (the
+//! embedded default) and PostgreSQL (several instances serving one country).
+//!
+//! Every write runs in one transaction that also bumps `data_version`, so a
+//! write is either entirely visible or not at all, and every server instance
+//! notices it by comparing versions.
+
+mod rows;
+mod sql;
+
+use async_trait::async_trait;
+use locadocs_core::cog::CogData;
+use locadocs_core::{
+    Bound, DocumentType, HoldingRule, RefData, Service, Slug, Territories, Territory,
+};
+
+pub use sql::SqlStore;
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// Chooses the engine from a database URL.
+    pub fn from_url(url: &str) -> Result<Engine, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else {
+            Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "adresse de base de données non reconnue : « {0} » (attendu : sqlite://fichier.db ou postgres://…)"
+    )]
+    BadUrl(String),
+    #[error(
+        "les données ont été modifiées entre-temps (version {expected} attendue, {found} trouvée) : recommencez"
+    )]
+    Conflict { expected: i64, found: i64 },
+    #[error("donnée stockée invalide ({table}, {key}) : {message}")]
+    Corrupt {
+        table: &'static str,
+        key: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What a territories import changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TerritoryCounts {
+    pub communes: usize,
+    pub epcis: usize,
+    pub departements: usize,
+    pub regions: usize,
+}
+
+/// The key of a holding rule: document type, territory and start.
+pub type HoldingKey = (Slug, Territory, Option<Bound>);
+
+/// A batch of changes to the reference data, applied all together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub upsert_document_types: Vec<DocumentType>,
+    pub delete_document_types: Vec<Slug>,
+    pub upsert_services: Vec<Service>,
+    pub delete_services: Vec<Slug>,
+    pub upsert_holdings: Vec<HoldingRule>,
+    pub delete_holdings: Vec<HoldingKey>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.upsert_document_types.is_empty()
+            && self.delete_document_types.is_empty()
+            && self.upsert_services.is_empty()
+            && self.delete_services.is_empty()
+            && self.upsert_holdings.is_empty()
+            && self.delete_holdings.is_empty()
+    }
+}
+
+/// Where the reference data lives.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn engine(&self) -> Engine;
+
+    /// Creates or upgrades the schema.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// The version of the reference data; it grows with every write.
+    async fn data_version(&self) -> Result<i64, StoreError>;
+
+    /// The version of the territories; it grows with every communes import.
+    async fn geo_version(&self) -> Result<i64, StoreError>;
+
+    async fn load_territories(&self) -> Result<Territories, StoreError>;
+
+    /// Replaces all territories in one transaction. Holding rules are kept:
+    /// they name territories by code, and former codes still resolve.
+    async fn replace_territories(&self, data: &CogData) -> Result<TerritoryCounts, StoreError>;
+
+    async fn load_ref_data(&self) -> Result<RefData, StoreError>;
+
+    /// Applies the changes in one transaction. With `expected_version`, the
+    /// write is refused if anything changed since that version was read.
+    async fn apply(
+        &self,
+        changes: &Changes,
+        expected_version: Option<i64>,
+    ) -> Result<i64, StoreError>;
+}
+
+/// Opens the store for a database URL, creating a SQLite file if needed,
+/// and brings its schema up to date.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    let store = SqlStore::connect(url).await?;
+    store.migrate().await?;
+    Ok(std::sync::Arc::new(store))
+}

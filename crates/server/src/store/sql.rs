@@ -1,0 +1,549 @@
+//! The SQL store, shared by SQLite and PostgreSQL through sqlx's `Any`
+//! driver: both engines accept the same portable SQL (`$n` placeholders,
+//! `ON CONFLICT … DO UPDATE`), and each has its own migrations.
+
+use async_trait::async_trait;
+use locadocs_core::cog::CogData;
+use locadocs_core::{RefData, Territories};
+use sqlx::any::{AnyArguments, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Arguments, Executor, Row, Transaction};
+
+use super::rows::{self, format_day, from_bound_text, join_list};
+use super::{Changes, Engine, Store, StoreError, TerritoryCounts};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Rows per multi-row INSERT: keeps under SQLite's and PostgreSQL's limits
+/// on bound parameters.
+const BATCH_ROWS: usize = 400;
+
+/// A value to bind, so that rows of mixed types can be batched.
+#[derive(Debug, Clone)]
+enum Val {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+}
+
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(Some(v))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(Some(v.to_owned()))
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<Option<&String>> for Val {
+    fn from(v: Option<&String>) -> Self {
+        Val::Text(v.cloned())
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<Option<f64>> for Val {
+    fn from(v: Option<f64>) -> Self {
+        Val::Real(v)
+    }
+}
+
+fn bind_all(vals: Vec<Val>) -> Result<AnyArguments, StoreError> {
+    let mut args = AnyArguments::default();
+    for v in vals {
+        let r = match v {
+            Val::Text(t) => args.add(t),
+            Val::Int(i) => args.add(i),
+            Val::Real(f) => args.add(f),
+        };
+        r.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
+    }
+    Ok(args)
+}
+
+/// Inserts rows in batches; `suffix` follows the VALUES list (an ON CONFLICT clause).
+async fn insert_batched(
+    tx: &mut Transaction<'_, Any>,
+    head: &str,
+    width: usize,
+    rows: Vec<Vec<Val>>,
+    suffix: &str,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5 + suffix.len());
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for j in 0..width {
+                n += 1;
+                if j > 0 {
+                    sql.push(',');
+                }
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(suffix);
+        let vals: Vec<Val> = chunk.iter().flat_map(|r| r.iter().cloned()).collect();
+        // Only placeholders and fixed column lists are spliced in; values are bound.
+        sqlx::query_with(sqlx::AssertSqlSafe(sql), bind_all(vals)?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The store on a SQL database.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl SqlStore {
+    /// Connects without migrating. A SQLite file is created if missing.
+    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::from_url(url)?;
+        let url = match engine {
+            Engine::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 4 } else { 8 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers proceed during a write; FULL makes an
+                        // acknowledged commit survive a power loss.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(SqlStore { pool, engine })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn meta(&self, key: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("value")?)
+    }
+
+    /// Bumps a version inside a transaction; with `expected`, refuses when
+    /// the current value differs.
+    async fn bump(
+        tx: &mut Transaction<'_, Any>,
+        key: &str,
+        expected: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let done = match expected {
+            Some(v) => {
+                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = $1 AND value = $2")
+                    .bind(key)
+                    .bind(v)
+                    .execute(&mut **tx)
+                    .await?
+            }
+            None => {
+                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = $1")
+                    .bind(key)
+                    .execute(&mut **tx)
+                    .await?
+            }
+        };
+        let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+        let found: i64 = row.try_get("value")?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                expected: expected.unwrap_or_default(),
+                found,
+            });
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match self.engine {
+            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        self.meta("data_version").await
+    }
+
+    async fn geo_version(&self) -> Result<i64, StoreError> {
+        self.meta("geo_version").await
+    }
+
+    async fn load_territories(&self) -> Result<Territories, StoreError> {
+        let communes = sqlx::query("SELECT * FROM communes ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::commune)
+            .collect::<Result<Vec<_>, _>>()?;
+        let epcis = sqlx::query("SELECT siren, name, kind FROM epcis ORDER BY siren")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let siren: String = r.try_get("siren")?;
+                Ok(locadocs_core::Epci {
+                    siren: locadocs_core::Siren::parse(&siren).map_err(|e| {
+                        StoreError::Corrupt {
+                            table: "epcis",
+                            key: siren.clone(),
+                            message: e.to_string(),
+                        }
+                    })?,
+                    name: r.try_get("name")?,
+                    kind: r.try_get("kind")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let departements = sqlx::query("SELECT code, name, region FROM departements ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(locadocs_core::Departement {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    region: r.try_get("region")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let regions = sqlx::query("SELECT code, name FROM regions ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(locadocs_core::Region {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Territories::new(communes, epcis, departements, regions))
+    }
+
+    async fn replace_territories(&self, data: &CogData) -> Result<TerritoryCounts, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::bump(&mut tx, "geo_version", None).await?;
+        for table in ["communes", "epcis", "departements", "regions"] {
+            // `table` comes from the fixed list above.
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let regions = data
+            .regions
+            .iter()
+            .map(|r| vec![r.code.as_str().into(), r.name.as_str().into()])
+            .collect();
+        insert_batched(&mut tx, "INSERT INTO regions (code, name)", 2, regions, "").await?;
+        let deps = data
+            .departements
+            .iter()
+            .map(|d| {
+                vec![
+                    d.code.as_str().into(),
+                    d.name.as_str().into(),
+                    d.region.as_str().into(),
+                ]
+            })
+            .collect();
+        insert_batched(
+            &mut tx,
+            "INSERT INTO departements (code, name, region)",
+            3,
+            deps,
+            "",
+        )
+        .await?;
+        let epcis = data
+            .epcis
+            .iter()
+            .map(|e| {
+                vec![
+                    e.siren.as_str().into(),
+                    e.name.as_str().into(),
+                    e.kind.as_str().into(),
+                ]
+            })
+            .collect();
+        insert_batched(
+            &mut tx,
+            "INSERT INTO epcis (siren, name, kind)",
+            3,
+            epcis,
+            "",
+        )
+        .await?;
+        let communes = data
+            .communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                vec![
+                    c.code.as_str().into(),
+                    c.kind.as_str().into(),
+                    c.name.as_str().into(),
+                    c.current.map(|x| x.to_string()).into(),
+                    c.departement.as_str().into(),
+                    c.region.as_str().into(),
+                    c.epci.as_ref().map(|s| s.to_string()).into(),
+                    join_list(&c.postal_codes).into(),
+                    c.population.map(i64::from).into(),
+                    c.liaison.map(i64::from).into(),
+                    c.former_codes
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                        .into(),
+                    (i as i64).into(),
+                ]
+            })
+            .collect();
+        insert_batched(
+            &mut tx,
+            "INSERT INTO communes (code, kind, name, current_code, departement, region, epci, postal_codes, \
+             population, liaison, former_codes, position)",
+            12,
+            communes,
+            "",
+        )
+        .await?;
+        // Territories change what holding rules resolve to: readers must rebuild.
+        Self::bump(&mut tx, "data_version", None).await?;
+        tx.commit().await?;
+        Ok(TerritoryCounts {
+            communes: data.communes.len(),
+            epcis: data.epcis.len(),
+            departements: data.departements.len(),
+            regions: data.regions.len(),
+        })
+    }
+
+    async fn load_ref_data(&self) -> Result<RefData, StoreError> {
+        // One transaction, so that the three tables are read at one version.
+        let mut tx = self.pool.begin().await?;
+        let document_types = sqlx::query("SELECT * FROM document_types ORDER BY slug")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(rows::document_type)
+            .collect::<Result<_, _>>()?;
+        let services = sqlx::query("SELECT * FROM services ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(rows::service)
+            .collect::<Result<_, _>>()?;
+        let holdings = sqlx::query("SELECT * FROM holdings ORDER BY document_type, territory, id")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(rows::holding)
+            .collect::<Result<_, _>>()?;
+        tx.commit().await?;
+        Ok(RefData {
+            document_types,
+            services,
+            holdings,
+        })
+    }
+
+    async fn apply(
+        &self,
+        changes: &Changes,
+        expected_version: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Taking the version row first serializes writers and makes the
+        // optimistic check atomic with the write.
+        let version = Self::bump(&mut tx, "data_version", expected_version).await?;
+        let ts = now();
+
+        for k in &changes.delete_holdings {
+            sqlx::query("DELETE FROM holdings WHERE document_type = $1 AND territory = $2 AND from_bound = $3")
+                .bind(k.0.as_str())
+                .bind(k.1.to_string())
+                .bind(from_bound_text(k.2))
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        let docs: Vec<Vec<Val>> = changes
+            .upsert_document_types
+            .iter()
+            .map(|d| {
+                vec![
+                    d.slug.as_str().into(),
+                    d.label.as_str().into(),
+                    d.theme.as_ref().into(),
+                    join_list(&d.aliases).into(),
+                    d.description.as_ref().into(),
+                    i64::from(d.communicability_years).into(),
+                    d.communicability_note.as_ref().into(),
+                    ts.as_str().into(),
+                ]
+            })
+            .collect();
+        insert_batched(
+            &mut tx,
+            "INSERT INTO document_types (slug, label, theme, aliases, description, communicability_years, \
+             communicability_note, updated_at)",
+            8,
+            docs,
+            "ON CONFLICT (slug) DO UPDATE SET label = excluded.label, theme = excluded.theme, \
+             aliases = excluded.aliases, description = excluded.description, \
+             communicability_years = excluded.communicability_years, \
+             communicability_note = excluded.communicability_note, updated_at = excluded.updated_at, \
+             revision = document_types.revision + 1",
+        )
+        .await?;
+
+        let services: Vec<Vec<Val>> = changes
+            .upsert_services
+            .iter()
+            .map(|s| {
+                vec![
+                    s.id.as_str().into(),
+                    s.name.as_str().into(),
+                    s.kind.as_str().into(),
+                    s.commune.map(|c| c.to_string()).into(),
+                    s.address.as_ref().into(),
+                    s.postal_code.as_ref().into(),
+                    s.city.as_ref().into(),
+                    s.phone.as_ref().into(),
+                    s.email.as_ref().into(),
+                    s.website.as_ref().into(),
+                    s.request_url.as_ref().into(),
+                    s.opening_hours.as_ref().into(),
+                    s.response_time.as_ref().into(),
+                    s.latitude.into(),
+                    s.longitude.into(),
+                    s.annuaire_id.as_ref().into(),
+                    format_day(s.verified_at).into(),
+                    ts.as_str().into(),
+                ]
+            })
+            .collect();
+        insert_batched(
+            &mut tx,
+            "INSERT INTO services (id, name, kind, commune, address, postal_code, city, phone, email, website, \
+             request_url, opening_hours, response_time, latitude, longitude, annuaire_id, verified_at, updated_at)",
+            18,
+            services,
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
+             commune = excluded.commune, address = excluded.address, postal_code = excluded.postal_code, \
+             city = excluded.city, phone = excluded.phone, email = excluded.email, website = excluded.website, \
+             request_url = excluded.request_url, opening_hours = excluded.opening_hours, \
+             response_time = excluded.response_time, latitude = excluded.latitude, \
+             longitude = excluded.longitude, annuaire_id = excluded.annuaire_id, \
+             verified_at = excluded.verified_at, updated_at = excluded.updated_at, \
+             revision = services.revision + 1",
+        )
+        .await?;
+
+        let holdings: Vec<Vec<Val>> = changes
+            .upsert_holdings
+            .iter()
+            .map(|h| {
+                vec![
+                    h.document_type.as_str().into(),
+                    h.territory.to_string().into(),
+                    from_bound_text(h.from).into(),
+                    h.to.map(|b| b.to_string()).into(),
+                    h.service.to_string().into(),
+                    h.instructions.as_ref().into(),
+                    h.source.as_ref().into(),
+                    format_day(h.verified_at).into(),
+                    ts.as_str().into(),
+                ]
+            })
+            .collect();
+        insert_batched(
+            &mut tx,
+            "INSERT INTO holdings (document_type, territory, from_bound, to_bound, service, instructions, source, \
+             verified_at, updated_at)",
+            9,
+            holdings,
+            "ON CONFLICT (document_type, territory, from_bound) DO UPDATE SET to_bound = excluded.to_bound, \
+             service = excluded.service, instructions = excluded.instructions, source = excluded.source, \
+             verified_at = excluded.verified_at, updated_at = excluded.updated_at, \
+             revision = holdings.revision + 1",
+        )
+        .await?;
+
+        for id in &changes.delete_services {
+            sqlx::query("DELETE FROM services WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for slug in &changes.delete_document_types {
+            sqlx::query("DELETE FROM document_types WHERE slug = $1")
+                .bind(slug.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(version)
+    }
+}

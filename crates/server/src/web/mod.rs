@@ -1,0 +1,91 @@
+//! HTTP: thin handlers that parse input, ask the snapshot, render.
+
+pub mod api;
+pub mod error;
+mod pages;
+pub mod params;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::clock::Clock;
+use crate::live::Live;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub live: Arc<Live>,
+    pub clock: Clock,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Locadocs API",
+        description = "Quel document, qui le détient aujourd'hui pour une commune et une date, et peut-on le consulter.",
+        license(name = "EUPL-1.2")
+    ),
+    servers((url = "/api/v1")),
+    tags(
+        (name = "communes", description = "Recherche de communes, actuelles et anciennes"),
+        (name = "documents", description = "Types de documents et délais de communicabilité"),
+        (name = "services", description = "Services qui détiennent des documents"),
+        (name = "locate", description = "Qui détient quoi, pour quelle commune et quelle date"),
+    )
+)]
+struct ApiDoc;
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::router())
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))),
+        )
+        .fallback(|| async { error::ApiError::NotFound })
+        .method_not_allowed_fallback(|| async {
+            let body = error::ErrorBody {
+                error: error::ErrorDetail {
+                    code: "method_not_allowed".into(),
+                    message: "méthode non permise : l'API publique se lit avec GET".into(),
+                    parameter: None,
+                },
+            };
+            (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body))
+        })
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD])
+                .allow_headers(Any),
+        );
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(pages::router())
+        .nest("/api/v1", api)
+        .fallback(|| async { (StatusCode::NOT_FOUND, pages::not_found()).into_response() })
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(15),
+        ))
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
