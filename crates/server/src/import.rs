@@ -1,16 +1,212 @@
-//! Imports, exports, demo data and checks, shared by the CLI and (later) the back office.
+//! Imports, exports, the demo dataset and data checks. The command line
+//! uses these today; the back office will use `prepare` for its dry runs.
 
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use locadocs_core::cog;
+use locadocs_core::formats::{self, ImportContext, Issue, Kind, Plan, Rejected};
+use locadocs_core::{
+    DeptCode, DocumentType, HoldingRule, InseeCode, RefData, Service, ServiceRef, Siren, Slug,
+    Territories, Territory, cog,
+};
 
-use crate::store::Store;
+use crate::store::{Changes, Store};
 
 /// Largest data file accepted.
 const MAX_FILE: u64 = 200 * 1024 * 1024;
 
+/// The demo dataset, shipped inside the binary.
+const DEMO_DOCUMENT_TYPES: &[u8] = include_bytes!("../../../demo/document-types.csv");
+const DEMO_SERVICES: &[u8] = include_bytes!("../../../demo/services.csv");
+const DEMO_HOLDINGS: &[u8] = include_bytes!("../../../demo/holdings.csv");
+
+/// What the store knows, plus what is being imported alongside.
+pub struct Known<'a> {
+    pub territories: &'a Territories,
+    pub document_types: HashSet<Slug>,
+    pub services: HashSet<Slug>,
+}
+
+impl<'a> Known<'a> {
+    pub fn new(territories: &'a Territories, data: &RefData) -> Self {
+        Known {
+            territories,
+            document_types: data.document_types.iter().map(|d| d.slug.clone()).collect(),
+            services: data.services.iter().map(|s| s.id.clone()).collect(),
+        }
+    }
+}
+
+impl ImportContext for Known<'_> {
+    fn commune_known(&self, code: InseeCode) -> bool {
+        self.territories.knows(code)
+    }
+    fn epci_known(&self, siren: &Siren) -> bool {
+        self.territories.epci(siren).is_some()
+    }
+    fn departement_known(&self, code: &DeptCode) -> bool {
+        self.territories.departement(code.as_str()).is_some()
+    }
+    fn document_type_known(&self, slug: &Slug) -> bool {
+        self.document_types.contains(slug)
+    }
+    fn service_known(&self, id: &Slug) -> bool {
+        self.services.contains(id)
+    }
+}
+
+/// A checked import, ready to apply: what changes, and what to tell the person.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub changes: Changes,
+    pub warnings: Vec<Issue>,
+    /// One line per kind: "document-types : 1 ajout, …".
+    pub summary: Vec<String>,
+    /// Every change, one line each ("+ permis-de-construire", "~ …", "- …").
+    pub details: Vec<String>,
+}
+
+impl Prepared {
+    fn absorb<T>(&mut self, kind: Kind, plan: &Plan<T>, name: impl Fn(&T) -> String) {
+        self.summary.push(format!("{kind} : {}", plan.summary()));
+        self.details
+            .extend(plan.add.iter().map(|t| format!("+ {kind} {}", name(t))));
+        self.details.extend(
+            plan.update
+                .iter()
+                .map(|(_, t)| format!("~ {kind} {}", name(t))),
+        );
+        self.details
+            .extend(plan.remove.iter().map(|t| format!("- {kind} {}", name(t))));
+    }
+}
+
+fn holding_name(h: &HoldingRule) -> String {
+    let b =
+        |x: Option<locadocs_core::Bound>| x.map(|b| b.to_string()).unwrap_or_else(|| "…".into());
+    format!(
+        "{} / {} / {} → {} : {}",
+        h.document_type,
+        h.territory,
+        b(h.from),
+        b(h.to),
+        h.service
+    )
+}
+
+fn rejected(errors: Vec<Issue>, warnings: Vec<Issue>) -> Rejected {
+    Rejected { errors, warnings }
+}
+
+/// Checks one file against the stored data and plans its changes, writing
+/// nothing. All-or-nothing: any bad row rejects the whole file.
+pub fn prepare(
+    kind: Kind,
+    bytes: &[u8],
+    territories: &Territories,
+    existing: &RefData,
+    replace: bool,
+    today: NaiveDate,
+) -> Result<Prepared, Rejected> {
+    let known = Known::new(territories, existing);
+    let mut out = Prepared::default();
+    match kind {
+        Kind::DocumentTypes => {
+            let parsed = formats::read_document_types(bytes)?;
+            out.warnings = parsed.warnings;
+            let plan = formats::plan_document_types(&existing.document_types, parsed.rows, replace);
+            let removed: HashSet<&Slug> = plan.remove.iter().map(|d| &d.slug).collect();
+            let errors = still_used(
+                &existing.holdings,
+                |h| removed.contains(&h.document_type),
+                "type de document",
+                |h| h.document_type.to_string(),
+            );
+            if !errors.is_empty() {
+                return Err(rejected(errors, out.warnings));
+            }
+            out.absorb(kind, &plan, |d: &DocumentType| d.slug.to_string());
+            out.changes.delete_document_types =
+                plan.remove.iter().map(|d| d.slug.clone()).collect();
+            out.changes.upsert_document_types = plan
+                .add
+                .into_iter()
+                .chain(plan.update.into_iter().map(|(_, n)| n))
+                .collect();
+        }
+        Kind::Services => {
+            let parsed = formats::read_services(bytes, &known)?;
+            out.warnings = parsed.warnings;
+            let plan = formats::plan_services(&existing.services, parsed.rows, replace);
+            let removed: HashSet<&Slug> = plan.remove.iter().map(|s| &s.id).collect();
+            let errors = still_used(
+                &existing.holdings,
+                |h| matches!(&h.service, ServiceRef::Id(id) if removed.contains(id)),
+                "service",
+                |h| h.service.to_string(),
+            );
+            if !errors.is_empty() {
+                return Err(rejected(errors, out.warnings));
+            }
+            out.absorb(kind, &plan, |s: &Service| s.id.to_string());
+            out.changes.delete_services = plan.remove.iter().map(|s| s.id.clone()).collect();
+            out.changes.upsert_services = plan
+                .add
+                .into_iter()
+                .chain(plan.update.into_iter().map(|(_, n)| n))
+                .collect();
+        }
+        Kind::Holdings => {
+            let parsed = formats::read_holdings(bytes, &known, today)?;
+            out.warnings = parsed.warnings;
+            let plan = formats::plan_holdings(&existing.holdings, parsed.rows, replace, today)
+                .map_err(|mut r| {
+                    r.warnings.extend(out.warnings.clone());
+                    r
+                })?;
+            out.absorb(kind, &plan, holding_name);
+            out.changes.delete_holdings = plan.remove.iter().map(HoldingRule::key).collect();
+            out.changes.upsert_holdings = plan
+                .add
+                .into_iter()
+                .chain(plan.update.into_iter().map(|(_, n)| n))
+                .collect();
+        }
+    }
+    Ok(out)
+}
+
+/// Errors for rows that would be removed while rules still point at them.
+fn still_used(
+    holdings: &[HoldingRule],
+    uses: impl Fn(&HoldingRule) -> bool,
+    what: &str,
+    name: impl Fn(&HoldingRule) -> String,
+) -> Vec<Issue> {
+    let mut counts: HashMap<String, (usize, &HoldingRule)> = HashMap::new();
+    for h in holdings.iter().filter(|h| uses(h)) {
+        counts.entry(name(h)).or_insert((0, h)).0 += 1;
+    }
+    let mut errors: Vec<Issue> = counts
+        .into_iter()
+        .map(|(n, (count, example))| Issue {
+            line: None,
+            column: None,
+            message: format!(
+                "le {what} « {n} » serait supprimé (absent du fichier, avec --replace) mais {count} règle(s) l'utilisent encore, \
+                 par exemple {} ; supprimez ou modifiez d'abord ces règles",
+                holding_name(example)
+            ),
+        })
+        .collect();
+    errors.sort_by(|a, b| a.message.cmp(&b.message));
+    errors
+}
+
+/// `locadocs import <kind> <path>`.
 pub async fn run(
     store: &dyn Store,
     kind: &str,
@@ -19,11 +215,54 @@ pub async fn run(
     replace: bool,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    match kind {
-        "communes" => import_communes(store, path, dry_run).await,
-        other => bail!(
-            "« {other} » : type d'import inconnu (communes, document-types, services, holdings) {replace} {today}"
-        ),
+    if kind == "communes" {
+        return import_communes(store, path, dry_run).await;
+    }
+    let Some(kind) = Kind::parse(kind) else {
+        bail!(
+            "« {kind} » : type d'import inconnu (attendu : communes, document-types, services ou holdings)"
+        );
+    };
+    let bytes = crate::cli::read_limited(path, MAX_FILE)?;
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    let existing = store.load_ref_data().await?;
+    let prepared = match prepare(kind, &bytes, &territories, &existing, replace, today) {
+        Ok(p) => p,
+        Err(rejected) => {
+            eprintln!("{}", path.display());
+            eprintln!("{rejected}");
+            bail!("import refusé : rien n'a été écrit");
+        }
+    };
+    print_prepared(&prepared);
+    if dry_run {
+        println!("Vérification seule (--dry-run) : rien n'a été écrit.");
+        return Ok(());
+    }
+    if prepared.changes.is_empty() {
+        println!("Rien à changer.");
+        return Ok(());
+    }
+    // Refused if anything changed since the file was checked.
+    store.apply(&prepared.changes, Some(version)).await?;
+    println!("Import enregistré.");
+    Ok(())
+}
+
+fn print_prepared(p: &Prepared) {
+    for w in &p.warnings {
+        println!("avertissement : {w}");
+    }
+    for s in &p.summary {
+        println!("{s}");
+    }
+    const SHOWN: usize = 200;
+    for d in p.details.iter().take(SHOWN) {
+        println!("  {d}");
+    }
+    if p.details.len() > SHOWN {
+        println!("  … et {} autres changements", p.details.len() - SHOWN);
     }
 }
 
@@ -36,32 +275,234 @@ async fn import_communes(store: &dyn Store, dir: &Path, dry_run: bool) -> anyhow
         &read("regions.json")?,
     )
     .context("données territoriales invalides")?;
+    let counts = format!(
+        "{} communes, {} EPCI, {} départements, {} régions",
+        data.communes.len(),
+        data.epcis.len(),
+        data.departements.len(),
+        data.regions.len()
+    );
     if dry_run {
-        println!(
-            "Vérification seule : {} communes, {} EPCI, {} départements, {} régions lus ; rien n'est écrit.",
-            data.communes.len(),
-            data.epcis.len(),
-            data.departements.len(),
-            data.regions.len()
-        );
+        println!("Vérification seule : {counts} lus ; rien n'a été écrit.");
         return Ok(());
     }
-    let n = store.replace_territories(&data).await?;
-    println!(
-        "Importé : {} communes, {} EPCI, {} départements, {} régions.",
-        n.communes, n.epcis, n.departements, n.regions
-    );
+    store.replace_territories(&data).await?;
+    println!("Importé : {counts}.");
     Ok(())
 }
 
-pub async fn export(_store: &dyn Store, kind: &str, _path: Option<&Path>) -> anyhow::Result<()> {
-    bail!("export de « {kind} »")
+/// `locadocs export <kind> [path]`.
+pub async fn export(store: &dyn Store, kind: &str, path: Option<&Path>) -> anyhow::Result<()> {
+    let Some(kind) = Kind::parse(kind) else {
+        bail!(
+            "« {kind} » : type d'export inconnu (attendu : document-types, services ou holdings)"
+        );
+    };
+    let data = store.load_ref_data().await?;
+    let bytes = match kind {
+        Kind::DocumentTypes => formats::write_document_types(&data.document_types),
+        Kind::Services => formats::write_services(&data.services),
+        Kind::Holdings => formats::write_holdings(&data.holdings),
+    };
+    match path {
+        Some(p) => {
+            // Write next to the target then rename, so a crash never leaves half a file.
+            let tmp = p.with_extension("csv.tmp");
+            std::fs::write(&tmp, &bytes)
+                .with_context(|| format!("écriture de {}", tmp.display()))?;
+            std::fs::rename(&tmp, p).with_context(|| format!("écriture de {}", p.display()))?;
+            eprintln!("{} : {} octets écrits.", p.display(), bytes.len());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
 }
 
-pub async fn demo(_store: &dyn Store, _today: NaiveDate) -> anyhow::Result<()> {
-    bail!("demo")
+/// Plans the demo dataset against the store: all three files together.
+pub fn prepare_demo(
+    territories: &Territories,
+    existing: &RefData,
+    today: NaiveDate,
+) -> Result<Prepared, (Kind, Rejected)> {
+    let docs = prepare(
+        Kind::DocumentTypes,
+        DEMO_DOCUMENT_TYPES,
+        territories,
+        existing,
+        false,
+        today,
+    )
+    .map_err(|r| (Kind::DocumentTypes, r))?;
+    // Services and rules are checked against the document types being loaded too.
+    let mut with_docs = existing.clone();
+    with_docs
+        .document_types
+        .extend(docs.changes.upsert_document_types.iter().cloned());
+    let services = prepare(
+        Kind::Services,
+        DEMO_SERVICES,
+        territories,
+        &with_docs,
+        false,
+        today,
+    )
+    .map_err(|r| (Kind::Services, r))?;
+    let mut with_all = with_docs;
+    with_all
+        .services
+        .extend(services.changes.upsert_services.iter().cloned());
+    let holdings = prepare(
+        Kind::Holdings,
+        DEMO_HOLDINGS,
+        territories,
+        &with_all,
+        false,
+        today,
+    )
+    .map_err(|r| (Kind::Holdings, r))?;
+    let mut out = Prepared::default();
+    for p in [docs, services, holdings] {
+        out.warnings.extend(p.warnings);
+        out.summary.extend(p.summary);
+        out.details.extend(p.details);
+        out.changes
+            .upsert_document_types
+            .extend(p.changes.upsert_document_types);
+        out.changes
+            .upsert_services
+            .extend(p.changes.upsert_services);
+        out.changes
+            .upsert_holdings
+            .extend(p.changes.upsert_holdings);
+    }
+    Ok(out)
 }
 
-pub async fn check(_store: &dyn Store, _today: NaiveDate) -> anyhow::Result<()> {
-    bail!("check")
+/// `locadocs demo`: loads the shipped dataset in one transaction; running it
+/// again changes nothing.
+pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    if territories.commune_count() == 0 {
+        bail!(
+            "aucune commune chargée : lancez d'abord `locadocs import communes node_modules/@etalab/decoupage-administratif/data`"
+        );
+    }
+    let existing = store.load_ref_data().await?;
+    let prepared = prepare_demo(&territories, &existing, today).map_err(|(kind, rejected)| {
+        anyhow::anyhow!("données de démonstration ({kind}) refusées :\n{rejected}")
+    })?;
+    for s in &prepared.summary {
+        println!("{s}");
+    }
+    if prepared.changes.is_empty() {
+        println!("Données de démonstration déjà à jour.");
+        return Ok(());
+    }
+    store.apply(&prepared.changes, Some(version)).await?;
+    println!("Données de démonstration chargées.");
+    Ok(())
+}
+
+/// Problems found in stored data.
+pub fn check_data(
+    territories: &Territories,
+    data: &RefData,
+    today: NaiveDate,
+) -> (Vec<String>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let docs: HashSet<&Slug> = data.document_types.iter().map(|d| &d.slug).collect();
+    let services: HashSet<&Slug> = data.services.iter().map(|s| &s.id).collect();
+    let mut groups: HashMap<(&Slug, &Territory), Vec<&HoldingRule>> = HashMap::new();
+    for h in &data.holdings {
+        let name = holding_name(h);
+        if !docs.contains(&h.document_type) {
+            errors.push(format!("règle {name} : type de document inconnu"));
+        }
+        if let ServiceRef::Id(id) = &h.service {
+            if !services.contains(id) {
+                errors.push(format!("règle {name} : service inconnu"));
+            }
+        }
+        let territory_known = match &h.territory {
+            Territory::Commune(c) => territories.knows(*c),
+            Territory::Epci(s) => territories.epci(s).is_some(),
+            Territory::Departement(d) => territories.departement(d.as_str()).is_some(),
+            Territory::France => true,
+        };
+        if !territory_known {
+            errors.push(format!(
+                "règle {name} : territoire inconnu (les communes sont-elles importées ?)"
+            ));
+        }
+        if h.is_empty_period(today) {
+            warnings.push(format!("règle {name} : période vide à ce jour"));
+        }
+        groups
+            .entry((&h.document_type, &h.territory))
+            .or_default()
+            .push(h);
+    }
+    for rules in groups.values_mut() {
+        rules.sort_by_key(|r| r.start(today));
+        for pair in rules.windows(2) {
+            if pair[0].overlaps(pair[1], today) {
+                errors.push(format!(
+                    "règles qui se chevauchent : {} et {}",
+                    holding_name(pair[0]),
+                    holding_name(pair[1])
+                ));
+            }
+        }
+    }
+    let stale = today - chrono::Duration::days(365);
+    for s in &data.services {
+        if s.kind == locadocs_core::ServiceKind::Mairie && s.commune.is_none() {
+            warnings.push(format!(
+                "service {} : mairie sans commune, elle ne sera jamais proposée pour @mairie",
+                s.id
+            ));
+        }
+        if s.verified_at.is_some_and(|d| d < stale) {
+            warnings.push(format!(
+                "service {} : coordonnées non vérifiées depuis plus de 12 mois",
+                s.id
+            ));
+        }
+    }
+    errors.sort();
+    warnings.sort();
+    (errors, warnings)
+}
+
+/// `locadocs check`.
+pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
+    let territories = store.load_territories().await?;
+    let data = store.load_ref_data().await?;
+    let (errors, warnings) = check_data(&territories, &data, today);
+    let mut report = String::new();
+    for w in &warnings {
+        let _ = writeln!(report, "avertissement : {w}");
+    }
+    for e in &errors {
+        let _ = writeln!(report, "erreur : {e}");
+    }
+    print!("{report}");
+    println!(
+        "{} communes, {} types de documents, {} services, {} règles : {} erreur(s), {} avertissement(s).",
+        territories.commune_count(),
+        data.document_types.len(),
+        data.services.len(),
+        data.holdings.len(),
+        errors.len(),
+        warnings.len()
+    );
+    if !errors.is_empty() {
+        bail!("les données contiennent des erreurs");
+    }
+    Ok(())
 }

@@ -1,0 +1,6 @@
+//! Integration tests: a real server, a real database, real HTTP.
+//! Every test runs on SQLite and on PostgreSQL.
+
+mod helpers;
+mod locate;
+mod territories;
