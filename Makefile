@@ -1,0 +1,28 @@
+# The two commands: `make run` and `make test` (see README.md).
+
+COG_DIR := node_modules/@etalab/decoupage-administratif/data
+BIN := target/release/locadocs
+export LOCADOCS_DATABASE_URL ?= sqlite://locadocs.db
+
+.PHONY: run test setup build bench
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	cargo build --release --locked -p locadocs
+
+## Sets everything up and serves on http://127.0.0.1:8080 with real communes and demo data.
+run: build
+	$(BIN) migrate
+	$(BIN) import communes $(COG_DIR)
+	$(BIN) demo
+	$(BIN) serve --bind 127.0.0.1:8080
+
+## Runs the whole test suite (SQLite always; PostgreSQL when reachable).
+test: setup
+	cargo test --workspace --locked
+
+## Benchmarks (release): commune search, snapshot build, HTTP load.
+bench: setup
+	./bench/run.sh

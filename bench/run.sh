@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmarks, in release mode, printing their figures:
+#  1. commune search (criterion): mean time per query over bench queries;
+#  2. snapshot build (criterion): full national data + ~105,000 generated rules;
+#  3. HTTP load (wrk): /api/v1/locate against /healthz in the same run, and the
+#     server's resident memory with all that data loaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+COG=node_modules/@etalab/decoupage-administratif/data
+OUT=bench/out
+mkdir -p "$OUT"
+
+echo "== commune search and snapshot build (criterion) =="
+cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
+
+echo "== HTTP load =="
+cargo build --release -p locadocs
+BIN=target/release/locadocs
+DB="sqlite://$OUT/bench.db"
+rm -f "$OUT"/bench.db*
+export LOCADOCS_DATABASE_URL=$DB
+$BIN import communes $COG
+$BIN demo >/dev/null
+python3 bench/gen_holdings.py $COG/communes.json "$OUT/holdings.csv"
+/usr/bin/time -f "import of the generated rules: %e s, %M KB max RSS" $BIN import holdings "$OUT/holdings.csv" | tail -2
+PORT=${BENCH_PORT:-18181}
+$BIN serve --bind 127.0.0.1:$PORT > "$OUT/serve.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+grep -o 'snapshot rebuilt.*' "$OUT/serve.log" | sed 's/\x1b\[[0-9;]*m//g' | head -1 | sed 's/^/server start: /'
+rules=$(curl -s "http://127.0.0.1:$PORT/" | grep -o '[0-9]* règles' || true)
+echo "data loaded: $rules"
+echo "resident memory after load: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+
+THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-10}s
+echo "wrk -t$THREADS -c$CONN -d$DUR (healthz, then locate, then healthz again)"
+h1=$(wrk -t$THREADS -c$CONN -d$DUR "http://127.0.0.1:$PORT/healthz" | awk '/Requests\/sec/ {print $2}')
+l=$(wrk -t$THREADS -c$CONN -d$DUR -s bench/locate.lua "http://127.0.0.1:$PORT" | awk '/Requests\/sec/ {print $2}')
+h2=$(wrk -t$THREADS -c$CONN -d$DUR "http://127.0.0.1:$PORT/healthz" | awk '/Requests\/sec/ {print $2}')
+echo "healthz: $h1 req/s, then $h2 req/s"
+echo "locate:  $l req/s"
+python3 -c "h=( $h1 + $h2 ) / 2; print(f'locate / healthz = {$l / h:.2f} (target >= 0.80)')"
+echo "resident memory after load test: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
