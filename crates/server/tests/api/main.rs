@@ -2,5 +2,6 @@
 //! Every test runs on SQLite and on PostgreSQL.
 
 mod helpers;
+mod imports;
 mod locate;
 mod territories;
