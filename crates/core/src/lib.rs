@@ -14,6 +14,7 @@ pub mod locate;
 pub mod reference;
 pub mod snapshot;
 pub mod territory;
+pub mod text;
 
 pub use codes::{CodeError, DeptCode, InseeCode, RegionCode, Siren, Slug};
 pub use reference::{
