@@ -12,6 +12,7 @@ pub mod communicability;
 pub mod french;
 pub mod locate;
 pub mod reference;
+pub mod search;
 pub mod snapshot;
 pub mod territory;
 pub mod text;
