@@ -52,6 +52,9 @@ const MAX_MATCHED_WORDS: usize = 32;
 const MAX_FUZZY_LEN: usize = 24;
 /// The most edits forgiven in one word.
 const MAX_EDITS: usize = 2;
+/// When a query word matches no more entries than this, the typos of the
+/// other query words are looked for among these entries' words only.
+const FEW_ENTRIES: usize = 300;
 const NO_PARENT: u32 = u32::MAX;
 
 /// How a result matched, best first.
@@ -140,6 +143,20 @@ impl Matcher {
 
     fn all_ranges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.ranges.iter().chain(&self.fuzzy_ranges).copied()
+    }
+
+    /// Adds the words of `ranges` (typos) to what the matcher matches.
+    fn set_fuzzy(&mut self, ranges: Vec<(u32, u32)>, vocab_len: usize) {
+        if !ranges.is_empty() {
+            let mut bits = vec![0u64; vocab_len.div_ceil(64)];
+            for &(lo, hi) in &ranges {
+                for w in lo..hi {
+                    bits[(w / 64) as usize] |= 1 << (w % 64);
+                }
+            }
+            self.fuzzy = Some(bits);
+        }
+        self.fuzzy_ranges = ranges;
     }
 }
 
@@ -406,20 +423,67 @@ impl SearchIndex {
         }
 
         // Typos.
-        let mut any = false;
-        for (m, w) in matchers.iter_mut().zip(&expanded) {
-            let w = w.as_bytes();
-            let k = match w.len() {
-                0..=3 => continue,
-                4..=7 => 1,
-                8..=MAX_FUZZY_LEN => 2,
-                _ => continue,
-            };
-            self.fuzzy_ranges(w, k, m);
-            any |= !m.fuzzy_ranges.is_empty();
+        let typos: Vec<Option<Typo<'_>>> =
+            expanded.iter().map(|w| Typo::new(w.as_bytes())).collect();
+        if typos.iter().all(Option::is_none) {
+            return;
         }
-        if any && matchers.iter().all(|m| !m.is_empty()) {
+        // Walk the trie for the longest words first, until some word
+        // narrows the entries enough to check the others on them only.
+        let mut by_length: Vec<usize> = (0..typos.len()).filter(|&t| typos[t].is_some()).collect();
+        by_length.sort_by_key(|&t| std::cmp::Reverse(expanded[t].len()));
+        let mut done: Vec<bool> = typos.iter().map(Option::is_none).collect();
+        for &t in &by_length {
+            let narrowest = (0..matchers.len())
+                .filter(|&u| done[u])
+                .map(|u| (self.matcher_postings(&matchers[u]), u))
+                .min();
+            if let Some((count, u)) = narrowest
+                && count <= FEW_ENTRIES
+            {
+                self.typos_within(&matchers[u].clone(), &typos, &mut done, &mut matchers);
+                break;
+            }
+            let Some(typo) = &typos[t] else { continue };
+            matchers[t].set_fuzzy(self.typo_ranges(typo), self.vocab_len());
+            done[t] = true;
+        }
+        if matchers.iter().any(|m| !m.fuzzy_ranges.is_empty())
+            && matchers.iter().all(|m| !m.is_empty())
+        {
             self.gather(&matchers, limit, MatchKind::Fuzzy, how, found);
+        }
+    }
+
+    /// For the query words not `done`, the typos among the words of the
+    /// (few) entries that `narrow` matches: enough, since only these
+    /// entries can match every query word.
+    fn typos_within(
+        &self,
+        narrow: &Matcher,
+        typos: &[Option<Typo<'_>>],
+        done: &mut [bool],
+        matchers: &mut [Matcher],
+    ) {
+        let mut words: Vec<u32> = Vec::new();
+        for (lo, hi) in narrow.all_ranges() {
+            for &id in self.postings_of(lo, hi) {
+                words.extend_from_slice(self.words_of(id));
+            }
+        }
+        words.sort_unstable();
+        words.dedup();
+        for (t, m) in matchers.iter_mut().enumerate() {
+            let Some(typo) = typos[t].as_ref().filter(|_| !done[t]) else {
+                continue;
+            };
+            let ranges = words
+                .iter()
+                .filter(|&&w| !m.matches(w) && typo.matches_start_of(self.word(w).as_bytes()))
+                .map(|&w| (w, w + 1))
+                .collect();
+            m.set_fuzzy(ranges, self.vocab_len());
+            done[t] = true;
         }
     }
 
@@ -521,66 +585,41 @@ impl SearchIndex {
         assign(&masks[..matchers.len()], 0)
     }
 
-    /// Fills `m.fuzzy_ranges` with the words having a prefix within `k`
-    /// edits of `q` (optimal string alignment: insertions, deletions,
-    /// substitutions and swaps of neighbours).
-    fn fuzzy_ranges(&self, q: &[u8], k: usize, m: &mut Matcher) {
-        let n = q.len();
-        if n > MAX_FUZZY_LEN || n <= k || k > MAX_EDITS || self.trie.byte.len() < 2 {
-            return;
+    /// The words having a prefix within the typo budget of `typo`, as
+    /// ranges of the vocabulary.
+    fn typo_ranges(&self, typo: &Typo<'_>) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        if self.trie.byte.len() > 1 {
+            self.walk(typo, &mut out, 0, 0, typo.start(), [0; MAX_EDITS + 1]);
         }
-        // Bit i + 1 of `at[c]`: q[i] == c.
-        let mut at = [0u32; 256];
-        for (i, &c) in q.iter().enumerate() {
-            at[c as usize] |= 1 << (i + 1);
-        }
-        // Bit i of rows[e]: q[..i] is within e edits of the branch so far.
-        let mut rows = [0u32; MAX_EDITS + 1];
-        for (e, row) in rows.iter_mut().enumerate().take(k + 1) {
-            *row = (1 << (e + 1)) - 1;
-        }
-        let mut walk = Walk {
-            q,
-            k,
-            at,
-            all: (1 << (n + 1)) - 1,
-            out: &mut m.fuzzy_ranges,
-        };
-        self.walk(&mut walk, 0, 0, rows, [0; MAX_EDITS + 1]);
-        if !m.fuzzy_ranges.is_empty() {
-            let mut bits = vec![0u64; self.vocab_len().div_ceil(64)];
-            for &(lo, hi) in &m.fuzzy_ranges {
-                for w in lo..hi {
-                    bits[(w / 64) as usize] |= 1 << (w % 64);
-                }
-            }
-            m.fuzzy = Some(bits);
-        }
+        out
     }
 
     /// Visits the children of trie node `node`, whose branch has `j`
-    /// letters; `rows` are its edit states (bit-parallel, one bitset per
-    /// number of edits), `before` those of its parent.
+    /// letters; `rows` are its edit states, `before` those of its parent.
     fn walk(
         &self,
-        walk: &mut Walk<'_>,
+        typo: &Typo<'_>,
+        out: &mut Vec<(u32, u32)>,
         node: usize,
         j: usize,
-        rows: [u32; MAX_EDITS + 1],
-        before: [u32; MAX_EDITS + 1],
+        rows: Rows,
+        before: Rows,
     ) {
-        let (q, k, n) = (walk.q, walk.k, walk.q.len());
+        let (q, k, n) = (typo.q, typo.k, typo.q.len());
         let t = &self.trie;
         // The node's own letter, for swaps.
-        let a = t.byte[node];
-        let a_at = if j >= 1 { walk.at[a as usize] } else { 0 };
-        // Room for one more edit: any letter may follow.
-        let room = k > 0 && rows[k - 1] != 0;
+        let a_at = if j >= 1 {
+            typo.at[t.byte[node] as usize]
+        } else {
+            0
+        };
+        let room = typo.room(&rows);
         let mut letters = u64::MAX;
         if !room {
             // Only a matching letter keeps the branch within the budget.
             letters = 0;
-            let mut cells = rows[k] & (walk.all >> 1);
+            let mut cells = rows[k] & (typo.all >> 1);
             while cells != 0 {
                 letters |= letter_bit(q[cells.trailing_zeros() as usize]);
                 cells &= cells - 1;
@@ -599,22 +638,12 @@ impl SearchIndex {
             if letters & letter_bit(c) == 0 {
                 continue;
             }
-            let c_at = walk.at[c as usize];
-            let mut next = [0u32; MAX_EDITS + 1];
-            next[0] = (rows[0] << 1) & c_at;
-            for e in 1..=k {
-                next[e] = (((rows[e] << 1) & c_at)
-                    | (rows[e - 1] << 1)
-                    | rows[e - 1]
-                    | (next[e - 1] << 1)
-                    | ((before[e - 1] << 2) & a_at & (c_at << 1)))
-                    & walk.all;
-            }
-            if next[k] & (1 << n) != 0 {
+            let next = typo.step(&rows, &before, a_at, c);
+            if typo.accepts(&next) {
                 // Every word of the branch starts within the budget.
-                walk.out.push((t.lo[child], t.hi[child]));
+                out.push((t.lo[child], t.hi[child]));
             } else if j + 1 < n + k && t.count[child] > 0 && (next[k] != 0 || room) {
-                self.walk(walk, child, j + 1, next, rows);
+                self.walk(typo, out, child, j + 1, next, rows);
             }
         }
     }
@@ -662,15 +691,100 @@ impl SearchIndex {
     }
 }
 
-/// The state of one walk of the trie.
-struct Walk<'a> {
+/// Edit states after some letters of a word: bit i of `rows[e]` tells
+/// that the first i letters of the query word are within e edits of them.
+type Rows = [u32; MAX_EDITS + 1];
+
+/// A query word and its typo budget, for bit-parallel edit distance
+/// (optimal string alignment: insertions, deletions, substitutions and
+/// swaps of neighbours) between it and the start of name words.
+struct Typo<'a> {
     q: &'a [u8],
     k: usize,
     /// Bit i + 1 of `at[c]`: q[i] == c.
     at: [u32; 256],
     /// Bits 0 to q.len().
     all: u32,
-    out: &'a mut Vec<(u32, u32)>,
+}
+
+impl<'a> Typo<'a> {
+    /// `None` when no typo is forgiven for `q`.
+    fn new(q: &'a [u8]) -> Option<Self> {
+        let k = match q.len() {
+            0..=3 => return None,
+            4..=7 => 1,
+            8..=MAX_FUZZY_LEN => 2,
+            _ => return None,
+        };
+        Some(Self::with_budget(q, k))
+    }
+
+    fn with_budget(q: &'a [u8], k: usize) -> Self {
+        assert!(k <= MAX_EDITS && q.len() <= MAX_FUZZY_LEN);
+        let mut at = [0u32; 256];
+        for (i, &c) in q.iter().enumerate() {
+            at[c as usize] |= 1 << (i + 1);
+        }
+        Typo {
+            q,
+            k,
+            at,
+            all: (1 << (q.len() + 1)) - 1,
+        }
+    }
+
+    /// Before any letter: the first e letters of the query are e edits away.
+    fn start(&self) -> Rows {
+        let mut rows = [0u32; MAX_EDITS + 1];
+        for (e, row) in rows.iter_mut().enumerate().take(self.k + 1) {
+            *row = (1 << (e + 1)) - 1;
+        }
+        rows
+    }
+
+    /// The states after one more letter `c`; `before` are the states one
+    /// letter earlier and `a_at` the `at` of the last letter (0 if none).
+    #[inline]
+    fn step(&self, rows: &Rows, before: &Rows, a_at: u32, c: u8) -> Rows {
+        let c_at = self.at[c as usize];
+        let mut next = [0u32; MAX_EDITS + 1];
+        next[0] = (rows[0] << 1) & c_at;
+        for e in 1..=self.k {
+            next[e] = (((rows[e] << 1) & c_at)
+                | (rows[e - 1] << 1)
+                | rows[e - 1]
+                | (next[e - 1] << 1)
+                | ((before[e - 1] << 2) & a_at & (c_at << 1)))
+                & self.all;
+        }
+        next
+    }
+
+    /// The whole query is within the budget.
+    fn accepts(&self, rows: &Rows) -> bool {
+        rows[self.k] & (1 << self.q.len()) != 0
+    }
+
+    /// Room for one more edit: any letter may follow.
+    fn room(&self, rows: &Rows) -> bool {
+        self.k > 0 && rows[self.k - 1] != 0
+    }
+
+    /// Whether a prefix of `word` is within the budget.
+    fn matches_start_of(&self, word: &[u8]) -> bool {
+        let (mut rows, mut before, mut a_at) = (self.start(), [0; MAX_EDITS + 1], 0);
+        for &c in word.iter().take(self.q.len() + self.k) {
+            let next = self.step(&rows, &before, a_at, c);
+            if self.accepts(&next) {
+                return true;
+            }
+            if next[self.k] == 0 && !self.room(&rows) {
+                return false;
+            }
+            (before, rows, a_at) = (rows, next, self.at[c as usize]);
+        }
+        false
+    }
 }
 
 /// Whether each mask can get its own bit (a query word its own name word).
@@ -1206,19 +1320,22 @@ mod tests {
             .collect();
         let index = SearchIndex::build(&communes);
         let found = |q: &str, k: usize| {
-            let mut m = Matcher {
-                ranges: Vec::new(),
-                fuzzy_ranges: Vec::new(),
-                fuzzy: None,
-            };
-            index.fuzzy_ranges(q.as_bytes(), k, &mut m);
-            let mut words: Vec<&str> = m
-                .fuzzy_ranges
-                .iter()
-                .flat_map(|&(lo, hi)| lo..hi)
+            let typo = Typo::with_budget(q.as_bytes(), k);
+            let mut words: Vec<&str> = index
+                .typo_ranges(&typo)
+                .into_iter()
+                .flat_map(|(lo, hi)| lo..hi)
                 .map(|w| index.word(w))
                 .collect();
             words.sort_unstable();
+            // Checking each word gives the same.
+            let mut each: Vec<&str> = vocab
+                .iter()
+                .copied()
+                .filter(|w| typo.matches_start_of(w.as_bytes()))
+                .collect();
+            each.sort_unstable();
+            assert_eq!(words, each, "{q} {k}");
             words
         };
         assert_eq!(found("rnnes", 1), ["rennes"]);

@@ -351,6 +351,8 @@ fn the_index_agrees_with_a_plain_search() {
         "la rochelle",
         "saint etiene",
         "aix en provnce",
+        "sainte marye",
+        "chateau nef",
         "st",
         "ren",
         "eaux",
