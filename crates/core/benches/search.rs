@@ -63,9 +63,10 @@ fn bench_search(c: &mut Criterion) {
     let index = SearchIndex::build(&communes);
     let build = start.elapsed();
     println!(
-        "search index: {} entries built in {:.1} ms",
+        "search index: {} entries built in {:.1} ms, {:.1} MiB",
         index.len(),
-        build.as_secs_f64() * 1e3
+        build.as_secs_f64() * 1e3,
+        index.heap_bytes() as f64 / (1024.0 * 1024.0)
     );
     let queries = queries();
     let n = queries.len();

@@ -296,6 +296,29 @@ impl SearchIndex {
         self.order.is_empty()
     }
 
+    /// The heap memory the index holds, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        fn bytes<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        let t = &self.trie;
+        bytes(&self.order)
+            + bytes(&self.same_code_parent)
+            + self.vocab_text.capacity()
+            + bytes(&self.vocab_off)
+            + bytes(&self.post_off)
+            + bytes(&self.postings)
+            + bytes(&self.name_off)
+            + bytes(&self.name_words)
+            + bytes(&t.byte)
+            + bytes(&t.lo)
+            + bytes(&t.hi)
+            + bytes(&t.first)
+            + bytes(&t.count)
+            + bytes(&self.insee)
+            + bytes(&self.postal)
+    }
+
     /// At most `limit` results, best first, each entry at most once.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         self.search_with(query, limit, Gather::Auto)
@@ -1150,6 +1173,8 @@ mod tests {
         // In a later word, with other words exact.
         assert_eq!(first("saint mlao"), fuzzy("Saint-Malo"));
         assert_eq!(first("aix en provnce"), fuzzy("Aix-en-Provence"));
+        // A forgotten apostrophe costs one edit.
+        assert_eq!(first("labergement"), fuzzy("L'Abergement-Clémenciat"));
         // A true prefix ranks before a typo.
         assert_eq!(run("toulouze"), [prefix("Toulouzette"), fuzzy("Toulouse")]);
     }
@@ -1272,6 +1297,16 @@ mod tests {
             let b = names(&reversed, &index2.search(q, 10));
             assert_eq!(a, b, "{q}");
         }
+    }
+
+    #[test]
+    fn the_index_is_shareable_and_small() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<SearchIndex>();
+        let communes = fixture();
+        let index = SearchIndex::build(&communes);
+        assert_eq!(index.len(), communes.len());
+        assert!(index.heap_bytes() > 0 && index.heap_bytes() < 64 * 1024);
     }
 
     #[test]
