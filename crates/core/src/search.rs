@@ -50,8 +50,9 @@ const MAX_QUERY_CHARS: usize = 100;
 const MAX_MATCHED_WORDS: usize = 32;
 /// Longer query words are not checked for typos.
 const MAX_FUZZY_LEN: usize = 24;
-/// The most edits forgiven in one word.
+/// The most edits forgiven in one word ([`Typo::step`] is written for 2).
 const MAX_EDITS: usize = 2;
+const _: () = assert!(MAX_EDITS == 2);
 /// When a query word matches no more entries than this, the typos of the
 /// other query words are looked for among these entries' words only.
 const FEW_ENTRIES: usize = 300;
@@ -194,9 +195,23 @@ impl SearchIndex {
             name_off.push(tokens.len() as u32);
         }
 
-        let mut vocab: Vec<&str> = tokens.clone();
-        vocab.sort_unstable();
-        vocab.dedup();
+        // Distinct words, numbered as met, then sorted and renumbered.
+        let mut met: HashMap<&str, u32> = HashMap::with_capacity(n);
+        let name_words: Vec<u32> = tokens
+            .iter()
+            .map(|&t| {
+                let next = met.len() as u32;
+                *met.entry(t).or_insert(next)
+            })
+            .collect();
+        let mut sorted: Vec<(&str, u32)> = met.into_iter().collect();
+        sorted.sort_unstable();
+        let mut renumber = vec![0u32; sorted.len()];
+        for (w, &(_, first)) in sorted.iter().enumerate() {
+            renumber[first as usize] = w as u32;
+        }
+        let name_words: Vec<u32> = name_words.iter().map(|&w| renumber[w as usize]).collect();
+        let vocab: Vec<&str> = sorted.into_iter().map(|(w, _)| w).collect();
         let mut vocab_text = String::with_capacity(vocab.iter().map(|w| w.len()).sum());
         let mut vocab_off = Vec::with_capacity(vocab.len() + 1);
         vocab_off.push(0u32);
@@ -204,10 +219,6 @@ impl SearchIndex {
             vocab_text.push_str(w);
             vocab_off.push(vocab_text.len() as u32);
         }
-        let name_words: Vec<u32> = tokens
-            .iter()
-            .map(|t| vocab.binary_search(t).expect("word in vocabulary") as u32)
-            .collect();
 
         // Posting lists, by counting sort; ids come in ascending order.
         let words_of = |id: usize| &name_words[name_off[id] as usize..name_off[id + 1] as usize];
@@ -315,6 +326,7 @@ impl SearchIndex {
             + bytes(&t.hi)
             + bytes(&t.first)
             + bytes(&t.count)
+            + bytes(&t.kids)
             + bytes(&self.insee)
             + bytes(&self.postal)
     }
@@ -654,6 +666,9 @@ impl SearchIndex {
                     swaps &= swaps - 1;
                 }
             }
+            if letters & t.kids[node] == 0 {
+                return;
+            }
         }
         let first = t.first[node] as usize;
         let children = first..first + t.count[node] as usize;
@@ -770,17 +785,21 @@ impl<'a> Typo<'a> {
     #[inline]
     fn step(&self, rows: &Rows, before: &Rows, a_at: u32, c: u8) -> Rows {
         let c_at = self.at[c as usize];
-        let mut next = [0u32; MAX_EDITS + 1];
-        next[0] = (rows[0] << 1) & c_at;
-        for e in 1..=self.k {
-            next[e] = (((rows[e] << 1) & c_at)
+        let swap = a_at & (c_at << 1);
+        // Rows past the budget are computed too (cheaper than a loop), and
+        // never read.
+        let more = |e: usize, less: u32| {
+            (((rows[e] << 1) & c_at)
                 | (rows[e - 1] << 1)
                 | rows[e - 1]
-                | (next[e - 1] << 1)
-                | ((before[e - 1] << 2) & a_at & (c_at << 1)))
-                & self.all;
-        }
-        next
+                | (less << 1)
+                | ((before[e - 1] << 2) & swap))
+                & self.all
+        };
+        let r0 = (rows[0] << 1) & c_at;
+        let r1 = more(1, r0);
+        let r2 = more(2, r1);
+        [r0, r1, r2]
     }
 
     /// The whole query is within the budget.
@@ -830,13 +849,25 @@ fn assign(masks: &[u32], used: u32) -> bool {
 
 /// A bit for each of `a`–`z` and `0`–`9`; all bits for anything else, so
 /// that other letters are never ruled out.
+#[inline]
 fn letter_bit(b: u8) -> u64 {
-    match b {
-        b'a'..=b'z' => 1 << (b - b'a'),
-        b'0'..=b'9' => 1 << (26 + b - b'0'),
-        _ => u64::MAX,
-    }
+    LETTER_BITS[b as usize]
 }
+
+const LETTER_BITS: [u64; 256] = {
+    let mut bits = [u64::MAX; 256];
+    let mut b = 0;
+    while b < 26 {
+        bits[b'a' as usize + b] = 1 << b;
+        b += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        bits[b'0' as usize + d] = 1 << (26 + d);
+        d += 1;
+    }
+    bits
+};
 
 /// A trie of a sorted vocabulary, breadth first.
 #[derive(Debug, Clone, Default)]
@@ -849,6 +880,8 @@ struct Trie {
     /// The children: `first..first + count`.
     first: Vec<u32>,
     count: Vec<u16>,
+    /// The letters of the children, as [`letter_bit`]s.
+    kids: Vec<u64>,
 }
 
 impl Trie {
@@ -883,6 +916,9 @@ impl Trie {
                 at = stop;
             }
             t.count[x] = (t.byte.len() - t.first[x] as usize) as u16;
+            let kids = t.first[x] as usize..t.byte.len();
+            t.kids
+                .push(t.byte[kids].iter().fold(0, |m, &b| m | letter_bit(b)));
             x += 1;
         }
         t
