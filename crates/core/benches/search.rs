@@ -71,24 +71,35 @@ fn bench_search(c: &mut Criterion) {
     let queries = queries();
     let n = queries.len();
 
-    // A plain measurement, per query, next to criterion's.
-    let rounds = 200;
+    // A plain measurement, per query, next to criterion's: warm up, then
+    // time rounds of the whole set.
+    for q in &queries {
+        black_box(index.search(q, LIMIT));
+    }
+    let rounds = 300;
     let mut per_query = vec![Duration::ZERO; n];
+    let mut round_totals = Vec::with_capacity(rounds);
     for _ in 0..rounds {
+        let round = Instant::now();
         for (q, total) in queries.iter().zip(per_query.iter_mut()) {
             let t = Instant::now();
             black_box(index.search(black_box(q), LIMIT));
             *total += t.elapsed();
         }
+        round_totals.push(round.elapsed());
     }
-    let total: Duration = per_query.iter().sum();
+    round_totals.sort();
+    let total: Duration = round_totals.iter().sum();
     println!(
-        "search: {n} queries, mean {:.2} µs per query (limit {LIMIT}, {rounds} rounds)",
-        total.as_secs_f64() * 1e6 / (rounds * n) as f64
+        "search: {n} queries, mean {:.2} µs per query, median round {:.2} µs per query \
+         (limit {LIMIT}, {rounds} rounds)",
+        total.as_secs_f64() * 1e6 / (rounds * n) as f64,
+        round_totals[rounds / 2].as_secs_f64() * 1e6 / n as f64,
     );
     let mut slowest: Vec<(Duration, &str)> =
         per_query.into_iter().zip(queries.iter().copied()).collect();
     slowest.sort_by(|a, b| b.cmp(a));
+    println!("slowest queries (mean):");
     for (d, q) in slowest.iter().take(8) {
         println!("  {:>8.2} µs  {q:?}", d.as_secs_f64() * 1e6 / rounds as f64);
     }
