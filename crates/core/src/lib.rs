@@ -13,8 +13,10 @@ pub mod formats;
 pub mod french;
 pub mod locate;
 pub mod reference;
+pub mod search;
 pub mod snapshot;
 pub mod territory;
+pub mod text;
 
 pub use codes::{CodeError, DeptCode, InseeCode, RegionCode, Siren, Slug};
 pub use reference::{
