@@ -14,6 +14,7 @@ use crate::communicability::{Communicability, communicability};
 use crate::french::town_hall_name;
 use crate::locate::{Period, Segment, When, timeline};
 use crate::reference::{DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Territory};
+use crate::search::SearchIndex;
 use crate::territory::{Commune, Resolution, Territories};
 
 /// Reference data as loaded from the store.
@@ -41,14 +42,26 @@ pub struct Snapshot {
 
 /// Territories and their search index: rebuilt only when the communes are
 /// re-imported, shared by every snapshot in between.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Geo {
     pub territories: Territories,
+    pub search: SearchIndex,
 }
 
 impl Geo {
+    /// Indexes the territories for search.
     pub fn new(territories: Territories) -> Self {
-        Geo { territories }
+        let search = SearchIndex::build(territories.communes());
+        Geo {
+            territories,
+            search,
+        }
+    }
+}
+
+impl Default for Geo {
+    fn default() -> Self {
+        Geo::new(Territories::default())
     }
 }
 

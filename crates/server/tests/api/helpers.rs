@@ -27,8 +27,6 @@ pub enum Db {
 /// Which territories a test starts with.
 #[derive(Debug, Clone, Copy)]
 pub enum Geo {
-    /// No communes at all.
-    Empty,
     /// A dozen real communes (Rennes, Le Havre, Évreux, Cherbourg…), taken
     /// at run time from the installed data package.
     Sample,
@@ -227,7 +225,6 @@ impl TestApp {
             .await
             .expect("open and migrate the test database");
         match geo {
-            Geo::Empty => {}
             Geo::Sample => {
                 store.replace_territories(&sample_cog()).await.unwrap();
             }
