@@ -13,8 +13,10 @@ COG=node_modules/@etalab/decoupage-administratif/data
 OUT=bench/out
 mkdir -p "$OUT"
 
+if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
 echo "== commune search and snapshot build (criterion) =="
 cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
+fi
 
 echo "== HTTP load =="
 cargo build --release -p locadocs

@@ -100,6 +100,39 @@ impl Changes {
     }
 }
 
+/// A rating left on an answer page ("Est-ce que cela vous a été utile ?").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feedback {
+    pub guide: String,
+    pub document_type: Option<String>,
+    pub commune: Option<String>,
+    /// 1 (pas du tout) to 4 (tout à fait).
+    pub rating: u8,
+    pub comment: Option<String>,
+    pub site: Option<String>,
+    pub lang: String,
+}
+
+/// What a person wished the guide had covered, from a dead end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub guide: String,
+    pub step: String,
+    pub text: String,
+    pub site: Option<String>,
+    pub lang: String,
+}
+
+/// One stored version of a guide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredGuide {
+    pub slug: String,
+    pub version: i64,
+    /// The guide file (TOML), exactly as saved.
+    pub source: String,
+    pub published: bool,
+}
+
 /// Where the reference data lives.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -129,6 +162,30 @@ pub trait Store: Send + Sync {
         changes: &Changes,
         expected_version: Option<i64>,
     ) -> Result<i64, StoreError>;
+
+    async fn add_feedback(&self, feedback: &Feedback) -> Result<(), StoreError>;
+
+    async fn add_suggestion(&self, suggestion: &Suggestion) -> Result<(), StoreError>;
+
+    /// Every feedback, oldest first (for statistics and tests).
+    async fn feedback(&self) -> Result<Vec<Feedback>, StoreError>;
+
+    async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError>;
+
+    /// Saves a new version of a guide, published at once or kept as a draft.
+    /// Saving the same source as the latest version changes nothing.
+    async fn save_guide(
+        &self,
+        slug: &str,
+        source: &str,
+        publish: bool,
+    ) -> Result<StoredGuide, StoreError>;
+
+    /// The published version of every guide.
+    async fn published_guides(&self) -> Result<Vec<StoredGuide>, StoreError>;
+
+    /// The latest version of every guide, published or draft.
+    async fn latest_guides(&self) -> Result<Vec<StoredGuide>, StoreError>;
 }
 
 /// Opens the store for a database URL, creating a SQLite file if needed,

@@ -9,7 +9,9 @@ use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Arguments, Executor, Row, Transaction};
 
 use super::rows::{self, format_day, from_bound_text, join_list};
-use super::{Changes, Engine, Store, StoreError, TerritoryCounts};
+use super::{
+    Changes, Engine, Feedback, Store, StoreError, StoredGuide, Suggestion, TerritoryCounts,
+};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -545,5 +547,180 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         Ok(version)
+    }
+
+    async fn add_feedback(&self, f: &Feedback) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feedback (created_at, guide, document_type, commune, rating, comment, site, lang) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(now())
+        .bind(&f.guide)
+        .bind(&f.document_type)
+        .bind(&f.commune)
+        .bind(i64::from(f.rating))
+        .bind(&f.comment)
+        .bind(&f.site)
+        .bind(&f.lang)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn add_suggestion(&self, s: &Suggestion) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO suggestions (created_at, guide, step, text, site, lang) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now())
+        .bind(&s.guide)
+        .bind(&s.step)
+        .bind(&s.text)
+        .bind(&s.site)
+        .bind(&s.lang)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn feedback(&self) -> Result<Vec<Feedback>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM feedback ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let rating: i64 = r.try_get("rating")?;
+                Ok(Feedback {
+                    guide: r.try_get("guide")?,
+                    document_type: r.try_get("document_type")?,
+                    commune: r.try_get("commune")?,
+                    rating: u8::try_from(rating).unwrap_or(0),
+                    comment: r.try_get("comment")?,
+                    site: r.try_get("site")?,
+                    lang: r.try_get("lang")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM suggestions ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Suggestion {
+                    guide: r.try_get("guide")?,
+                    step: r.try_get("step")?,
+                    text: r.try_get("text")?,
+                    site: r.try_get("site")?,
+                    lang: r.try_get("lang")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_guide(
+        &self,
+        slug: &str,
+        source: &str,
+        publish: bool,
+    ) -> Result<StoredGuide, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Taking the version row first serializes concurrent saves.
+        Self::bump(&mut tx, "data_version", None).await?;
+        let latest = sqlx::query(
+            "SELECT version, source, published_at FROM guide_versions WHERE slug = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let ts = now();
+        let (version, published) = match latest {
+            Some(row) if row.try_get::<String, _>("source")? == source => {
+                let version: i64 = row.try_get("version")?;
+                let was_published = row.try_get::<Option<String>, _>("published_at")?.is_some();
+                if publish && !was_published {
+                    sqlx::query("UPDATE guide_versions SET published_at = $1 WHERE slug = $2 AND version = $3")
+                        .bind(&ts)
+                        .bind(slug)
+                        .bind(version)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    // Nothing changes: do not move the data version either.
+                    tx.rollback().await?;
+                    return Ok(StoredGuide {
+                        slug: slug.to_owned(),
+                        version,
+                        source: source.to_owned(),
+                        published: was_published,
+                    });
+                }
+                (version, true)
+            }
+            latest => {
+                let version = match latest {
+                    Some(row) => row.try_get::<i64, _>("version")? + 1,
+                    None => 1,
+                };
+                sqlx::query(
+                    "INSERT INTO guide_versions (slug, version, source, created_at, published_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(slug)
+                .bind(version)
+                .bind(source)
+                .bind(&ts)
+                .bind(publish.then(|| ts.clone()))
+                .execute(&mut *tx)
+                .await?;
+                (version, publish)
+            }
+        };
+        tx.commit().await?;
+        Ok(StoredGuide {
+            slug: slug.to_owned(),
+            version,
+            source: source.to_owned(),
+            published,
+        })
+    }
+
+    async fn published_guides(&self) -> Result<Vec<StoredGuide>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.slug, g.version, g.source FROM guide_versions g \
+             WHERE g.published_at IS NOT NULL AND g.version = (SELECT MAX(v.version) FROM guide_versions v \
+             WHERE v.slug = g.slug AND v.published_at IS NOT NULL) ORDER BY g.slug",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredGuide {
+                    slug: r.try_get("slug")?,
+                    version: r.try_get("version")?,
+                    source: r.try_get("source")?,
+                    published: true,
+                })
+            })
+            .collect()
+    }
+
+    async fn latest_guides(&self) -> Result<Vec<StoredGuide>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.slug, g.version, g.source, g.published_at FROM guide_versions g \
+             WHERE g.version = (SELECT MAX(v.version) FROM guide_versions v WHERE v.slug = g.slug) ORDER BY g.slug",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredGuide {
+                    slug: r.try_get("slug")?,
+                    version: r.try_get("version")?,
+                    source: r.try_get("source")?,
+                    published: r.try_get::<Option<String>, _>("published_at")?.is_some(),
+                })
+            })
+            .collect()
     }
 }

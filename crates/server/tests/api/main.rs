@@ -4,4 +4,5 @@
 mod helpers;
 mod imports;
 mod locate;
+mod store;
 mod territories;
