@@ -90,9 +90,9 @@ fn french(message: &str) -> String {
     if let Some(rest) = m.strip_prefix("invalid type: ") {
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
         return format!(
-            "type de valeur incorrect : {} trouvé, {} attendu",
-            kind(found),
-            kind(expected)
+            "type de valeur incorrect : il faut {} ici, pas {}",
+            kind(expected, false),
+            kind(found, true)
         );
     }
     if m.starts_with("duplicate key") {
@@ -128,7 +128,7 @@ fn expected_list(s: &str) -> String {
         .join(", ")
 }
 
-fn kind(s: &str) -> String {
+fn kind(s: &str, show_value: bool) -> String {
     let s = s.trim();
     let head = s.split_whitespace().next().unwrap_or("");
     let word = match head {
@@ -147,7 +147,9 @@ fn kind(s: &str) -> String {
     };
     // Keep the offending value when serde quotes it (`string "x"`).
     match s.split_once(' ') {
-        Some((_, v)) if head != "a" && head != "an" && !v.is_empty() => format!("{word} ({v})"),
+        Some((_, v)) if show_value && head != "a" && head != "an" && !v.is_empty() => {
+            format!("{word} ({v})")
+        }
         _ => word.to_owned(),
     }
 }

@@ -436,3 +436,6 @@ fn replace(target: &mut Option<String>, with: &Option<String>) {
         *target = Some(w.clone());
     }
 }
+
+#[cfg(test)]
+mod tests;
