@@ -130,3 +130,61 @@ fn people_find_documents_with_their_words() {
     assert_eq!(first("divorce").as_deref(), Some("jugement-de-divorce"));
     assert_eq!(first("deces").as_deref(), Some("acte-de-deces"));
 }
+
+/// The ```toml blocks of `docs/guides.md`.
+fn doc_examples() -> Vec<String> {
+    let doc = std::fs::read_to_string(root().join("docs/guides.md")).expect("docs/guides.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match (&mut current, line.trim()) {
+            (None, "```toml") => current = Some(String::new()),
+            (Some(_), "```") => blocks.extend(current.take()),
+            (Some(b), _) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn documented_examples_are_valid_guides() {
+    let docs = demo_document_types();
+    let known = |slug: &str| docs.iter().any(|d| d.slug.as_str() == slug);
+    let blocks = doc_examples();
+    assert_eq!(blocks.len(), 2);
+    for block in &blocks {
+        let guide = parse(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        assert_eq!(validate(&guide, &known), Vec::new(), "{block}");
+    }
+    // The walks the documentation describes.
+    let guide = parse(&blocks[0]).unwrap();
+    let env = Demo(docs.clone());
+    let walk = run(
+        &guide,
+        &Answers::parse_query("besoin=plans&a-savoir=ok&commune=35238&year=1985"),
+        &env,
+    );
+    assert_eq!(
+        walk.current,
+        Current::Result {
+            step: guide.step("resultat").unwrap(),
+            document_types: vec!["permis-de-construire".to_owned()],
+            commune: Some("35238".to_owned()),
+            year: Some(1985),
+        }
+    );
+    let walk = run(
+        &guide,
+        &Answers::parse_query("document_type=cadastre"),
+        &env,
+    );
+    assert_eq!(walk.current.step().id, "commune");
+    assert_eq!(
+        guide.localized("en").step("besoin").unwrap().choices[0].label,
+        "The plans of the house"
+    );
+}
