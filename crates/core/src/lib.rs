@@ -11,6 +11,7 @@ pub mod cog;
 pub mod communicability;
 pub mod formats;
 pub mod french;
+pub mod guide;
 pub mod locate;
 pub mod reference;
 pub mod search;
