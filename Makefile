@@ -4,7 +4,7 @@ COG_DIR := node_modules/@etalab/decoupage-administratif/data
 BIN := target/release/locadocs
 export LOCADOCS_DATABASE_URL ?= sqlite://locadocs.db
 
-.PHONY: run test setup build bench
+.PHONY: run test test-browser setup build bench
 
 setup:
 	./scripts/setup.sh
@@ -19,9 +19,18 @@ run: build
 	$(BIN) demo
 	$(BIN) serve --bind 127.0.0.1:8080
 
-## Runs the whole test suite (SQLite always; PostgreSQL when reachable).
+## Runs the whole test suite: Rust unit, integration and property tests
+## (SQLite always; PostgreSQL when reachable), then the browser tests
+## (headless Chromium and axe-core against the debug binary).
 test: setup
 	cargo test --workspace --locked
+	cargo build --locked -p locadocs
+	node --test tests/browser/
+
+## Only the browser tests (after `make setup`; builds the debug binary).
+test-browser: setup
+	cargo build --locked -p locadocs
+	node --test tests/browser/
 
 ## Benchmarks (release): commune search, snapshot build, HTTP load.
 bench: setup

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a synthetic holdings CSV for load tests: three non-overlapping
-building-permit rules per current commune (about 105,000 rules), pointing at
+cadastre rules per current commune (a type the demo gives no rules) (about 105,000 rules), pointing at
 services of the demo dataset. Usage: gen_holdings.py COMMUNES_JSON OUT_CSV"""
 import json
 import sys
@@ -14,8 +14,8 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
         if c["type"] != "commune-actuelle":
             continue
         code = c["code"]
-        out.write(f"declaration-prealable;commune:{code};1900;1949;{services[0]};Règle de charge {n}\n")
-        out.write(f"declaration-prealable;commune:{code};1950;1999-06-30;{services[1]};\n")
-        out.write(f"declaration-prealable;commune:{code};1999-07-01;;{services[2]};\n")
+        out.write(f"cadastre;commune:{code};1900;1949;{services[0]};Règle de charge {n}\n")
+        out.write(f"cadastre;commune:{code};1950;1999-06-30;{services[1]};\n")
+        out.write(f"cadastre;commune:{code};1999-07-01;;{services[2]};\n")
         n += 3
 print(n, file=sys.stderr)

@@ -39,11 +39,14 @@ echo "data loaded: $rules"
 echo "resident memory after load: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 
 THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-10}s
-echo "wrk -t$THREADS -c$CONN -d$DUR (healthz, then locate, then healthz again)"
-h1=$(wrk -t$THREADS -c$CONN -d$DUR "http://127.0.0.1:$PORT/healthz" | awk '/Requests\/sec/ {print $2}')
-l=$(wrk -t$THREADS -c$CONN -d$DUR -s bench/locate.lua "http://127.0.0.1:$PORT" | awk '/Requests\/sec/ {print $2}')
-h2=$(wrk -t$THREADS -c$CONN -d$DUR "http://127.0.0.1:$PORT/healthz" | awk '/Requests\/sec/ {print $2}')
-echo "healthz: $h1 req/s, then $h2 req/s"
-echo "locate:  $l req/s"
-python3 -c "h=( $h1 + $h2 ) / 2; print(f'locate / healthz = {$l / h:.2f} (target >= 0.80)')"
+rps() { wrk -t$THREADS -c$CONN -d$DUR "$@" | awk '/Requests\/sec/ {print $2}'; }
+U="http://127.0.0.1:$PORT"
+echo "wrk -t$THREADS -c$CONN -d$DUR, scripted requests (healthz, locate over 20 communes x 4 types x 6 years, healthz)"
+h1=$(rps -s bench/healthz.lua "$U"); l=$(rps -s bench/locate.lua "$U"); h2=$(rps -s bench/healthz.lua "$U")
+echo "  healthz: $h1 then $h2 req/s; locate: $l req/s"
+python3 -c "print(f'  locate / healthz = {$l / (($h1 + $h2) / 2):.2f} (target >= 0.80)')"
+echo "wrk -t$THREADS -c$CONN -d$DUR, one fixed URL each"
+h1=$(rps "$U/healthz"); l=$(rps "$U/api/v1/locate?document_type=permis-de-construire&commune=35238&year=2015"); h2=$(rps "$U/healthz")
+echo "  healthz: $h1 then $h2 req/s; locate (Rennes, 2015): $l req/s"
+python3 -c "print(f'  locate / healthz = {$l / (($h1 + $h2) / 2):.2f} (target >= 0.80)')"
 echo "resident memory after load test: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"

@@ -209,3 +209,11 @@ mod tests {
         }
     }
 }
+
+// Hash and Eq of a Slug are those of its text, so maps keyed by Slug can be
+// searched with a plain &str without allocating.
+impl std::borrow::Borrow<str> for Slug {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}

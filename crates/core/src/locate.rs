@@ -41,7 +41,7 @@ impl Period {
 }
 
 /// What the person asked about: a day, a year, or no date at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum When {
     Unknown,
     Year(i32),

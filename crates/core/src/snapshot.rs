@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crate::codes::{DeptCode, InseeCode, Slug};
 use crate::communicability::{Communicability, communicability};
 use crate::french::town_hall_name;
+use crate::guide::Guide;
 use crate::locate::{Period, Segment, When, timeline};
 use crate::reference::{DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Territory};
 use crate::search::SearchIndex;
@@ -23,6 +24,8 @@ pub struct RefData {
     pub document_types: Vec<DocumentType>,
     pub services: Vec<Service>,
     pub holdings: Vec<HoldingRule>,
+    /// Published guides.
+    pub guides: Vec<Guide>,
 }
 
 /// An immutable, indexed copy of the published reference data.
@@ -37,7 +40,37 @@ pub struct Snapshot {
     service_by_id: HashMap<Slug, usize>,
     town_hall_by_commune: HashMap<InseeCode, usize>,
     holdings: Vec<HoldingRule>,
-    rules_by_key: HashMap<(Slug, Territory), Vec<usize>>,
+    guides: Vec<Guide>,
+    /// Rules by (document type index, territory): keys are `Copy`, so a
+    /// lookup allocates nothing.
+    rules_by_key: HashMap<(u32, TerritoryKey), Vec<u32>>,
+}
+
+/// A territory as a small `Copy` value, for index keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TerritoryKey {
+    Commune(InseeCode),
+    Epci(u32),
+    Departement([u8; 3]),
+    France,
+}
+
+impl TerritoryKey {
+    fn of(t: &Territory) -> TerritoryKey {
+        match t {
+            Territory::Commune(c) => TerritoryKey::Commune(*c),
+            // A SIREN is nine digits: it fits in a u32.
+            Territory::Epci(s) => TerritoryKey::Epci(s.as_str().parse().unwrap_or(u32::MAX)),
+            Territory::Departement(d) => {
+                let mut b = [0u8; 3];
+                for (i, c) in d.as_str().bytes().take(3).enumerate() {
+                    b[i] = c;
+                }
+                TerritoryKey::Departement(b)
+            }
+            Territory::France => TerritoryKey::France,
+        }
+    }
 }
 
 /// Territories and their search index: rebuilt only when the communes are
@@ -116,7 +149,7 @@ impl Snapshot {
     /// Indexes the data. Holding rules pointing at unknown document types or
     /// services are kept but can never match (the store refuses them anyway).
     pub fn build(version: i64, geo: Arc<Geo>, data: RefData) -> Snapshot {
-        let doc_by_slug = data
+        let doc_by_slug: HashMap<Slug, usize> = data
             .document_types
             .iter()
             .enumerate()
@@ -134,12 +167,15 @@ impl Snapshot {
                 town_hall_by_commune.entry(c).or_insert(i);
             }
         }
-        let mut rules_by_key: HashMap<(Slug, Territory), Vec<usize>> = HashMap::new();
+        let mut rules_by_key: HashMap<(u32, TerritoryKey), Vec<u32>> = HashMap::new();
         for (i, r) in data.holdings.iter().enumerate() {
-            rules_by_key
-                .entry((r.document_type.clone(), r.territory.clone()))
-                .or_default()
-                .push(i);
+            // Rules of unknown document types can never be asked for.
+            if let Some(&doc) = doc_by_slug.get(&r.document_type) {
+                rules_by_key
+                    .entry((doc as u32, TerritoryKey::of(&r.territory)))
+                    .or_default()
+                    .push(i as u32);
+            }
         }
         Snapshot {
             version,
@@ -150,6 +186,7 @@ impl Snapshot {
             service_by_id,
             town_hall_by_commune,
             holdings: data.holdings,
+            guides: data.guides,
             rules_by_key,
         }
     }
@@ -185,10 +222,7 @@ impl Snapshot {
     }
 
     pub fn document_type(&self, slug: &str) -> Option<&DocumentType> {
-        let slug = Slug::parse(slug).ok()?;
-        self.doc_by_slug
-            .get(&slug)
-            .map(|&i| &self.document_types[i])
+        self.doc_by_slug.get(slug).map(|&i| &self.document_types[i])
     }
 
     pub fn services(&self) -> &[Service] {
@@ -196,8 +230,17 @@ impl Snapshot {
     }
 
     pub fn service(&self, id: &str) -> Option<&Service> {
-        let id = Slug::parse(id).ok()?;
-        self.service_by_id.get(&id).map(|&i| &self.services[i])
+        self.service_by_id.get(id).map(|&i| &self.services[i])
+    }
+
+    /// A published guide.
+    pub fn guide(&self, slug: &str) -> Option<&Guide> {
+        self.guides.iter().find(|g| g.slug.as_str() == slug)
+    }
+
+    /// Every published guide, by slug.
+    pub fn guides(&self) -> impl Iterator<Item = &Guide> {
+        self.guides.iter()
     }
 
     pub fn holdings(&self) -> &[HoldingRule] {
@@ -206,9 +249,16 @@ impl Snapshot {
 
     /// The rules for one document type on one territory, in stored order.
     pub fn rules(&self, document_type: &Slug, territory: &Territory) -> Vec<&HoldingRule> {
+        match self.doc_by_slug.get(document_type) {
+            Some(&doc) => self.rules_at(doc, TerritoryKey::of(territory)),
+            None => Vec::new(),
+        }
+    }
+
+    fn rules_at(&self, doc: usize, key: TerritoryKey) -> Vec<&HoldingRule> {
         self.rules_by_key
-            .get(&(document_type.clone(), territory.clone()))
-            .map(|ids| ids.iter().map(|&i| &self.holdings[i]).collect())
+            .get(&(doc as u32, key))
+            .map(|ids| ids.iter().map(|&i| &self.holdings[i as usize]).collect())
             .unwrap_or_default()
     }
 
@@ -230,6 +280,26 @@ impl Snapshot {
         levels
     }
 
+    /// The index keys of `levels_for`, without allocating.
+    fn level_keys(&self, commune: &Resolution<'_>) -> [Option<TerritoryKey>; 5] {
+        let current = commune.current;
+        let dep = current.departement.as_bytes();
+        let mut d = [0u8; 3];
+        for (i, c) in dep.iter().take(3).enumerate() {
+            d[i] = *c;
+        }
+        [
+            commune.former_code.map(TerritoryKey::Commune),
+            Some(TerritoryKey::Commune(current.code)),
+            current
+                .epci
+                .as_ref()
+                .map(|e| TerritoryKey::Epci(e.as_str().parse().unwrap_or(u32::MAX))),
+            Some(TerritoryKey::Departement(d)),
+            Some(TerritoryKey::France),
+        ]
+    }
+
     /// Answers "who holds documents of this type for this commune, at this
     /// time, and may they be consulted" as of `today`.
     pub fn locate(
@@ -246,10 +316,16 @@ impl Snapshot {
             .ok()
             .and_then(|(code, _)| self.geo.territories.resolve(code))
             .ok_or_else(|| LocateError::UnknownCommune(commune.to_owned()))?;
+        let doc_index = self
+            .doc_by_slug
+            .get(document_type)
+            .copied()
+            .unwrap_or(usize::MAX);
         let levels: Vec<Vec<&HoldingRule>> = self
-            .levels_for(&resolution)
-            .iter()
-            .map(|t| self.rules(&doc.slug, t))
+            .level_keys(&resolution)
+            .into_iter()
+            .flatten()
+            .map(|k| self.rules_at(doc_index, k))
             .collect();
         let t = timeline(&levels, when.window(), today);
         let comm = communicability(

@@ -127,7 +127,9 @@ async fn serve(store: Arc<dyn Store>, clock: Clock, bind: SocketAddr) -> anyhow:
         .await
         .with_context(|| format!("écoute sur {bind}"))?;
     println!("Locadocs sert sur http://{}", listener.local_addr()?);
-    axum::serve(listener, app(AppState { live, clock }))
+    let service =
+        app(AppState::new(live, clock)).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use locadocs_core::formats::{self, ImportContext, Issue, Kind, Plan, Rejected};
+use locadocs_core::guide;
 use locadocs_core::{
     DeptCode, DocumentType, HoldingRule, InseeCode, RefData, Service, ServiceRef, Siren, Slug,
     Territories, Territory, cog,
@@ -22,6 +23,28 @@ const MAX_FILE: u64 = 200 * 1024 * 1024;
 const DEMO_DOCUMENT_TYPES: &[u8] = include_bytes!("../../../demo/document-types.csv");
 const DEMO_SERVICES: &[u8] = include_bytes!("../../../demo/services.csv");
 const DEMO_HOLDINGS: &[u8] = include_bytes!("../../../demo/holdings.csv");
+const DEMO_GUIDES: [&str; 3] = [
+    include_str!("../../../demo/guides/immobilier.toml"),
+    include_str!("../../../demo/guides/etat-civil.toml"),
+    include_str!("../../../demo/guides/divorce.toml"),
+];
+
+/// Parses a guide file and checks it against the document types known.
+pub fn check_guide(
+    source: &str,
+    document_types: &HashSet<String>,
+) -> Result<guide::Guide, Vec<String>> {
+    let g = guide::parse(source).map_err(|e| vec![e.to_string()])?;
+    let problems = guide::validate(&g, &|slug| document_types.contains(slug));
+    if problems.is_empty() {
+        Ok(g)
+    } else {
+        Err(problems
+            .iter()
+            .map(|p| format!("guide {} : {p}", g.slug))
+            .collect())
+    }
+}
 
 /// What the store knows, plus what is being imported alongside.
 pub struct Known<'a> {
@@ -218,6 +241,9 @@ pub async fn run(
     if kind == "communes" {
         return import_communes(store, path, dry_run).await;
     }
+    if kind == "guide" || kind == "guides" {
+        return import_guide(store, path, dry_run).await;
+    }
     let Some(kind) = Kind::parse(kind) else {
         bail!(
             "« {kind} » : type d'import inconnu (attendu : communes, document-types, services ou holdings)"
@@ -264,6 +290,35 @@ fn print_prepared(p: &Prepared) {
     if p.details.len() > SHOWN {
         println!("  … et {} autres changements", p.details.len() - SHOWN);
     }
+}
+
+async fn import_guide(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let bytes = crate::cli::read_limited(path, 2 * 1024 * 1024)?;
+    let source = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} : le fichier n'est pas en UTF-8", path.display()))?;
+    let docs: HashSet<String> = store
+        .load_ref_data()
+        .await?
+        .document_types
+        .iter()
+        .map(|d| d.slug.to_string())
+        .collect();
+    let g = check_guide(&source, &docs)
+        .map_err(|errors| anyhow::anyhow!("{} :\n{}", path.display(), errors.join("\n")))?;
+    if dry_run {
+        println!(
+            "Guide « {} » valide ({} étapes) ; rien n'a été écrit.",
+            g.slug,
+            g.steps.len()
+        );
+        return Ok(());
+    }
+    let saved = store.save_guide(g.slug.as_str(), &source, true).await?;
+    println!(
+        "Guide « {} » publié (version {}).",
+        saved.slug, saved.version
+    );
+    Ok(())
 }
 
 async fn import_communes(store: &dyn Store, dir: &Path, dry_run: bool) -> anyhow::Result<()> {
@@ -398,12 +453,34 @@ pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
     for s in &prepared.summary {
         println!("{s}");
     }
-    if prepared.changes.is_empty() {
-        println!("Données de démonstration déjà à jour.");
-        return Ok(());
+    let mut docs: HashSet<String> = existing
+        .document_types
+        .iter()
+        .map(|d| d.slug.to_string())
+        .collect();
+    docs.extend(
+        prepared
+            .changes
+            .upsert_document_types
+            .iter()
+            .map(|d| d.slug.to_string()),
+    );
+    let mut guides = Vec::new();
+    for source in DEMO_GUIDES {
+        let g = check_guide(source, &docs)
+            .map_err(|e| anyhow::anyhow!("guide de démonstration refusé :\n{}", e.join("\n")))?;
+        guides.push((g.slug.to_string(), source));
     }
-    store.apply(&prepared.changes, Some(version)).await?;
-    println!("Données de démonstration chargées.");
+    if prepared.changes.is_empty() {
+        println!("Données de référence de démonstration déjà à jour.");
+    } else {
+        store.apply(&prepared.changes, Some(version)).await?;
+        println!("Données de démonstration chargées.");
+    }
+    for (slug, source) in guides {
+        let saved = store.save_guide(&slug, source, true).await?;
+        println!("guide {slug} : version {} publiée", saved.version);
+    }
     Ok(())
 }
 
@@ -483,7 +560,22 @@ pub fn check_data(
 pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
     let territories = store.load_territories().await?;
     let data = store.load_ref_data().await?;
-    let (errors, warnings) = check_data(&territories, &data, today);
+    let (mut errors, warnings) = check_data(&territories, &data, today);
+    let docs: HashSet<String> = data
+        .document_types
+        .iter()
+        .map(|d| d.slug.to_string())
+        .collect();
+    let guides = store.latest_guides().await?;
+    for g in &guides {
+        if let Err(problems) = check_guide(&g.source, &docs) {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| format!("{p} (version {})", g.version)),
+            );
+        }
+    }
     let mut report = String::new();
     for w in &warnings {
         let _ = writeln!(report, "avertissement : {w}");
@@ -493,11 +585,12 @@ pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
     }
     print!("{report}");
     println!(
-        "{} communes, {} types de documents, {} services, {} règles : {} erreur(s), {} avertissement(s).",
+        "{} communes, {} types de documents, {} services, {} règles, {} guides : {} erreur(s), {} avertissement(s).",
         territories.commune_count(),
         data.document_types.len(),
         data.services.len(),
         data.holdings.len(),
+        guides.len(),
         errors.len(),
         warnings.len()
     );

@@ -67,10 +67,21 @@ impl Live {
                     })?,
             )
         };
-        let data = self.store.load_ref_data().await?;
+        let mut data = self.store.load_ref_data().await?;
+        for stored in self.store.published_guides().await? {
+            // Guides are validated when saved; one that no longer parses is
+            // left out rather than taking the others down.
+            match locadocs_core::guide::parse(&stored.source) {
+                Ok(g) => data.guides.push(g),
+                Err(e) => {
+                    tracing::error!(guide = %stored.slug, error = %e, "published guide does not parse; not served")
+                }
+            }
+        }
         let snapshot = Snapshot::build(version, geo, data);
         self.current.store(Arc::new(snapshot));
         self.geo_version.store(geo_version, Ordering::Release);
+        release_free_memory();
         tracing::info!(
             version,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -93,5 +104,17 @@ impl Live {
                 }
             }
         })
+    }
+}
+
+/// Gives the memory freed by a rebuild (the rows read, the previous
+/// snapshot) back to the system, so that resident memory reflects what the
+/// snapshot needs rather than the peak of loading it.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it has no
+    // preconditions and touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

@@ -338,6 +338,18 @@ impl<'g> Walker<'g, '_> {
         let var = step.var_name();
         let given: Vec<&str> = self.answers.get_all(var).collect();
         if given.is_empty() {
+            // An explanation does not stop a link that presets the answers
+            // asked after it (`?document_type=…&commune=…&year=…`).
+            if step.kind == StepKind::Info
+                && (self.answers.contains(COMMUNE) || self.answers.contains(YEAR))
+            {
+                return Outcome::Answered {
+                    values: vec!["ok".to_owned()],
+                    labels: Vec::new(),
+                    goto: None,
+                    sets: Vec::new(),
+                };
+            }
             return Outcome::Unanswered;
         }
         if given.iter().any(|v| v.chars().count() > MAX_VALUE_CHARS) {

@@ -3,6 +3,7 @@
 //! `ON CONFLICT … DO UPDATE`), and each has its own migrations.
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use locadocs_core::cog::CogData;
 use locadocs_core::{RefData, Territories};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
@@ -231,12 +232,13 @@ impl Store for SqlStore {
     }
 
     async fn load_territories(&self) -> Result<Territories, StoreError> {
-        let communes = sqlx::query("SELECT * FROM communes ORDER BY position")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::commune)
-            .collect::<Result<Vec<_>, _>>()?;
+        // Streamed row by row: the full table never sits in memory twice.
+        let mut communes = Vec::new();
+        let mut stream = sqlx::query("SELECT * FROM communes ORDER BY position").fetch(&self.pool);
+        while let Some(row) = stream.try_next().await? {
+            communes.push(rows::commune(&row)?);
+        }
+        drop(stream);
         let epcis = sqlx::query("SELECT siren, name, kind FROM epcis ORDER BY siren")
             .fetch_all(&self.pool)
             .await?
@@ -396,17 +398,21 @@ impl Store for SqlStore {
             .iter()
             .map(rows::service)
             .collect::<Result<_, _>>()?;
-        let holdings = sqlx::query("SELECT * FROM holdings ORDER BY document_type, territory, id")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(rows::holding)
-            .collect::<Result<_, _>>()?;
+        let mut holdings = Vec::new();
+        {
+            let mut stream =
+                sqlx::query("SELECT * FROM holdings ORDER BY document_type, territory, id")
+                    .fetch(&mut *tx);
+            while let Some(row) = stream.try_next().await? {
+                holdings.push(rows::holding(&row)?);
+            }
+        }
         tx.commit().await?;
         Ok(RefData {
             document_types,
             services,
             holdings,
+            guides: Vec::new(),
         })
     }
 

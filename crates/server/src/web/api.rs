@@ -1,8 +1,10 @@
 //! The public JSON API, `/api/v1`, and its OpenAPI document.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,8 +32,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(locate))
 }
 
+/// `YYYY-MM-DD`, written by hand: chrono's formatter is slow on a hot path.
+pub fn iso_day(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{:02}-{:02}", d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
+}
+
 fn day(d: Option<NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
+    d.map(iso_day)
 }
 
 /// A commune named by its code.
@@ -130,35 +143,35 @@ async fn search_communes(
 
 /// A document type and its access rules.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DocumentTypeOut {
-    pub slug: String,
-    pub label: String,
-    pub theme: Option<String>,
-    pub aliases: Vec<String>,
-    pub description: Option<String>,
+pub struct DocumentTypeOut<'a> {
+    pub slug: &'a str,
+    pub label: &'a str,
+    pub theme: Option<&'a str>,
+    pub aliases: &'a [String],
+    pub description: Option<&'a str>,
     /// Years after the document's date before anyone may consult it (0: at once).
     pub communicability_years: u32,
-    pub communicability_note: Option<String>,
+    pub communicability_note: Option<&'a str>,
 }
 
-impl From<&DocumentType> for DocumentTypeOut {
-    fn from(d: &DocumentType) -> Self {
+impl<'a> From<&'a DocumentType> for DocumentTypeOut<'a> {
+    fn from(d: &'a DocumentType) -> Self {
         DocumentTypeOut {
-            slug: d.slug.to_string(),
-            label: d.label.clone(),
-            theme: d.theme.clone(),
-            aliases: d.aliases.clone(),
-            description: d.description.clone(),
+            slug: d.slug.as_str(),
+            label: &d.label,
+            theme: d.theme.as_deref(),
+            aliases: &d.aliases,
+            description: d.description.as_deref(),
             communicability_years: d.communicability_years,
-            communicability_note: d.communicability_note.clone(),
+            communicability_note: d.communicability_note.as_deref(),
         }
     }
 }
 
 /// All document types.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DocumentTypeList {
-    pub results: Vec<DocumentTypeOut>,
+pub struct DocumentTypeList<'a> {
+    pub results: Vec<DocumentTypeOut<'a>>,
 }
 
 /// Answers with `304 Not Modified` when the client already has this
@@ -231,46 +244,46 @@ async fn get_document_type(
 
 /// A service that holds documents or handles requests.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ServiceOut {
+pub struct ServiceOut<'a> {
     /// `null` for a town hall that no contributor has described yet.
-    pub id: Option<String>,
-    pub name: String,
-    pub kind: String,
-    pub address: Option<String>,
-    pub postal_code: Option<String>,
-    pub city: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub website: Option<String>,
-    pub request_url: Option<String>,
-    pub opening_hours: Option<String>,
-    pub response_time: Option<String>,
+    pub id: Option<&'a str>,
+    pub name: Cow<'a, str>,
+    pub kind: &'a str,
+    pub address: Option<&'a str>,
+    pub postal_code: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub website: Option<&'a str>,
+    pub request_url: Option<&'a str>,
+    pub opening_hours: Option<&'a str>,
+    pub response_time: Option<&'a str>,
 }
 
-impl From<&Service> for ServiceOut {
-    fn from(s: &Service) -> Self {
+impl<'a> From<&'a Service> for ServiceOut<'a> {
+    fn from(s: &'a Service) -> Self {
         ServiceOut {
-            id: Some(s.id.to_string()),
-            name: s.name.clone(),
-            kind: s.kind.as_str().to_owned(),
-            address: s.address.clone(),
-            postal_code: s.postal_code.clone(),
-            city: s.city.clone(),
-            phone: s.phone.clone(),
-            email: s.email.clone(),
-            website: s.website.clone(),
-            request_url: s.request_url.clone(),
-            opening_hours: s.opening_hours.clone(),
-            response_time: s.response_time.clone(),
+            id: Some(s.id.as_str()),
+            name: Cow::Borrowed(&s.name),
+            kind: s.kind.as_str(),
+            address: s.address.as_deref(),
+            postal_code: s.postal_code.as_deref(),
+            city: s.city.as_deref(),
+            phone: s.phone.as_deref(),
+            email: s.email.as_deref(),
+            website: s.website.as_deref(),
+            request_url: s.request_url.as_deref(),
+            opening_hours: s.opening_hours.as_deref(),
+            response_time: s.response_time.as_deref(),
         }
     }
 }
 
 /// A service with everything known about it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ServiceDetail {
+pub struct ServiceDetail<'a> {
     #[serde(flatten)]
-    pub service: ServiceOut,
+    pub service: ServiceOut<'a>,
     pub commune: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -314,7 +327,7 @@ async fn get_service(
 
 /// Whether anyone may consult the document.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommunicabilityOut {
+pub struct CommunicabilityOut<'a> {
     /// `true`: freely accessible now; `false`: not yet; `null`: depends on the document's date, not given.
     pub free: Option<bool>,
     /// From when it is freely accessible (`YYYY-MM-DD`), when a delay applies and the date is known.
@@ -322,22 +335,22 @@ pub struct CommunicabilityOut {
     /// The legal delay in years (0: at once).
     pub delay_years: u32,
     /// Who may access earlier, exceptions.
-    pub note: Option<String>,
+    pub note: Option<&'a str>,
 }
 
 /// One holder over one unbroken stretch of time.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MatchOut {
-    pub service: ServiceOut,
+pub struct MatchOut<'a> {
+    pub service: ServiceOut<'a>,
     /// First day of the stretch this holder covers (`null`: since ever).
     pub from: Option<String>,
     /// Last day (`null`: up to now and beyond).
     pub to: Option<String>,
     /// The territory of the rule that gives this holder.
     pub territory: String,
-    pub instructions: Option<String>,
-    pub source: Option<String>,
-    pub communicability: CommunicabilityOut,
+    pub instructions: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub communicability: CommunicabilityOut<'a>,
 }
 
 /// A period no rule covers.
@@ -355,16 +368,27 @@ pub struct LocatedCommune {
     pub current: Option<CommuneRef>,
 }
 
+/// The document type of an answer, without its long texts (see
+/// `/document-types/{slug}` for those).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentTypeBrief<'a> {
+    pub slug: &'a str,
+    pub label: &'a str,
+    pub theme: Option<&'a str>,
+    pub communicability_years: u32,
+    pub communicability_note: Option<&'a str>,
+}
+
 /// Who holds the documents, for which dates, and whether they may be consulted.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LocateOut {
-    pub document_type: DocumentTypeOut,
+pub struct LocateOut<'a> {
+    pub document_type: DocumentTypeBrief<'a>,
     pub commune: LocatedCommune,
     /// Holders, oldest first; with a year that straddles a transfer, every holder of that year.
-    pub matches: Vec<MatchOut>,
+    pub matches: Vec<MatchOut<'a>>,
     /// Periods touching the date asked about that no rule covers.
     pub uncovered: Vec<PeriodOut>,
-    pub communicability: CommunicabilityOut,
+    pub communicability: CommunicabilityOut<'a>,
 }
 
 fn clip(s: &str) -> String {
@@ -413,12 +437,14 @@ fn parse_when(params: &Params) -> Result<When, ApiError> {
     }
 }
 
-fn communicability_out(c: &locadocs_core::communicability::Communicability) -> CommunicabilityOut {
+fn communicability_out(
+    c: &locadocs_core::communicability::Communicability,
+) -> CommunicabilityOut<'_> {
     CommunicabilityOut {
         free: c.free,
         free_from: day(c.free_from),
         delay_years: c.delay_years,
-        note: c.note.clone(),
+        note: c.note.as_deref(),
     }
 }
 
@@ -430,7 +456,7 @@ fn period_out(p: &Period) -> PeriodOut {
 }
 
 /// Builds the JSON answer; shared with the guide pages.
-pub fn answer_out(answer: &Answer<'_>) -> LocateOut {
+pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
     let res = &answer.commune;
     let commune = match res.former_code {
         None => LocatedCommune {
@@ -458,8 +484,8 @@ pub fn answer_out(answer: &Answer<'_>) -> LocateOut {
                 Holder::Service(s) => s.into(),
                 Holder::UnknownTownHall(_) => ServiceOut {
                     id: None,
-                    name: m.holder.name(),
-                    kind: "mairie".into(),
+                    name: Cow::Owned(m.holder.name()),
+                    kind: "mairie",
                     address: None,
                     postal_code: None,
                     city: None,
@@ -474,13 +500,19 @@ pub fn answer_out(answer: &Answer<'_>) -> LocateOut {
             from: day(m.period.from),
             to: day(m.period.to),
             territory: m.rule.territory.to_string(),
-            instructions: m.rule.instructions.clone(),
-            source: m.rule.source.clone(),
+            instructions: m.rule.instructions.as_deref(),
+            source: m.rule.source.as_deref(),
             communicability: communicability_out(&m.communicability),
         })
         .collect();
     LocateOut {
-        document_type: answer.document_type.into(),
+        document_type: DocumentTypeBrief {
+            slug: answer.document_type.slug.as_str(),
+            label: &answer.document_type.label,
+            theme: answer.document_type.theme.as_deref(),
+            communicability_years: answer.document_type.communicability_years,
+            communicability_note: answer.document_type.communicability_note.as_deref(),
+        },
         commune,
         matches,
         uncovered: answer.uncovered.iter().map(period_out).collect(),
@@ -525,18 +557,96 @@ async fn locate(
     let when = parse_when(&params)?;
     let snap: Arc<Snapshot> = state.live.snapshot();
     let today = state.clock.today();
-    let answer = snap
-        .locate(doc, commune, when, today)
-        .map_err(|e| match e {
-            LocateError::UnknownDocumentType(d) => ApiError::UnknownDocumentType(format!(
-                "type de document inconnu : « {} »",
-                clip(&d)
-            )),
-            LocateError::UnknownCommune(c) => {
-                ApiError::UnknownCommune(format!("commune inconnue : « {} »", clip(&c)))
-            }
-        })?;
+    let key = AnswerKey {
+        version: snap.version,
+        today,
+        document_type: doc.to_owned(),
+        commune: commune.to_owned(),
+        when,
+    };
+    let body = match state.answers.get(&key) {
+        Some(bytes) => bytes,
+        None => {
+            let answer =
+                snap.locate(doc, commune, when, today)
+                    .map_err(|e| match e {
+                        LocateError::UnknownDocumentType(d) => ApiError::UnknownDocumentType(
+                            format!("type de document inconnu : « {} »", clip(&d)),
+                        ),
+                        LocateError::UnknownCommune(c) => {
+                            ApiError::UnknownCommune(format!("commune inconnue : « {} »", clip(&c)))
+                        }
+                    })?;
+            let bytes = Bytes::from(
+                serde_json::to_vec(&answer_out(&answer))
+                    .map_err(|e| ApiError::Unexpected(e.into()))?,
+            );
+            state.answers.put(key, bytes.clone());
+            bytes
+        }
+    };
     Ok(conditional(&headers, &snap, today, || {
-        Json(answer_out(&answer)).into_response()
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
     }))
+}
+
+/// What identifies a locate answer: the data and the day it was computed
+/// for, and the question.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    version: i64,
+    today: NaiveDate,
+    document_type: String,
+    commune: String,
+    when: When,
+}
+
+/// Serialized locate answers, reused while the data and the day stay the
+/// same. Answers are a pure function of the snapshot, so a hit is exactly
+/// what a recomputation would give; the cache is bounded and starts over
+/// when full.
+pub struct AnswerCache {
+    entries: std::sync::Mutex<std::collections::HashMap<AnswerKey, Bytes>>,
+    capacity: usize,
+}
+
+impl AnswerCache {
+    pub fn new(capacity: usize) -> Arc<AnswerCache> {
+        Arc::new(AnswerCache {
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            capacity,
+        })
+    }
+
+    fn get(&self, key: &AnswerKey) -> Option<Bytes> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: AnswerKey, value: Bytes) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Entries of older versions or days can never be hit again.
+        if entries.len() >= self.capacity
+            || entries
+                .keys()
+                .next()
+                .is_some_and(|k| k.version != key.version || k.today != key.today)
+        {
+            entries.clear();
+        }
+        entries.insert(key, value);
+    }
 }

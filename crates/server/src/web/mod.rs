@@ -2,15 +2,16 @@
 
 pub mod api;
 pub mod error;
-mod pages;
+pub mod i18n;
+pub mod pages;
 pub mod params;
+pub mod theme;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
@@ -27,6 +28,21 @@ use crate::live::Live;
 pub struct AppState {
     pub live: Arc<Live>,
     pub clock: Clock,
+    /// Serialized locate answers for the current data version.
+    pub answers: Arc<api::AnswerCache>,
+    /// Rate limit of the public feedback forms.
+    pub limiter: Arc<pages::Limiter>,
+}
+
+impl AppState {
+    pub fn new(live: Arc<Live>, clock: Clock) -> AppState {
+        AppState {
+            live,
+            clock,
+            answers: api::AnswerCache::new(20_000),
+            limiter: pages::Limiter::new(10, Duration::from_secs(600)),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -79,7 +95,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::router())
         .nest("/api/v1", api)
-        .fallback(|| async { (StatusCode::NOT_FOUND, pages::not_found()).into_response() })
+        .fallback(|| async { pages::not_found_page(theme::Lang::Fr) })
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

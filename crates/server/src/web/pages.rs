@@ -1,48 +1,1106 @@
-//! The few HTML pages served before the guides: a home page that explains
-//! the service and the API.
+//! Public HTML pages: guides (`/g/{slug}`), document pages, the pages a
+//! French public service must have, and the assets they use.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
 use axum::Router;
-use axum::response::Html;
-use axum::routing::get;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use locadocs_core::guide::{self, Answers, Current, Guide, GuideEnv, Step, StepKind, Walk};
+use locadocs_core::locate::{Period, When};
+use locadocs_core::snapshot::{Answer, Holder};
+use locadocs_core::{InseeCode, Snapshot};
+use serde::Deserialize;
 
 use super::AppState;
+use super::i18n::{Texts, long_date, texts};
+use super::theme::{Lang, Palette, Theme};
+use crate::store::{Feedback, Suggestion};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home))
+    Router::new()
+        .route("/", get(home))
+        .route("/g/{slug}", get(guide_page))
+        .route("/g/{slug}/avis", post(post_feedback))
+        .route("/g/{slug}/suggestion", post(post_suggestion))
+        .route("/documents", get(documents_index))
+        .route("/documents/{slug}", get(document_page))
+        .route("/accessibilite", get(accessibility))
+        .route("/mentions-legales", get(legal))
+        .route("/confidentialite", get(privacy))
+        .route("/assets/{file}", get(asset))
+        .route("/assets/dsfr/{*path}", get(dsfr_asset))
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:46rem;\
-margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1e1e1e}a{color:#0b5cad}code{background:#f2f2f2;\
-padding:0 .2em}";
+// ---------------------------------------------------------------- layout
 
-async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Html<String> {
-    let snap = state.live.snapshot();
-    Html(format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Locadocs</title>\
-<style>{STYLE}</style></head><body><main><h1>Locadocs</h1>\
-<p>Trouver quel document public contient l'information que vous cherchez, qui le détient aujourd'hui \
-pour votre commune et votre date, et si vous pouvez déjà le consulter.</p>\
-<p>Données chargées : {communes} communes et anciennes communes, {docs} types de documents, \
-{services} services, {rules} règles de détention.</p>\
-<h2>API publique</h2><ul>\
-<li><a href=\"/api/v1/communes?q=rennes\"><code>/api/v1/communes?q=rennes</code></a></li>\
-<li><a href=\"/api/v1/document-types\"><code>/api/v1/document-types</code></a></li>\
-<li><a href=\"/api/v1/locate?document_type=permis-de-construire&amp;commune=35238&amp;year=2015\">\
-<code>/api/v1/locate?document_type=permis-de-construire&amp;commune=35238&amp;year=2015</code></a></li>\
-<li><a href=\"/api/v1/openapi.json\">Description OpenAPI</a></li></ul></main></body></html>",
-        communes = snap.territories().commune_count(),
-        docs = snap.document_types().len(),
-        services = snap.services().len(),
-        rules = snap.holdings().len(),
-    ))
+/// What every page's frame needs.
+pub struct Layout {
+    pub lang: &'static str,
+    pub title: String,
+    pub t: &'static Texts,
+    pub dsfr: bool,
+    pub palette_css: Option<String>,
+    pub asset_version: &'static str,
+}
+
+/// Display parameters read from a query string.
+#[derive(Debug, Clone)]
+pub struct Display {
+    pub lang: Lang,
+    pub theme: Theme,
+    pub palette: Option<Palette>,
+}
+
+impl Display {
+    pub fn from_answers(a: &Answers) -> Display {
+        Display {
+            lang: Lang::parse(a.get("lang")),
+            theme: Theme::parse(a.get("theme")),
+            palette: Palette::from_param(a.get("color")),
+        }
+    }
+
+    pub fn layout(&self, title: impl Into<String>) -> Layout {
+        Layout {
+            lang: self.lang.as_str(),
+            title: title.into(),
+            t: texts(self.lang),
+            dsfr: self.theme == Theme::Dsfr,
+            palette_css: self.palette.as_ref().map(Palette::css),
+            asset_version: asset_version(),
+        }
+    }
+}
+
+fn paragraphs(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("")
+        .split("\n\n")
+        .map(|p| p.trim().replace('\n', " "))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// A page with a heading, paragraphs and links.
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    l: Layout,
+    heading: String,
+    paragraphs: Vec<String>,
+    links: Vec<(String, String)>,
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne").into_response()
+        }
+    }
+}
+
+fn message(
+    status: StatusCode,
+    d: &Display,
+    heading: &str,
+    paras: Vec<String>,
+    links: Vec<(String, String)>,
+) -> Response {
+    let mut resp = render(&MessagePage {
+        l: d.layout(heading),
+        heading: heading.to_owned(),
+        paragraphs: paras,
+        links,
+    });
+    *resp.status_mut() = status;
+    resp
 }
 
 /// The page for an address that leads nowhere.
-pub fn not_found() -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Page introuvable – Locadocs</title>\
-<style>{STYLE}</style></head><body><main><h1>Page introuvable</h1>\
-<p>Cette adresse ne mène à aucune page. <a href=\"/\">Revenir à l'accueil</a>.</p></main></body></html>"
-    ))
+pub fn not_found_page(lang: Lang) -> Response {
+    let d = Display {
+        lang,
+        theme: Theme::Neutral,
+        palette: None,
+    };
+    let t = texts(lang);
+    message(
+        StatusCode::NOT_FOUND,
+        &d,
+        t.not_found_title,
+        vec![t.not_found_text.to_owned()],
+        vec![(
+            if lang == Lang::En { "Home" } else { "Accueil" }.to_owned(),
+            "/".to_owned(),
+        )],
+    )
+}
+
+// ---------------------------------------------------------------- caching
+
+/// `Cache-Control: no-cache` with the data version as ETag; `304` when the
+/// browser already has this version (for this day: delays depend on it).
+fn revalidated(
+    headers: &HeaderMap,
+    snap: &Snapshot,
+    today: NaiveDate,
+    body: impl FnOnce() -> Response,
+) -> Response {
+    let etag = format!("W/\"{}-{}\"", snap.version, today.format("%Y%m%d"));
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut resp = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        body()
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+// ---------------------------------------------------------------- guide
+
+struct Env<'a> {
+    snap: &'a Snapshot,
+    today: NaiveDate,
+}
+
+impl GuideEnv for Env<'_> {
+    fn document_type_known(&self, slug: &str) -> bool {
+        self.snap.document_type(slug).is_some()
+    }
+    fn commune_known(&self, code: &str) -> bool {
+        InseeCode::parse(code).is_ok_and(|c| self.snap.territories().knows(c))
+    }
+    fn document_type_label(&self, slug: &str) -> Option<String> {
+        self.snap.document_type(slug).map(|d| d.label.clone())
+    }
+    fn commune_label(&self, code: &str) -> Option<String> {
+        let c = InseeCode::parse(code).ok()?;
+        let r = self.snap.territories().resolve(c)?;
+        Some(match (r.entry, r.former_code) {
+            (Some(e), Some(_)) => format!("{} ({})", e.name, r.current.name),
+            _ => format!("{} ({})", r.current.name, r.current.departement),
+        })
+    }
+    fn current_year(&self) -> Option<i32> {
+        Some(chrono::Datelike::year(&self.today))
+    }
+}
+
+struct PathRow {
+    question: String,
+    answer: String,
+    change_href: Option<String>,
+}
+
+struct ChoiceView {
+    id: String,
+    value: String,
+    label: String,
+    help: Option<String>,
+    checked: bool,
+}
+
+struct DocSearch {
+    hidden: Vec<(String, String)>,
+    q: String,
+    results: Option<Vec<(String, String)>>,
+}
+
+struct AskView {
+    kind: &'static str,
+    var: String,
+    question: String,
+    help: Vec<String>,
+    content: Vec<String>,
+    error: Option<String>,
+    hidden: Vec<(String, String)>,
+    choices: Vec<ChoiceView>,
+    unknown: Option<(String, String)>,
+    commune_matches: Option<Vec<ChoiceView>>,
+    text_value: String,
+    doc_search: Option<DocSearch>,
+}
+
+struct MatchView {
+    name: String,
+    period: String,
+    instructions: Option<String>,
+    address: Option<String>,
+    hours: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    website: Option<String>,
+    request_url: Option<String>,
+    response_time: Option<String>,
+    has_contact: bool,
+}
+
+struct DocResult {
+    label: String,
+    doc_href: String,
+    access_line: String,
+    access_class: &'static str,
+    earlier: Option<String>,
+    matches: Vec<MatchView>,
+    uncovered: Vec<String>,
+}
+
+struct FeedbackView {
+    action: String,
+    hidden: Vec<(String, String)>,
+    thanks: bool,
+}
+
+struct ResultView {
+    commune_line: String,
+    date_line: String,
+    documents: Vec<DocResult>,
+    feedback: FeedbackView,
+}
+
+struct DeadEndView {
+    question: String,
+    content: Vec<String>,
+    help: Vec<String>,
+    action: String,
+    hidden: Vec<(String, String)>,
+    thanks: bool,
+}
+
+enum GuideBody {
+    Ask(AskView),
+    Result(ResultView),
+    DeadEnd(DeadEndView),
+}
+
+#[derive(Template)]
+#[template(path = "guide.html")]
+struct GuidePage {
+    l: Layout,
+    guide_title: String,
+    action: String,
+    path: Vec<PathRow>,
+    restart_href: String,
+    body: GuideBody,
+}
+
+fn href(slug: &str, query: &str) -> String {
+    if query.is_empty() {
+        format!("/g/{slug}")
+    } else {
+        format!("/g/{slug}?{query}")
+    }
+}
+
+/// Formats a period in words: "du 1er janvier 1908 au 30 juin 2015".
+fn period_words(p: &Period, lang: Lang) -> String {
+    let d = |x| long_date(x, lang);
+    match (lang, p.from, p.to) {
+        (Lang::Fr, Some(f), Some(t)) => format!("Du {} au {}", d(f), d(t)),
+        (Lang::Fr, Some(f), None) => format!("Depuis le {}", d(f)),
+        (Lang::Fr, None, Some(t)) => format!("Jusqu'au {}", d(t)),
+        (Lang::Fr, None, None) => "Toutes dates".to_owned(),
+        (Lang::En, Some(f), Some(t)) => format!("From {} to {}", d(f), d(t)),
+        (Lang::En, Some(f), None) => format!("Since {}", d(f)),
+        (Lang::En, None, Some(t)) => format!("Until {}", d(t)),
+        (Lang::En, None, None) => "All dates".to_owned(),
+    }
+}
+
+fn hidden_pairs(a: &Answers) -> Vec<(String, String)> {
+    a.pairs().to_vec()
+}
+
+fn ask_view(
+    step: &Step,
+    walk: &Walk<'_>,
+    raw: &Answers,
+    snap: &Snapshot,
+    first: bool,
+    slug: &str,
+    d: &Display,
+) -> AskView {
+    let t = texts(d.lang);
+    let kind = match step.kind {
+        StepKind::Choice => "choice",
+        StepKind::Multiple => "multiple",
+        StepKind::Commune => "commune",
+        StepKind::Date => "date",
+        _ => "info",
+    };
+    let var = step.var_name().to_owned();
+    let given: Vec<&str> = raw.get_all(&var).collect();
+    let choices = step
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ChoiceView {
+            id: format!("{}-{}", step.id, i),
+            value: c.value.clone(),
+            label: c.label.clone(),
+            help: c.help.clone(),
+            checked: given.contains(&c.value.as_str()),
+        })
+        .collect();
+    let unknown = step
+        .unknown_label()
+        .map(|label| (guide::UNKNOWN.to_owned(), label.to_owned()));
+    let unknown = match step.kind {
+        StepKind::Date => Some((guide::UNKNOWN.to_owned(), t.unknown.to_owned())),
+        _ => unknown,
+    };
+    let mut text_value = String::new();
+    let mut commune_matches = None;
+    if step.kind == StepKind::Commune {
+        if let Some(q) = raw
+            .get("commune_q")
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
+            text_value = q.chars().take(100).collect();
+            commune_matches = Some(
+                snap.search_communes(&text_value, 10)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let current = c.current.and_then(|code| snap.territories().current(code));
+                        ChoiceView {
+                            id: format!("commune-{i}"),
+                            value: c.code.to_string(),
+                            label: format!("{} ({})", c.name, c.departement),
+                            help: current.map(|cur| format!("{} {}", t.former_commune, cur.name)),
+                            checked: i == 0,
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    if step.kind == StepKind::Date {
+        text_value = raw
+            .get(guide::YEAR)
+            .filter(|y| *y != guide::UNKNOWN)
+            .unwrap_or("")
+            .chars()
+            .take(4)
+            .collect();
+    }
+    let error = walk
+        .error
+        .as_ref()
+        .filter(|e| e.step == step.id)
+        .map(|e| e.message.clone());
+    let doc_search = first.then(|| {
+        let q: String = raw
+            .get("cherche")
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(100)
+            .collect();
+        let results = (!q.is_empty()).then(|| {
+            guide::find_documents(&q, snap.document_types(), 8)
+                .into_iter()
+                .map(|doc| {
+                    let mut a = walk.display.clone();
+                    a.push(guide::DOCUMENT_TYPE, doc.slug.as_str());
+                    (doc.label.clone(), href(slug, &a.to_query()))
+                })
+                .collect()
+        });
+        DocSearch {
+            hidden: hidden_pairs(&walk.display),
+            q,
+            results,
+        }
+    });
+    AskView {
+        kind,
+        var,
+        question: step.question.clone().unwrap_or_default(),
+        help: paragraphs(step.help.as_deref()),
+        content: paragraphs(step.content.as_deref()),
+        error,
+        hidden: hidden_pairs(&walk.kept),
+        choices,
+        unknown,
+        commune_matches,
+        text_value,
+        doc_search,
+    }
+}
+
+fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
+    let (address, hours, phone, email, website, request_url, response_time) = match m.holder {
+        Holder::Service(s) => {
+            let line2 = [s.postal_code.as_deref(), s.city.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let address = match (s.address.as_deref(), line2.is_empty()) {
+                (Some(a), false) => Some(format!("{a}, {line2}")),
+                (Some(a), true) => Some(a.to_owned()),
+                (None, false) => Some(line2),
+                (None, true) => None,
+            };
+            (
+                address,
+                s.opening_hours.clone(),
+                s.phone.clone(),
+                s.email.clone(),
+                s.website.clone(),
+                s.request_url.clone(),
+                s.response_time.clone(),
+            )
+        }
+        Holder::UnknownTownHall(_) => (None, None, None, None, None, None, None),
+    };
+    let has_contact = address.is_some()
+        || hours.is_some()
+        || phone.is_some()
+        || email.is_some()
+        || website.is_some()
+        || response_time.is_some();
+    MatchView {
+        name: m.holder.name(),
+        period: period_words(&m.period, lang),
+        instructions: m.rule.instructions.clone(),
+        address,
+        hours,
+        phone,
+        email,
+        website,
+        request_url,
+        response_time,
+        has_contact,
+    }
+}
+
+fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts) -> DocResult {
+    let c = &answer.communicability;
+    let (access_line, access_class) = match (c.free, c.free_from) {
+        (Some(true), _) => (t.free_now.to_owned(), "free"),
+        (Some(false), Some(from)) => (
+            format!("{} {}.", t.free_from, long_date(from, lang)),
+            "notyet",
+        ),
+        _ => (
+            match lang {
+                Lang::Fr => format!("{}{} ans après sa date.", t.not_free_unknown, c.delay_years),
+                Lang::En => format!(
+                    "{}{} years after its date.",
+                    t.not_free_unknown, c.delay_years
+                ),
+            },
+            "notyet",
+        ),
+    };
+    let mut uncovered: Vec<String> = answer
+        .uncovered
+        .iter()
+        .map(|p| period_words(p, lang))
+        .collect();
+    if answer.matches.is_empty() && uncovered.is_empty() {
+        uncovered.push(period_words(&Period::ALL, lang));
+    }
+    DocResult {
+        label: answer.document_type.label.clone(),
+        doc_href: format!("/documents/{}", answer.document_type.slug),
+        access_line,
+        access_class,
+        earlier: c.note.clone(),
+        matches: answer.matches.iter().map(|m| match_view(m, lang)).collect(),
+        uncovered,
+    }
+}
+
+async fn guide_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let raw = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    let d = Display::from_answers(&raw);
+    let snap = state.live.snapshot();
+    let Some(stored) = snap.guide(&slug) else {
+        return not_found_page(d.lang);
+    };
+    let today = state.clock.today();
+    revalidated(&headers, &snap, today, || {
+        let localized;
+        let g: &Guide = if d.lang == Lang::En {
+            localized = stored.localized("en");
+            &localized
+        } else {
+            stored
+        };
+        render_guide(g, &raw, &snap, today, &d)
+    })
+}
+
+fn render_guide(
+    g: &Guide,
+    raw: &Answers,
+    snap: &Snapshot,
+    today: NaiveDate,
+    d: &Display,
+) -> Response {
+    let t = texts(d.lang);
+    let env = Env { snap, today };
+    let walk = guide::run(g, raw, &env);
+    let slug = g.slug.as_str();
+    let path = walk
+        .path
+        .iter()
+        .filter(|a| a.step.kind != StepKind::Info)
+        .map(|a| PathRow {
+            question: a.step.question.clone().unwrap_or_else(|| a.step.id.clone()),
+            answer: if a.labels.is_empty() {
+                a.values.join(", ")
+            } else {
+                a.labels.join(", ")
+            },
+            change_href: Some(href(slug, &a.query)),
+        })
+        .collect();
+    let first = walk.path.is_empty();
+    let (title, body) = match &walk.current {
+        Current::Step(step) => {
+            let view = ask_view(step, &walk, raw, snap, first, slug, d);
+            (view.question.clone(), GuideBody::Ask(view))
+        }
+        Current::DeadEnd(step) => {
+            let mut hidden = hidden_pairs(&walk.display);
+            hidden.push(("step".into(), step.id.clone()));
+            hidden.push(("back".into(), walk.kept.to_query()));
+            let view = DeadEndView {
+                question: step.question.clone().unwrap_or_default(),
+                content: paragraphs(step.content.as_deref()),
+                help: walk
+                    .error
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .chain(paragraphs(step.help.as_deref()))
+                    .collect(),
+                action: format!("/g/{slug}/suggestion"),
+                hidden,
+                thanks: raw.get("merci").is_some(),
+            };
+            (view.question.clone(), GuideBody::DeadEnd(view))
+        }
+        Current::Result {
+            document_types,
+            commune,
+            year,
+            ..
+        } => {
+            let when = year.map(When::Year).unwrap_or(When::Unknown);
+            let commune = commune.clone().unwrap_or_default();
+            let answers: Vec<Answer<'_>> = document_types
+                .iter()
+                .filter_map(|doc| snap.locate(doc, &commune, when, today).ok())
+                .collect();
+            let commune_line = match answers.first().map(|a| &a.commune) {
+                Some(r) => match (r.former_code, r.entry) {
+                    (Some(code), entry) => format!(
+                        "{} : {} ({}, {} {})",
+                        t.for_commune,
+                        entry.map(|e| e.name.as_str()).unwrap_or(code.as_str()),
+                        code,
+                        t.former_commune,
+                        r.current.name
+                    ),
+                    (None, _) => format!(
+                        "{} : {} ({})",
+                        t.for_commune, r.current.name, r.current.code
+                    ),
+                },
+                None => String::new(),
+            };
+            let date_line = match (year, d.lang) {
+                (Some(y), Lang::Fr) => format!("Année du document : {y}"),
+                (Some(y), Lang::En) => format!("Year of the document: {y}"),
+                (None, _) => t.year_any.to_owned(),
+            };
+            let mut hidden = hidden_pairs(&walk.display);
+            hidden.push(("back".into(), walk.kept.to_query()));
+            if let Some(doc) = document_types.first() {
+                hidden.push(("document_type".into(), doc.clone()));
+            }
+            hidden.push(("commune".into(), commune.clone()));
+            let view = ResultView {
+                commune_line,
+                date_line,
+                documents: answers.iter().map(|a| doc_result(a, d.lang, t)).collect(),
+                feedback: FeedbackView {
+                    action: format!("/g/{slug}/avis"),
+                    hidden,
+                    thanks: raw.get("merci").is_some(),
+                },
+            };
+            (t.answer_title.to_owned(), GuideBody::Result(view))
+        }
+    };
+    render(&GuidePage {
+        l: d.layout(format!("{title} – {}", g.title)),
+        guide_title: g.title.clone(),
+        action: format!("/g/{slug}"),
+        path,
+        restart_href: href(slug, &walk.restart_query()),
+        body,
+    })
+}
+
+// ---------------------------------------------------------------- feedback
+
+/// A rating or suggestion form as posted.
+#[derive(Debug, Deserialize)]
+pub struct PostedForm {
+    rating: Option<String>,
+    comment: Option<String>,
+    text: Option<String>,
+    step: Option<String>,
+    document_type: Option<String>,
+    commune: Option<String>,
+    back: Option<String>,
+    site: Option<String>,
+    lang: Option<String>,
+    /// A field people never see: bots fill it.
+    website: Option<String>,
+}
+
+/// Longest comment or suggestion kept.
+const MAX_TEXT: usize = 1000;
+
+fn clean(s: Option<&str>, max: usize) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.chars().take(max).collect())
+}
+
+fn back_to(slug: &str, form: &PostedForm) -> String {
+    let mut a = Answers::parse_query(form.back.as_deref().unwrap_or(""));
+    a.push("merci", "1");
+    href(slug, &a.to_query())
+}
+
+async fn post_feedback(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    PeerIp(peer): PeerIp,
+    Form(form): Form<PostedForm>,
+) -> Response {
+    let lang = Lang::parse(form.lang.as_deref());
+    if state.live.snapshot().guide(&slug).is_none() {
+        return not_found_page(lang);
+    }
+    if !state.limiter.allow(peer) {
+        return too_many(lang);
+    }
+    let Some(rating) = form
+        .rating
+        .as_deref()
+        .and_then(|r| r.parse::<u8>().ok())
+        .filter(|r| (1..=4).contains(r))
+    else {
+        let d = Display {
+            lang,
+            theme: Theme::Neutral,
+            palette: None,
+        };
+        return message(
+            StatusCode::BAD_REQUEST,
+            &d,
+            texts(lang).error_title,
+            vec![match lang {
+                Lang::Fr => "Choisissez une réponse parmi les quatre proposées.".to_owned(),
+                Lang::En => "Choose one of the four answers.".to_owned(),
+            }],
+            vec![(
+                texts(lang).start_again.to_owned(),
+                back_to(&slug, &form).replace("merci=1", ""),
+            )],
+        );
+    };
+    if form.website.as_deref().is_none_or(str::is_empty) {
+        let f = Feedback {
+            guide: slug.clone(),
+            document_type: clean(form.document_type.as_deref(), 80),
+            commune: clean(form.commune.as_deref(), 5),
+            rating,
+            comment: clean(form.comment.as_deref(), MAX_TEXT),
+            site: clean(form.site.as_deref(), 80),
+            lang: lang.as_str().to_owned(),
+        };
+        if let Err(e) = state.live.store().add_feedback(&f).await {
+            tracing::error!(error = %e, "feedback not saved");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    Redirect::to(&back_to(&slug, &form)).into_response()
+}
+
+async fn post_suggestion(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    PeerIp(peer): PeerIp,
+    Form(form): Form<PostedForm>,
+) -> Response {
+    let lang = Lang::parse(form.lang.as_deref());
+    if state.live.snapshot().guide(&slug).is_none() {
+        return not_found_page(lang);
+    }
+    if !state.limiter.allow(peer) {
+        return too_many(lang);
+    }
+    let text = clean(form.text.as_deref(), MAX_TEXT);
+    if let (Some(text), true) = (text, form.website.as_deref().is_none_or(str::is_empty)) {
+        let s = Suggestion {
+            guide: slug.clone(),
+            step: clean(form.step.as_deref(), 80).unwrap_or_default(),
+            text,
+            site: clean(form.site.as_deref(), 80),
+            lang: lang.as_str().to_owned(),
+        };
+        if let Err(e) = state.live.store().add_suggestion(&s).await {
+            tracing::error!(error = %e, "suggestion not saved");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    Redirect::to(&back_to(&slug, &form)).into_response()
+}
+
+fn too_many(lang: Lang) -> Response {
+    let d = Display {
+        lang,
+        theme: Theme::Neutral,
+        palette: None,
+    };
+    let t = texts(lang);
+    let mut resp = message(
+        StatusCode::TOO_MANY_REQUESTS,
+        &d,
+        t.error_title,
+        vec![t.too_many.to_owned()],
+        vec![],
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+    resp
+}
+
+// ---------------------------------------------------------------- documents
+
+#[derive(Template)]
+#[template(path = "documents.html")]
+struct DocumentsIndex {
+    l: Layout,
+    items: Vec<(String, String)>,
+}
+
+async fn documents_index(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let d = Display::from_answers(&Answers::parse_query(raw.as_deref().unwrap_or("")));
+    let snap = state.live.snapshot();
+    let title = if d.lang == Lang::En {
+        "Documents"
+    } else {
+        "Les documents"
+    };
+    let items = snap
+        .document_types()
+        .iter()
+        .map(|doc| (doc.label.clone(), format!("/documents/{}", doc.slug)))
+        .collect();
+    render(&DocumentsIndex {
+        l: d.layout(title),
+        items,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "document.html")]
+struct DocumentPage {
+    l: Layout,
+    label: String,
+    description: Vec<String>,
+    also_called: &'static str,
+    aliases: String,
+    access_heading: &'static str,
+    access: String,
+    note: Option<String>,
+    related_heading: &'static str,
+    related: Vec<(String, String)>,
+    guide_links: Vec<(String, String)>,
+}
+
+async fn document_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let d = Display::from_answers(&Answers::parse_query(raw.as_deref().unwrap_or("")));
+    let snap = state.live.snapshot();
+    let Some(doc) = snap.document_type(&slug) else {
+        return not_found_page(d.lang);
+    };
+    let today = state.clock.today();
+    revalidated(&headers, &snap, today, || {
+        let en = d.lang == Lang::En;
+        let access = match (doc.communicability_years, en) {
+            (0, false) => {
+                "Librement consultable par tous, dès sa création ou sa décision.".to_owned()
+            }
+            (0, true) => "Freely accessible to everyone as soon as it exists.".to_owned(),
+            (n, false) => format!(
+                "Librement consultable par tous {n} ans après sa date (Code du patrimoine, article L213-2) : \
+                 un document de 1980 l'est à partir du 1er janvier {}.",
+                1980 + n + 1
+            ),
+            (n, true) => format!("Freely accessible to everyone {n} years after its date."),
+        };
+        let related = snap
+            .document_types()
+            .iter()
+            .filter(|o| o.slug != doc.slug && o.theme.is_some() && o.theme == doc.theme)
+            .map(|o| (o.label.clone(), format!("/documents/{}", o.slug)))
+            .collect();
+        let guide_links = snap
+            .guides()
+            .filter_map(|g| guide::branch_for_document(g, doc.slug.as_str()).map(|a| (g, a)))
+            .map(|(g, a)| {
+                (
+                    format!("{} – {}", texts(d.lang).open_guide_with, g.title),
+                    href(g.slug.as_str(), &a.to_query()),
+                )
+            })
+            .collect();
+        render(&DocumentPage {
+            l: d.layout(doc.label.clone()),
+            label: doc.label.clone(),
+            description: paragraphs(doc.description.as_deref()),
+            also_called: if en { "Also called:" } else { "On dit aussi :" },
+            aliases: doc.aliases.join(", "),
+            access_heading: if en {
+                "Who may consult it, and when"
+            } else {
+                "Qui peut le consulter, et quand"
+            },
+            access,
+            note: doc.communicability_note.clone(),
+            related_heading: if en {
+                "Related documents"
+            } else {
+                "Documents proches"
+            },
+            related,
+            guide_links,
+        })
+    })
+}
+
+// ---------------------------------------------------------------- required pages
+
+fn query_display(raw: Option<&str>) -> Display {
+    Display::from_answers(&Answers::parse_query(raw.unwrap_or("")))
+}
+
+async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let d = query_display(raw.as_deref());
+    let snap = state.live.snapshot();
+    let mut links: Vec<(String, String)> = snap
+        .guides()
+        .map(|g| (g.title.clone(), format!("/g/{}", g.slug)))
+        .collect();
+    links.push(("Tous les documents".into(), "/documents".into()));
+    links.push((
+        "API publique (OpenAPI)".into(),
+        "/api/v1/openapi.json".into(),
+    ));
+    message(
+        StatusCode::OK,
+        &d,
+        "Locadocs",
+        vec![
+            "Trouvez quel document public contient l'information que vous cherchez, qui le détient aujourd'hui \
+             pour votre commune et votre date, et si vous pouvez déjà le consulter."
+                .into(),
+            format!(
+                "{} communes et anciennes communes, {} types de documents, {} services, {} règles de détention.",
+                snap.territories().commune_count(),
+                snap.document_types().len(),
+                snap.services().len(),
+                snap.holdings().len()
+            ),
+        ],
+        links,
+    )
+}
+
+async fn accessibility(RawQuery(raw): RawQuery) -> Response {
+    let d = query_display(raw.as_deref());
+    message(StatusCode::OK, &d, "Déclaration d'accessibilité", vec![
+        "Locadocs s'engage à rendre ses services accessibles, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.".into(),
+        "État de conformité : Locadocs est partiellement conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1. Aucun audit complet n'a encore été réalisé ; chaque page est vérifiée automatiquement (axe-core) et le parcours complet est testé au clavier.".into(),
+        "Le service fonctionne sans JavaScript, au clavier, avec un lecteur d'écran, et accepte un agrandissement du texte jusqu'à 200 %.".into(),
+        "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.".into(),
+        "Voies de recours : si vous constatez un défaut d'accessibilité qui vous empêche d'accéder à un contenu et que vous n'obtenez pas de réponse satisfaisante, vous pouvez contacter le Défenseur des droits (defenseurdesdroits.fr).".into(),
+    ], vec![])
+}
+
+async fn legal(RawQuery(raw): RawQuery) -> Response {
+    let d = query_display(raw.as_deref());
+    message(StatusCode::OK, &d, "Mentions légales", vec![
+        "Locadocs est un service public numérique qui aide à trouver quel document public contient une information et qui le détient.".into(),
+        "Les informations sur les services et sur les documents qu'ils détiennent sont tenues à jour par ces services eux-mêmes. Elles sont données à titre indicatif : en cas de doute, le service concerné fait foi.".into(),
+        "Les données territoriales proviennent du Code officiel géographique de l'INSEE, diffusé par Etalab (Licence Ouverte 2.0).".into(),
+        "Le code source de Locadocs est publié sous licence EUPL 1.2.".into(),
+    ], vec![])
+}
+
+async fn privacy(RawQuery(raw): RawQuery) -> Response {
+    let d = query_display(raw.as_deref());
+    message(StatusCode::OK, &d, "Données personnelles", vec![
+        "Locadocs ne dépose aucun cookie et ne vous suit pas d'un site à l'autre. Vos réponses restent dans l'adresse de la page : elles ne sont pas enregistrées.".into(),
+        "Quand vous donnez votre avis ou une suggestion, nous enregistrons seulement ce que vous écrivez, la note choisie, le guide, le type de document et la commune concernés. Nous n'enregistrons ni votre adresse IP, ni aucun identifiant.".into(),
+        "N'écrivez pas d'informations personnelles dans les champs de commentaire.".into(),
+        "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.".into(),
+    ], vec![])
+}
+
+// ---------------------------------------------------------------- assets
+
+const NEUTRAL_CSS: &str = include_str!("../../assets/neutral.css");
+const GUIDE_JS: &str = include_str!("../../assets/guide.js");
+
+/// A short fingerprint of our own assets, so that they can be cached for a
+/// year and still change at once after a release.
+pub fn asset_version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in NEUTRAL_CSS.bytes().chain(GUIDE_JS.bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+        format!("{:08x}", h as u32)
+    })
+}
+
+fn cached(content_type: &'static str, body: impl IntoResponse) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    resp
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match file.as_str() {
+        "neutral.css" => cached("text/css; charset=utf-8", NEUTRAL_CSS),
+        "guide.js" => cached("text/javascript; charset=utf-8", GUIDE_JS),
+        _ => not_found_page(Lang::Fr),
+    }
+}
+
+/// Where the optional State design system files are, from the npm package.
+fn dsfr_dir() -> std::path::PathBuf {
+    std::env::var_os("LOCADOCS_DSFR_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| std::path::PathBuf::from("node_modules/@gouvfr/dsfr/dist"))
+}
+
+async fn dsfr_asset(Path(path): Path<String>) -> Response {
+    // Only the few files the theme uses, never an arbitrary path.
+    let content_type = if path == "core/core.min.css" {
+        "text/css; charset=utf-8"
+    } else if path.starts_with("fonts/Marianne-")
+        && path.ends_with(".woff2")
+        && path[6..]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
+        && !path.contains("..")
+    {
+        "font/woff2"
+    } else {
+        return not_found_page(Lang::Fr);
+    };
+    match tokio::fs::read(dsfr_dir().join(&path)).await {
+        Ok(bytes) => cached(content_type, bytes),
+        Err(_) => not_found_page(Lang::Fr),
+    }
+}
+
+/// The client's address when the server knows it (kept in memory for rate
+/// limiting only).
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Rate limit for the feedback and suggestion forms: a few posts per
+/// address per window. Addresses are kept in memory only, never stored.
+pub struct Limiter {
+    per_window: u32,
+    window: std::time::Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (u32, std::time::Instant)>>,
+}
+
+impl Limiter {
+    pub fn new(per_window: u32, window: std::time::Duration) -> Arc<Limiter> {
+        Arc::new(Limiter {
+            per_window,
+            window,
+            seen: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// Whether one more post from this address is allowed now.
+    pub fn allow(&self, ip: Option<std::net::IpAddr>) -> bool {
+        let Some(ip) = ip else { return true };
+        let now = std::time::Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 100_000 {
+            seen.retain(|_, (_, start)| now.duration_since(*start) < self.window);
+        }
+        let entry = seen.entry(ip).or_insert((0, now));
+        if now.duration_since(entry.1) >= self.window {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.0 <= self.per_window
+    }
 }

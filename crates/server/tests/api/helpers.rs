@@ -235,12 +235,10 @@ impl TestApp {
         let live = Live::load(store.clone()).await.expect("load the snapshot");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = app(AppState {
-            live: live.clone(),
-            clock: Clock::fixed(today()),
-        });
+        let router = app(AppState::new(live.clone(), Clock::fixed(today())));
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).await.unwrap();
         });
         Some(TestApp {
             base: format!("http://{addr}"),

@@ -1,0 +1,153 @@
+// Locadocs guide enhancements. Without this script every step is a plain
+// GET form; with it, steps change in place, focus moves to the new step's
+// heading, the change is announced, and the commune field becomes an
+// ARIA 1.2 combobox fed by /api/v1/communes.
+(function () {
+  "use strict";
+  var live = document.getElementById("ld-live");
+  var main = document.querySelector("main");
+  if (!main || !window.fetch || !window.DOMParser) return;
+
+  function announce(text) {
+    if (!live) return;
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  function swap(html, url, push) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var next = doc.querySelector("main");
+    if (!next) { location.href = url; return; }
+    main.innerHTML = next.innerHTML;
+    document.title = doc.title;
+    if (push) history.pushState({ ld: 1 }, "", url);
+    var h = main.querySelector("h1, legend, h2");
+    var target = main.querySelector("h1") || h;
+    if (target) {
+      target.setAttribute("tabindex", "-1");
+      target.focus({ preventScroll: false });
+      announce(target.textContent.trim());
+    }
+    enhance();
+    window.dispatchEvent(new CustomEvent("locadocs:page", { detail: { url: url } }));
+  }
+
+  function load(url, push) {
+    main.setAttribute("aria-busy", "true");
+    fetch(url, { headers: { Accept: "text/html" }, credentials: "omit" })
+      .then(function (r) { return r.text().then(function (t) { return [r, t]; }); })
+      .then(function (rt) { swap(rt[1], rt[0].url || url, push); })
+      .catch(function () { location.href = url; })
+      .then(function () { main.removeAttribute("aria-busy"); });
+  }
+
+  function sameGuide(url) {
+    return url.origin === location.origin && url.pathname.indexOf("/g/") === 0;
+  }
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if ((form.method || "get").toLowerCase() !== "get") return;
+    var url = new URL(form.action, location.href);
+    if (!sameGuide(url)) return;
+    e.preventDefault();
+    var data = new FormData(form);
+    if (e.submitter && e.submitter.name) data.append(e.submitter.name, e.submitter.value);
+    url.search = new URLSearchParams(data).toString();
+    load(url.href, true);
+  });
+
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[href]");
+    if (!a || a.target || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    var url = new URL(a.href, location.href);
+    if (!sameGuide(url) || a.hasAttribute("download")) return;
+    e.preventDefault();
+    load(url.href, true);
+  });
+
+  window.addEventListener("popstate", function () { load(location.href, false); });
+
+  // ARIA 1.2 combobox with a listbox popup.
+  function combobox(input) {
+    if (input.dataset.ready) return;
+    input.dataset.ready = "1";
+    var hidden = input.form.querySelector("input[type=hidden][name=commune]");
+    var list = document.createElement("ul");
+    var id = input.id + "-list";
+    list.id = id;
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", input.dataset.listLabel || "Communes");
+    list.hidden = true;
+    input.parentNode.appendChild(list);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", id);
+    input.setAttribute("autocomplete", "off");
+    var items = [], active = -1, timer = null, seq = 0;
+
+    function close() {
+      list.hidden = true; input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant"); active = -1;
+    }
+    function pick(i) {
+      var it = items[i]; if (!it) return;
+      input.value = it.label;
+      if (hidden) hidden.value = it.code;
+      close();
+    }
+    function highlight(i) {
+      var opts = list.querySelectorAll("[role=option]");
+      opts.forEach(function (o, j) { o.setAttribute("aria-selected", j === i ? "true" : "false"); });
+      active = i;
+      if (opts[i]) { input.setAttribute("aria-activedescendant", opts[i].id); opts[i].scrollIntoView({ block: "nearest" }); }
+    }
+    function render(results) {
+      items = results.map(function (r) {
+        var where = r.current ? " (" + (input.dataset.nowIn || "aujourd'hui") + " " + r.current.name + ")" : "";
+        return { code: r.code, label: r.name + " – " + r.departement + where };
+      });
+      list.innerHTML = "";
+      items.forEach(function (it, i) {
+        var li = document.createElement("li");
+        li.id = id + "-" + i; li.setAttribute("role", "option"); li.setAttribute("aria-selected", "false");
+        li.textContent = it.label;
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(i); });
+        list.appendChild(li);
+      });
+      var open = items.length > 0;
+      list.hidden = !open; input.setAttribute("aria-expanded", open ? "true" : "false"); active = -1;
+      announce(items.length + " " + (input.dataset.resultsLabel || "résultats"));
+    }
+    input.addEventListener("input", function () {
+      if (hidden) hidden.value = "";
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2) { close(); return; }
+      timer = setTimeout(function () {
+        var mine = ++seq;
+        fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q), { credentials: "omit" })
+          .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+          .then(function (j) { if (mine === seq) render(j.results || []); })
+          .catch(close);
+      }, 150);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown") { e.preventDefault(); if (list.hidden && items.length) { list.hidden = false; input.setAttribute("aria-expanded", "true"); } highlight(Math.min(active + 1, items.length - 1)); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); highlight(Math.max(active - 1, 0)); }
+      else if (e.key === "Enter" && !list.hidden && active >= 0) { e.preventDefault(); pick(active); }
+      else if (e.key === "Escape") { close(); }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 100); });
+  }
+
+  function enhance() {
+    main.querySelectorAll("input[data-combobox]").forEach(combobox);
+    main.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+  enhance();
+})();
