@@ -78,8 +78,13 @@ export async function startServer({ today = TODAY, extraEnv = {} } = {}) {
       throw new Error(`locadocs ${args.join(' ')} failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
     }
   };
-  await run('import', 'communes', COG_DIR);
-  await run('demo');
+  try {
+    await run('import', 'communes', COG_DIR);
+    await run('demo');
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -126,13 +131,42 @@ export async function startServer({ today = TODAY, extraEnv = {} } = {}) {
 }
 
 /**
+ * A resource for the current test file: started in `before`, released in
+ * `after`. When one `before` hook fails, Node 20's runner runs the `after`
+ * hooks without waiting for the other `before` hooks still in flight; so
+ * `after` waits for a start in progress, and a start that ends after the
+ * release releases at once: no server or browser is left running.
+ */
+function useResource(start, release, timeout) {
+  let starting = null;
+  let released = false;
+  let releasing = null;
+  const releaseOnce = (value) => (releasing ??= release(value));
+  before(async () => {
+    starting = start();
+    const value = await starting;
+    if (released) await releaseOnce(value);
+  }, { timeout });
+  after(async () => {
+    released = true;
+    if (starting === null) return;
+    const value = await starting.catch(() => null);
+    if (value !== null) await releaseOnce(value);
+  }, { timeout });
+}
+
+/**
  * Starts one server for the current test file (in `before`) and stops it
- * in `after`. Returns an object whose `baseUrl` is set once started.
+ * in `after`. Returns an object whose `baseUrl`, `port`, `logs()` are set
+ * once started.
  */
 export function useServer(options) {
-  const handle = { baseUrl: null, port: null, stop: async () => {} };
-  before(async () => Object.assign(handle, await startServer(options)), { timeout: 120_000 });
-  after(async () => handle.stop());
+  const handle = { baseUrl: null, port: null, logs: () => '' };
+  useResource(
+    async () => Object.assign(handle, await startServer(options)),
+    (h) => h.stop(),
+    120_000,
+  );
   return handle;
 }
 
@@ -178,10 +212,11 @@ export async function launchBrowser({ contextOptions = {} } = {}) {
  */
 export function useBrowser(options) {
   const handle = { context: null };
-  before(async () => {
-    handle.context = await launchBrowser(options);
-  }, { timeout: 60_000 });
-  after(async () => handle.context?.close());
+  useResource(
+    async () => (handle.context = await launchBrowser(options)),
+    (context) => context.close(),
+    60_000,
+  );
   return handle;
 }
 

@@ -72,6 +72,7 @@ fn generated(territories: &Territories) -> RefData {
         document_types: vec![doc],
         services,
         holdings,
+        guides: Vec::new(),
     }
 }
 

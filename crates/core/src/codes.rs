@@ -170,6 +170,14 @@ string_code!(
     }
 );
 
+// Hash and Eq of a Slug are those of its text, so maps keyed by Slug can be
+// searched with a plain &str without allocating.
+impl std::borrow::Borrow<str> for Slug {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,13 +215,5 @@ mod tests {
         for bad in ["20", "00", "3", "350", "2C"] {
             assert!(DeptCode::parse(bad).is_err(), "{bad}");
         }
-    }
-}
-
-// Hash and Eq of a Slug are those of its text, so maps keyed by Slug can be
-// searched with a plain &str without allocating.
-impl std::borrow::Borrow<str> for Slug {
-    fn borrow(&self) -> &str {
-        &self.0
     }
 }

@@ -224,11 +224,11 @@ mod tests {
 
     #[test]
     fn rennes_2015_straddles_a_transfer() {
-        let commune = vec![
+        let commune = [
             rule("commune:35238", "1908", "2015-06-30", "archives-rennes"),
             rule("commune:35238", "2015-07-01", "", "rennes-metropole-ads"),
         ];
-        let france = vec![rule("france", "1984", "", "@mairie")];
+        let france = [rule("france", "1984", "", "@mairie")];
         let levels = vec![commune.iter().collect(), vec![], france.iter().collect()];
         let t = timeline(&levels, When::Year(2015).window(), today());
         assert_eq!(
@@ -269,8 +269,8 @@ mod tests {
 
     #[test]
     fn general_rule_fills_around_a_specific_one() {
-        let commune = vec![rule("commune:76351", "1949", "1997", "archives-le-havre")];
-        let france = vec![rule("france", "1984", "", "@mairie")];
+        let commune = [rule("commune:76351", "1949", "1997", "archives-le-havre")];
+        let france = [rule("france", "1984", "", "@mairie")];
         let levels = vec![commune.iter().collect(), france.iter().collect()];
         let t = timeline(&levels, Period::ALL, today());
         assert_eq!(
@@ -295,8 +295,8 @@ mod tests {
 
     #[test]
     fn general_rule_split_by_a_specific_one_gives_two_stretches() {
-        let commune = vec![rule("commune:35238", "1990", "1999", "special")];
-        let dept = vec![rule("departement:35", "1900", "", "ad35")];
+        let commune = [rule("commune:35238", "1990", "1999", "special")];
+        let dept = [rule("departement:35", "1900", "", "ad35")];
         let levels = vec![commune.iter().collect(), dept.iter().collect()];
         let t = timeline(&levels, Period::ALL, today());
         assert_eq!(
@@ -315,7 +315,7 @@ mod tests {
 
     #[test]
     fn rolling_bounds_partition_the_timeline() {
-        let dept = vec![
+        let dept = [
             rule("departement:35", "", "-75y", "ad35"),
             rule("departement:35", "-75y", "", "notaire"),
         ];
@@ -342,13 +342,13 @@ mod tests {
 
     #[test]
     fn former_commune_rules_are_most_specific() {
-        let former = vec![rule(
+        let former = [rule(
             "commune:50173",
             "1950",
             "1980",
             "archives-equeurdreville",
         )];
-        let current = vec![rule("commune:50129", "1900", "", "archives-cherbourg")];
+        let current = [rule("commune:50129", "1900", "", "archives-cherbourg")];
         let levels = vec![former.iter().collect(), current.iter().collect()];
         let t = timeline(&levels, When::Year(1960).window(), today());
         assert_eq!(names(&t)[0].0, "archives-equeurdreville");

@@ -500,10 +500,10 @@ pub fn check_data(
         if !docs.contains(&h.document_type) {
             errors.push(format!("règle {name} : type de document inconnu"));
         }
-        if let ServiceRef::Id(id) = &h.service {
-            if !services.contains(id) {
-                errors.push(format!("règle {name} : service inconnu"));
-            }
+        if let ServiceRef::Id(id) = &h.service
+            && !services.contains(id)
+        {
+            errors.push(format!("règle {name} : service inconnu"));
         }
         let territory_known = match &h.territory {
             Territory::Commune(c) => territories.knows(*c),

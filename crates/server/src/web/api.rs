@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use locadocs_core::locate::{Period, When};
@@ -174,17 +174,46 @@ pub struct DocumentTypeList<'a> {
     pub results: Vec<DocumentTypeOut<'a>>,
 }
 
+/// The weak validator of everything derived from one data version on one day.
+pub fn etag(version: i64, today: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!(
+        "W/\"{version}-{:04}{:02}{:02}\"",
+        today.year(),
+        today.month(),
+        today.day()
+    )
+}
+
+/// The `If-None-Match` header alone (extracting the whole `HeaderMap`
+/// would copy every header of every request).
+pub struct IfNoneMatch(pub Option<HeaderValue>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts.headers.get(header::IF_NONE_MATCH).cloned(),
+        ))
+    }
+}
+
 /// Answers with `304 Not Modified` when the client already has this
 /// version of the data for this day; otherwise marks the response so.
-fn conditional(
-    headers: &HeaderMap,
+pub fn conditional(
+    headers: &IfNoneMatch,
     snap: &Snapshot,
     today: NaiveDate,
     body: impl FnOnce() -> Response,
 ) -> Response {
-    let etag = format!("W/\"{}-{}\"", snap.version, today.format("%Y%m%d"));
+    let etag = etag(snap.version, today);
     let matches = headers
-        .get(header::IF_NONE_MATCH)
+        .0
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut resp = if matches {
@@ -207,7 +236,7 @@ fn conditional(
     responses((status = 200, description = "Types de documents", body = DocumentTypeList)),
     tag = "documents"
 )]
-async fn list_document_types(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn list_document_types(State(state): State<AppState>, headers: IfNoneMatch) -> Response {
     let snap = state.live.snapshot();
     conditional(&headers, &snap, state.clock.today(), || {
         Json(DocumentTypeList {
@@ -231,7 +260,7 @@ async fn list_document_types(State(state): State<AppState>, headers: HeaderMap) 
 async fn get_document_type(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    headers: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let snap = state.live.snapshot();
     let doc = snap.document_type(&slug).ok_or_else(|| {
@@ -306,7 +335,7 @@ pub struct ServiceDetail<'a> {
 async fn get_service(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    headers: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let snap = state.live.snapshot();
     let s = snap
@@ -540,7 +569,7 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
 async fn locate(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    headers: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(raw.as_deref())?;
     let doc = params.required("document_type")?;

@@ -39,7 +39,7 @@ impl AppState {
         AppState {
             live,
             clock,
-            answers: api::AnswerCache::new(20_000),
+            answers: api::AnswerCache::new(4_096),
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
         }
     }

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -19,6 +19,7 @@ use locadocs_core::{InseeCode, Snapshot};
 use serde::Deserialize;
 
 use super::AppState;
+use super::api::IfNoneMatch;
 use super::i18n::{Texts, long_date, texts};
 use super::theme::{Lang, Palette, Theme};
 use crate::store::{Feedback, Suggestion};
@@ -146,32 +147,6 @@ pub fn not_found_page(lang: Lang) -> Response {
 
 // ---------------------------------------------------------------- caching
 
-/// `Cache-Control: no-cache` with the data version as ETag; `304` when the
-/// browser already has this version (for this day: delays depend on it).
-fn revalidated(
-    headers: &HeaderMap,
-    snap: &Snapshot,
-    today: NaiveDate,
-    body: impl FnOnce() -> Response,
-) -> Response {
-    let etag = format!("W/\"{}-{}\"", snap.version, today.format("%Y%m%d"));
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut resp = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        body()
-    };
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    resp
-}
-
 // ---------------------------------------------------------------- guide
 
 struct Env<'a> {
@@ -284,7 +259,7 @@ struct DeadEndView {
 }
 
 enum GuideBody {
-    Ask(AskView),
+    Ask(Box<AskView>),
     Result(ResultView),
     DeadEnd(DeadEndView),
 }
@@ -367,30 +342,29 @@ fn ask_view(
     };
     let mut text_value = String::new();
     let mut commune_matches = None;
-    if step.kind == StepKind::Commune {
-        if let Some(q) = raw
+    if step.kind == StepKind::Commune
+        && let Some(q) = raw
             .get("commune_q")
             .map(str::trim)
             .filter(|q| !q.is_empty())
-        {
-            text_value = q.chars().take(100).collect();
-            commune_matches = Some(
-                snap.search_communes(&text_value, 10)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        let current = c.current.and_then(|code| snap.territories().current(code));
-                        ChoiceView {
-                            id: format!("commune-{i}"),
-                            value: c.code.to_string(),
-                            label: format!("{} ({})", c.name, c.departement),
-                            help: current.map(|cur| format!("{} {}", t.former_commune, cur.name)),
-                            checked: i == 0,
-                        }
-                    })
-                    .collect(),
-            );
-        }
+    {
+        text_value = q.chars().take(100).collect();
+        commune_matches = Some(
+            snap.search_communes(&text_value, 10)
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let current = c.current.and_then(|code| snap.territories().current(code));
+                    ChoiceView {
+                        id: format!("commune-{i}"),
+                        value: c.code.to_string(),
+                        label: format!("{} ({})", c.name, c.departement),
+                        help: current.map(|cur| format!("{} {}", t.former_commune, cur.name)),
+                        checked: i == 0,
+                    }
+                })
+                .collect(),
+        );
     }
     if step.kind == StepKind::Date {
         text_value = raw
@@ -535,7 +509,7 @@ async fn guide_page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    headers: IfNoneMatch,
 ) -> Response {
     let raw = Answers::parse_query(raw.as_deref().unwrap_or(""));
     let d = Display::from_answers(&raw);
@@ -544,7 +518,7 @@ async fn guide_page(
         return not_found_page(d.lang);
     };
     let today = state.clock.today();
-    revalidated(&headers, &snap, today, || {
+    super::api::conditional(&headers, &snap, today, || {
         let localized;
         let g: &Guide = if d.lang == Lang::En {
             localized = stored.localized("en");
@@ -585,7 +559,7 @@ fn render_guide(
     let (title, body) = match &walk.current {
         Current::Step(step) => {
             let view = ask_view(step, &walk, raw, snap, first, slug, d);
-            (view.question.clone(), GuideBody::Ask(view))
+            (view.question.clone(), GuideBody::Ask(Box::new(view)))
         }
         Current::DeadEnd(step) => {
             let mut hidden = hidden_pairs(&walk.display);
@@ -855,7 +829,7 @@ async fn document_page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    headers: IfNoneMatch,
 ) -> Response {
     let d = Display::from_answers(&Answers::parse_query(raw.as_deref().unwrap_or("")));
     let snap = state.live.snapshot();
@@ -863,7 +837,7 @@ async fn document_page(
         return not_found_page(d.lang);
     };
     let today = state.clock.today();
-    revalidated(&headers, &snap, today, || {
+    super::api::conditional(&headers, &snap, today, || {
         let en = d.lang == Lang::En;
         let access = match (doc.communicability_years, en) {
             (0, false) => {

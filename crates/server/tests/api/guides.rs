@@ -5,135 +5,253 @@ use crate::dual_test;
 use crate::helpers::{Geo, TestApp, today};
 
 async fn with_demo(app: &TestApp) {
-    import::demo(app.store.as_ref(), today()).await.expect("demo data loads");
+    import::demo(app.store.as_ref(), today())
+        .await
+        .expect("demo data loads");
     app.refresh().await;
 }
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
     let resp = app.get(path).await;
-    assert!(resp.headers().get("set-cookie").is_none(), "{path} must not set a cookie");
+    assert!(
+        resp.headers().get("set-cookie").is_none(),
+        "{path} must not set a cookie"
+    );
     let status = resp.status().as_u16();
     (status, resp.text().await.unwrap())
 }
 
-dual_test!(a_preset_link_goes_straight_to_the_answer, Geo::Sample, |app| {
-    with_demo(app).await;
-    let (status, html) = page(app, "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015").await;
-    assert_eq!(status, 200);
-    assert!(html.contains("<h1>Où trouver ce document</h1>"), "{html}");
-    assert!(html.contains("Archives de Rennes") && html.contains("Du 1er janvier 1908 au 30 juin 2015"), "{html}");
-    assert!(html.contains("Rennes Métropole") && html.contains("Depuis le 1er juillet 2015"));
-    assert!(html.contains("Est-ce que cela vous a été utile ?"));
-    assert!(html.contains("lang=\"fr\""));
+dual_test!(
+    a_preset_link_goes_straight_to_the_answer,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let (status, html) = page(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("<h1>Où trouver ce document</h1>"), "{html}");
+        assert!(
+            html.contains("Archives de Rennes")
+                && html.contains("Du 1er janvier 1908 au 30 juin 2015"),
+            "{html}"
+        );
+        assert!(html.contains("Rennes Métropole") && html.contains("Depuis le 1er juillet 2015"));
+        assert!(html.contains("Est-ce que cela vous a été utile ?"));
+        assert!(html.contains("lang=\"fr\""));
 
-    // Conditional request: 304 while nothing changed.
-    let resp = app.get("/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015").await;
-    assert_eq!(resp.headers()["cache-control"], "no-cache");
-    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-    let again = app
-        .client
-        .get(format!("{}/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015", app.base))
-        .header("if-none-match", etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status().as_u16(), 304);
+        // Conditional request: 304 while nothing changed.
+        let resp = app
+            .get("/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015")
+            .await;
+        assert_eq!(resp.headers()["cache-control"], "no-cache");
+        let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+        let again = app
+            .client
+            .get(format!(
+                "{}/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015",
+                app.base
+            ))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304);
 
-    // Unknown date: the whole timeline; a former commune names the current one.
-    let (_, html) = page(app, "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu").await;
-    assert!(html.contains("date inconnue"), "{html}");
-    let (_, html) = page(app, "/g/immobilier?document_type=acte-notarie&commune=50173&year=1990").await;
-    assert!(html.contains("aujourd&#39;hui Cherbourg-en-Cotentin"), "{html}");
-    // A period nobody covers is said plainly, with the town hall as the lead.
-    let (_, html) = page(app, "/g/immobilier?document_type=permis-de-construire&commune=27229&year=1970").await;
-    assert!(html.contains("Période non renseignée") && html.contains("mairie"), "{html}");
-});
+        // Unknown date: the whole timeline; a former commune names the current one.
+        let (_, html) = page(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu",
+        )
+        .await;
+        assert!(html.contains("date inconnue"), "{html}");
+        let (_, html) = page(
+            app,
+            "/g/immobilier?document_type=acte-notarie&commune=50173&year=1990",
+        )
+        .await;
+        assert!(
+            html.contains("aujourd&#39;hui Cherbourg-en-Cotentin"),
+            "{html}"
+        );
+        // A period nobody covers is said plainly, with the town hall as the lead.
+        let (_, html) = page(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=27229&year=1970",
+        )
+        .await;
+        assert!(
+            html.contains("Période non renseignée") && html.contains("mairie"),
+            "{html}"
+        );
+    }
+);
 
-dual_test!(each_step_is_a_plain_get_that_works_without_javascript, Geo::Sample, |app| {
-    with_demo(app).await;
-    let (status, html) = page(app, "/g/immobilier").await;
-    assert_eq!(status, 200);
-    assert!(html.contains("Savez-vous quel document contient"), "{html}");
-    assert!(html.contains("Je cherche"));
-    // The document search finds a branch by an alias.
-    let (_, html) = page(app, "/g/immobilier?cherche=PC").await;
-    assert!(html.contains("href=\"/g/immobilier?document_type=permis-de-construire\""), "{html}");
-    // Without JavaScript, the commune step lists the matching communes.
-    let (_, html) = page(app, "/g/immobilier?document_type=permis-de-construire&urbanisme=ok&commune_q=rennes").await;
-    assert!(html.contains("name=\"commune\" value=\"35238\""), "{html}");
-    // Changing an earlier answer drops the later ones: the step's form carries only earlier answers.
-    let (_, html) = page(app, "/g/immobilier?savoir=oui").await;
-    assert!(html.contains("name=\"savoir\" value=\"oui\""), "{html}");
-    assert!(!html.contains("name=\"year\" value=\"2015\""));
-    // English interface.
-    let (_, html) = page(app, "/g/immobilier?lang=en").await;
-    assert!(html.contains("lang=\"en\"") && html.contains("Continue"), "{html}");
-});
+dual_test!(
+    each_step_is_a_plain_get_that_works_without_javascript,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let (status, html) = page(app, "/g/immobilier").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Savez-vous quel document contient"), "{html}");
+        assert!(html.contains("Je cherche"));
+        // The document search finds a branch by an alias.
+        let (_, html) = page(app, "/g/immobilier?cherche=PC").await;
+        assert!(
+            html.contains("href=\"/g/immobilier?document_type=permis-de-construire\""),
+            "{html}"
+        );
+        // Without JavaScript, the commune step lists the matching communes.
+        let (_, html) = page(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&urbanisme=ok&commune_q=rennes",
+        )
+        .await;
+        assert!(html.contains("name=\"commune\" value=\"35238\""), "{html}");
+        // Changing an earlier answer drops the later ones: the step's form carries only earlier answers.
+        let (_, html) = page(app, "/g/immobilier?savoir=oui").await;
+        assert!(html.contains("name=\"savoir\" value=\"oui\""), "{html}");
+        assert!(!html.contains("name=\"year\" value=\"2015\""));
+        // English interface.
+        let (_, html) = page(app, "/g/immobilier?lang=en").await;
+        assert!(
+            html.contains("lang=\"en\"") && html.contains("Continue"),
+            "{html}"
+        );
+    }
+);
 
 dual_test!(forged_query_strings_get_a_clear_page, Geo::Sample, |app| {
     with_demo(app).await;
     let long = "x".repeat(10_000);
     for (path, expected) in [
         ("/g/immobilier?savoir=zzz".to_owned(), "class=\"error\""),
-        ("/g/immobilier?document_type=permis-de-construire&urbanisme=ok&commune=99999".to_owned(), "class=\"error\""),
-        ("/g/immobilier?document_type=permis-de-construire&commune=35238&year=19850".to_owned(), "class=\"error\""),
-        ("/g/immobilier?document_type=permis-de-construire&commune=35238&year=-3".to_owned(), "class=\"error\""),
+        (
+            "/g/immobilier?document_type=permis-de-construire&urbanisme=ok&commune=99999"
+                .to_owned(),
+            "class=\"error\"",
+        ),
+        (
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=19850".to_owned(),
+            "class=\"error\"",
+        ),
+        (
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=-3".to_owned(),
+            "class=\"error\"",
+        ),
         (format!("/g/immobilier?savoir={long}"), "class=\"error\""),
-        ("/g/immobilier?inconnue=1&autre=%3Cscript%3E".to_owned(), "Savez-vous"),
-        ("/g/immobilier?document_type=%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_owned(), "Recommencer"),
+        (
+            "/g/immobilier?inconnue=1&autre=%3Cscript%3E".to_owned(),
+            "Savez-vous",
+        ),
+        (
+            "/g/immobilier?document_type=%3Cscript%3Ealert(1)%3C%2Fscript%3E".to_owned(),
+            "Recommencer",
+        ),
     ] {
         let (status, html) = page(app, &path).await;
         assert!(status < 500, "{path}: {status}");
         assert!(html.contains(expected), "{path}: {html}");
         assert!(!html.contains("<script>alert"), "{path}: unescaped input");
-        assert!(html.contains("<h1>"), "{path}: the page must say where the person is");
+        assert!(
+            html.contains("<h1>"),
+            "{path}: the page must say where the person is"
+        );
     }
     let (status, html) = page(app, "/g/inexistant").await;
     assert_eq!(status, 404);
     assert!(html.contains("Page introuvable") && html.contains("href=\"/\""));
 });
 
-dual_test!(feedback_and_suggestions_are_stored_without_addresses, Geo::Sample, |app| {
-    with_demo(app).await;
-    let post = |path: &str, form: Vec<(&str, &str)>| {
-        let req = app.client.post(format!("{}{path}", app.base)).form(&form);
-        async move { req.send().await.unwrap() }
-    };
-    let resp = post("/g/immobilier/avis", vec![
-        ("rating", "4"), ("comment", "Clair"), ("document_type", "permis-de-construire"), ("commune", "35238"),
-        ("back", "document_type=permis-de-construire&commune=35238&year=2015"),
-    ]).await;
-    assert_eq!(resp.status().as_u16(), 303);
-    assert!(resp.headers()["location"].to_str().unwrap().contains("merci=1"));
-    // A bot that fills the hidden field is thanked but not stored.
-    let resp = post("/g/immobilier/avis", vec![("rating", "1"), ("website", "http://spam.example")]).await;
-    assert_eq!(resp.status().as_u16(), 303);
-    let resp = post("/g/immobilier/avis", vec![("rating", "9")]).await;
-    assert_eq!(resp.status().as_u16(), 400);
-    let long = "é".repeat(5_000);
-    post("/g/immobilier/suggestion", vec![("text", long.as_str()), ("step", "autre-document")]).await;
-    let stored = app.store.feedback().await.unwrap();
-    assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].rating, 4);
-    assert_eq!(stored[0].comment.as_deref(), Some("Clair"));
-    let suggestions = app.store.suggestions().await.unwrap();
-    assert_eq!(suggestions.len(), 1);
-    assert_eq!(suggestions[0].text.chars().count(), 1000, "texts are cut to 1,000 characters");
-    // A flood from one address is refused.
-    let mut statuses = Vec::new();
-    for _ in 0..12 {
-        statuses.push(post("/g/immobilier/avis", vec![("rating", "3")]).await.status().as_u16());
+dual_test!(
+    feedback_and_suggestions_are_stored_without_addresses,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let post = |path: &str, form: Vec<(&str, &str)>| {
+            let req = app.client.post(format!("{}{path}", app.base)).form(&form);
+            async move { req.send().await.unwrap() }
+        };
+        let resp = post(
+            "/g/immobilier/avis",
+            vec![
+                ("rating", "4"),
+                ("comment", "Clair"),
+                ("document_type", "permis-de-construire"),
+                ("commune", "35238"),
+                (
+                    "back",
+                    "document_type=permis-de-construire&commune=35238&year=2015",
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 303);
+        assert!(
+            resp.headers()["location"]
+                .to_str()
+                .unwrap()
+                .contains("merci=1")
+        );
+        // A bot that fills the hidden field is thanked but not stored.
+        let resp = post(
+            "/g/immobilier/avis",
+            vec![("rating", "1"), ("website", "http://spam.example")],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 303);
+        let resp = post("/g/immobilier/avis", vec![("rating", "9")]).await;
+        assert_eq!(resp.status().as_u16(), 400);
+        let long = "é".repeat(5_000);
+        post(
+            "/g/immobilier/suggestion",
+            vec![("text", long.as_str()), ("step", "autre-document")],
+        )
+        .await;
+        let stored = app.store.feedback().await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].rating, 4);
+        assert_eq!(stored[0].comment.as_deref(), Some("Clair"));
+        let suggestions = app.store.suggestions().await.unwrap();
+        assert_eq!(suggestions.len(), 1);
+        assert_eq!(
+            suggestions[0].text.chars().count(),
+            1000,
+            "texts are cut to 1,000 characters"
+        );
+        // A flood from one address is refused.
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(
+                post("/g/immobilier/avis", vec![("rating", "3")])
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        assert!(statuses.contains(&429), "{statuses:?}");
     }
-    assert!(statuses.contains(&429), "{statuses:?}");
-});
+);
 
 dual_test!(document_and_required_pages, Geo::Sample, |app| {
     with_demo(app).await;
     let (status, html) = page(app, "/documents/acte-notarie").await;
     assert_eq!(status, 200);
     assert!(html.contains("75 ans"), "{html}");
-    assert!(html.contains("href=\"/g/immobilier?document_type=acte-notarie\""), "{html}");
-    for path in ["/accessibilite", "/mentions-legales", "/confidentialite", "/documents", "/"] {
+    assert!(
+        html.contains("href=\"/g/immobilier?document_type=acte-notarie\""),
+        "{html}"
+    );
+    for path in [
+        "/accessibilite",
+        "/mentions-legales",
+        "/confidentialite",
+        "/documents",
+        "/",
+    ] {
         let (status, html) = page(app, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains("<h1>"), "{path}");
@@ -141,21 +259,56 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
     assert_eq!(page(app, "/documents/nope").await.0, 404);
 
     // Content written by editors is escaped.
-    let mut doc = app.store.load_ref_data().await.unwrap().document_types.into_iter().next().unwrap();
+    let mut doc = app
+        .store
+        .load_ref_data()
+        .await
+        .unwrap()
+        .document_types
+        .into_iter()
+        .next()
+        .unwrap();
     doc.label = "<script>alert(1)</script>".into();
     let slug = doc.slug.to_string();
-    app.store.apply(&Changes { upsert_document_types: vec![doc], ..Changes::default() }, None).await.unwrap();
+    app.store
+        .apply(
+            &Changes {
+                upsert_document_types: vec![doc],
+                ..Changes::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
     app.refresh().await;
     let (_, html) = page(app, &format!("/documents/{slug}")).await;
-    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") && !html.contains("<script>alert"), "{html}");
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            && !html.contains("<script>alert"),
+        "{html}"
+    );
 
     // Themes and colours: only a valid colour reaches the page.
     let (_, html) = page(app, "/g/immobilier?theme=dsfr&color=%23ffcc00").await;
-    assert!(html.contains("/assets/dsfr/core/core.min.css") || html.contains("/assets/dsfr/"), "{html}");
-    assert!(html.contains("--accent:#ffcc00;--accent-text:#000000"), "{html}");
+    assert!(
+        html.contains("/assets/dsfr/core/core.min.css") || html.contains("/assets/dsfr/"),
+        "{html}"
+    );
+    assert!(
+        html.contains("--accent:#ffcc00;--accent-text:#000000"),
+        "{html}"
+    );
     let (_, html) = page(app, "/g/immobilier?color=red;}body{display:none").await;
-    assert!(!html.contains("<style>:root{--accent"), "an invalid colour must not reach the stylesheet");
+    assert!(
+        !html.contains("<style>:root{--accent"),
+        "an invalid colour must not reach the stylesheet"
+    );
     let css = app.get("/assets/neutral.css").await;
     assert_eq!(css.status().as_u16(), 200);
-    assert!(css.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
 });

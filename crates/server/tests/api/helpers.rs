@@ -195,15 +195,13 @@ impl TestDb {
 
     /// Drops a PostgreSQL test database (SQLite's goes with its directory).
     pub async fn cleanup(self) {
-        if self.db == Db::Postgres {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                )))
+        if self.db == Db::Postgres
+            && let Ok(mut conn) = sqlx::AnyConnection::connect(&postgres_admin_url()).await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut conn)
                 .await;
-            }
         }
     }
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Writes a wrk script whose locate requests spread over 3,000 communes, four
+document types and six years (72,000 distinct questions): most requests
+miss the answer cache, so the figure measures the engine itself.
+Usage: gen_cold_lua.py COMMUNES_JSON OUT_LUA"""
+import json
+import random
+import sys
+
+communes = [c["code"] for c in json.load(open(sys.argv[1], encoding="utf-8")) if c["type"] == "commune-actuelle"]
+random.seed(42)
+codes = random.sample(communes, 3000)
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    out.write("local codes = {" + ",".join(f'"{c}"' for c in codes) + "}\n")
+    out.write('''local docs = {"permis-de-construire", "cadastre", "acte-notarie", "acte-de-naissance"}
+local years = {"1890", "1950", "1985", "2015", "2024", "inconnu"}
+local i = 0
+request = function()
+  i = i + 1
+  local c = codes[(i % #codes) + 1]
+  local d = docs[(math.floor(i / #codes) % #docs) + 1]
+  local y = years[(math.floor(i / (#codes * #docs)) % #years) + 1]
+  return wrk.format("GET", "/api/v1/locate?document_type=" .. d .. "&commune=" .. c .. "&year=" .. y)
+end
+''')
