@@ -105,7 +105,7 @@ fn commune_out(c: &Commune, snap: &Snapshot) -> CommuneOut {
 /// INSEE code; former communes are found under their own names.
 #[utoipa::path(
     get,
-    path = "/communes",
+    path = "/api/v1/communes",
     params(
         ("q" = String, Query, description = "Texte tapé : nom (début d'un mot, fautes de frappe tolérées), code postal ou code INSEE"),
         ("limit" = Option<u32>, Query, description = "Nombre de résultats, 1 à 50 (10 par défaut)"),
@@ -232,7 +232,7 @@ pub fn conditional(
 /// Lists every document type.
 #[utoipa::path(
     get,
-    path = "/document-types",
+    path = "/api/v1/document-types",
     responses((status = 200, description = "Types de documents", body = DocumentTypeList)),
     tag = "documents"
 )]
@@ -249,7 +249,7 @@ async fn list_document_types(State(state): State<AppState>, headers: IfNoneMatch
 /// One document type.
 #[utoipa::path(
     get,
-    path = "/document-types/{slug}",
+    path = "/api/v1/document-types/{slug}",
     params(("slug" = String, Path, description = "Identifiant du type de document")),
     responses(
         (status = 200, description = "Le type de document", body = DocumentTypeOut),
@@ -324,7 +324,7 @@ pub struct ServiceDetail<'a> {
 /// One service.
 #[utoipa::path(
     get,
-    path = "/services/{id}",
+    path = "/api/v1/services/{id}",
     params(("id" = String, Path, description = "Identifiant du service")),
     responses(
         (status = 200, description = "Le service", body = ServiceDetail),
@@ -552,7 +552,7 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
 /// Who holds documents of a type for a commune and a date, and may they be consulted yet.
 #[utoipa::path(
     get,
-    path = "/locate",
+    path = "/api/v1/locate",
     params(
         ("document_type" = String, Query, description = "Identifiant du type de document, par exemple permis-de-construire"),
         ("commune" = String, Query, description = "Code INSEE de la commune (actuelle ou ancienne), par exemple 35238"),

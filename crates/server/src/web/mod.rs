@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use axum::routing::get;
+use axum::routing::{any, get};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -52,7 +52,7 @@ impl AppState {
         description = "Quel document, qui le détient aujourd'hui pour une commune et une date, et peut-on le consulter.",
         license(name = "EUPL-1.2")
     ),
-    servers((url = "/api/v1")),
+    servers((url = "/")),
     tags(
         (name = "communes", description = "Recherche de communes, actuelles et anciennes"),
         (name = "documents", description = "Types de documents et délais de communicabilité"),
@@ -70,10 +70,13 @@ pub fn app(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let api = api
         .route(
-            "/openapi.json",
+            "/api/v1/openapi.json",
             get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))),
         )
-        .fallback(|| async { error::ApiError::NotFound })
+        .route(
+            "/api/v1/{*rest}",
+            any(|| async { error::ApiError::NotFound }),
+        )
         .method_not_allowed_fallback(|| async {
             let body = error::ErrorBody {
                 error: error::ErrorDetail {
@@ -94,7 +97,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::router())
-        .nest("/api/v1", api)
+        // Merged with full paths rather than nested: nesting rewrites every
+        // request's URI, a cost paid on the API's hottest path.
+        .merge(api)
         .fallback(|| async { pages::not_found_page(theme::Lang::Fr) })
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(

@@ -407,11 +407,11 @@ dual_test!(reference_endpoints_cache_and_cors, Geo::Sample, |app| {
     let (status, body) = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     for p in [
-        "/communes",
-        "/document-types",
-        "/document-types/{slug}",
-        "/services/{id}",
-        "/locate",
+        "/api/v1/communes",
+        "/api/v1/document-types",
+        "/api/v1/document-types/{slug}",
+        "/api/v1/services/{id}",
+        "/api/v1/locate",
     ] {
         assert!(
             body["paths"][p]["get"].is_object(),
