@@ -270,8 +270,15 @@ test('keyboard only: the immobilier guide from the first step to the result', { 
         const id = document.getElementById('commune-q').getAttribute('aria-activedescendant');
         return id ? document.getElementById(id)?.textContent : null;
       });
-    await kb.press('ArrowDown');
-    assert.match((await activeOption()) ?? '', /^Rennes\b.*35/, 'the first suggestion for « Rennes » is Rennes (35)');
+    // Down the list to Rennes (35); that it should come first is checked
+    // by the commune search test below.
+    const seen = [];
+    for (let i = 0; i < 8; i++) {
+      await kb.press('ArrowDown');
+      seen.push(await activeOption());
+      if (/^Rennes – 35\b/.test(seen.at(-1) ?? '')) break;
+    }
+    assert.match(seen.at(-1) ?? '', /^Rennes – 35\b/, `ArrowDown never reached Rennes (35): ${JSON.stringify(seen)}`);
     await kb.press('Enter');
     assert.equal(await page.inputValue('input[type=hidden][name=commune]'), '35238', 'the combobox fills the commune code');
     assert.equal(await page.getAttribute('#commune-q', 'aria-expanded'), 'false', 'the list closes after the choice');
@@ -297,6 +304,69 @@ test('keyboard only: the immobilier guide from the first step to the result', { 
     assert.equal(url.pathname, '/g/immobilier');
     assert.equal(url.searchParams.get('commune'), '35238');
     assert.equal(url.searchParams.get('year'), '1985');
+  } finally {
+    await page.close();
+  }
+});
+
+test('commune search: « Rennes » proposes Rennes (35) first, with and without JavaScript', { timeout: 60_000 }, async () => {
+  // Without JavaScript: the list of matches, its first radio checked, so
+  // that « Continuer » right away keeps the commune that was typed.
+  const noJs = `/g/immobilier?${TO_COMMUNE}&commune_q=Rennes&commune=`;
+  const { page } = await open(browser.context, urlOf(noJs));
+  try {
+    const radios = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('input[type=radio][name=commune]'), (r) => ({
+        value: r.value,
+        label: r.labels[0]?.textContent.replace(/\s+/g, ' ').trim(),
+        checked: r.checked,
+      })),
+    );
+    assert.deepEqual(radios[0], { value: '35238', label: 'Rennes (35)', checked: true }, `radios: ${JSON.stringify(radios)}`);
+
+    // With JavaScript: the first option of the combobox.
+    await page.goto(urlOf(`/g/immobilier?${TO_COMMUNE}`));
+    await page.focus('#commune-q');
+    await page.keyboard.type('Rennes');
+    const first = page.locator('#commune-q-list [role=option]').first();
+    await first.waitFor({ state: 'visible', timeout: 10_000 });
+    const options = await page.locator('#commune-q-list [role=option]').allTextContents();
+    assert.match(options[0], /^Rennes – 35\b/, `options: ${JSON.stringify(options)}`);
+  } finally {
+    await page.close();
+  }
+});
+
+test('commune step with its list of matches: a commune chosen in the combobox is the one kept', { timeout: 60_000 }, async () => {
+  // A person typed « Rennes » and got the list of matches (first radio
+  // checked); then types another name in the field and picks it with the
+  // keyboard: that commune, not the checked radio, must be answered.
+  const { page } = await open(browser.context, urlOf(`/g/immobilier?${TO_COMMUNE}&commune_q=Rennes&commune=`));
+  try {
+    await page.evaluate(() => {
+      window.ldSamePage = true;
+    });
+    const h1 = await h1Text(page);
+    await tabTo(page, '#commune-q');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Brest');
+    await page.locator('#commune-q-list [role=option]').first().waitFor({ state: 'visible', timeout: 10_000 });
+    const seen = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('ArrowDown');
+      seen.push(
+        await page.evaluate(() => {
+          const id = document.getElementById('commune-q').getAttribute('aria-activedescendant');
+          return id ? document.getElementById(id)?.textContent : null;
+        }),
+      );
+      if (/^Brest – 29\b/.test(seen.at(-1) ?? '')) break;
+    }
+    assert.match(seen.at(-1) ?? '', /^Brest – 29\b/, `ArrowDown never reached Brest (29): ${JSON.stringify(seen)}`);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await expectNewStep(page, h1, /De quelle année/);
+    assert.equal(new URL(page.url()).searchParams.getAll('commune').join(','), '29019', `answered ${page.url()}`);
   } finally {
     await page.close();
   }

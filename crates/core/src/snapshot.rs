@@ -207,13 +207,12 @@ impl Snapshot {
 
     /// Communes matching what a person typed, best first.
     pub fn search_communes(&self, query: &str, limit: usize) -> Vec<&Commune> {
-        let q = query.trim().to_lowercase();
+        let communes = self.geo.territories.communes();
         self.geo
-            .territories
-            .communes()
-            .iter()
-            .filter(|c| c.name.to_lowercase().starts_with(&q))
-            .take(limit)
+            .search
+            .search(query, limit)
+            .into_iter()
+            .filter_map(|hit| communes.get(hit.index as usize))
             .collect()
     }
 

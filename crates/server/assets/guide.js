@@ -91,10 +91,20 @@
       list.hidden = true; input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant"); active = -1;
     }
+    function radios() {
+      return input.form.querySelectorAll("input[type=radio][name=commune]");
+    }
     function pick(i) {
       var it = items[i]; if (!it) return;
       input.value = it.label;
-      if (hidden) hidden.value = it.code;
+      // On the page that already lists matches, the choice made here wins.
+      radios().forEach(function (r) { r.checked = false; r.disabled = true; });
+      if (!hidden) {
+        hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = "commune";
+        input.form.appendChild(hidden);
+      }
+      hidden.value = it.code;
       close();
     }
     function highlight(i) {
@@ -122,6 +132,7 @@
     }
     input.addEventListener("input", function () {
       if (hidden) hidden.value = "";
+      radios().forEach(function (r) { r.checked = false; });
       clearTimeout(timer);
       var q = input.value.trim();
       if (q.length < 2) { close(); return; }

@@ -511,7 +511,17 @@ async fn guide_page(
     RawQuery(raw): RawQuery,
     headers: IfNoneMatch,
 ) -> Response {
-    let raw = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    let mut raw = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    // "Chercher à nouveau" on the list of matching communes: the text typed
+    // wins over the commune ticked in the list.
+    if raw.contains("recherche") {
+        raw = Answers::from_pairs(
+            raw.pairs()
+                .iter()
+                .filter(|(k, _)| k != guide::COMMUNE && k != "recherche")
+                .cloned(),
+        );
+    }
     let d = Display::from_answers(&raw);
     let snap = state.live.snapshot();
     let Some(stored) = snap.guide(&slug) else {
