@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 
 if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
 echo "== commune search and snapshot build (criterion) =="
-cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
+{ cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot; cargo bench -p locadocs --bench pages -- --noplot; } 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
 fi
 
 echo "== HTTP load =="
@@ -38,9 +38,24 @@ rules=$(curl -s "http://127.0.0.1:$PORT/" | grep -o '[0-9]* règles' || true)
 echo "data loaded: $rules"
 echo "resident memory after load: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
 
+echo "page weight, gzip as transferred (HTML + CSS + JS + fonts), first step and answer page:"
+U="http://127.0.0.1:$PORT"
+V=$(curl -s "$U/g/immobilier" | grep -o 'neutral.css?v=[0-9a-f]*' | head -1 | cut -d= -f2)
+weight() {
+  local total=0 n
+  for u in "$@"; do
+    n=$(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$U$u")
+    total=$((total + n)); printf '    %6d B  %s\n' "$n" "$u"
+  done
+  echo "    total: $total B ($(python3 -c "print(round($total/1024, 1))") KB)"
+}
+echo "  neutral theme, first step:"; weight "/g/immobilier" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V"
+echo "  neutral theme, answer page:"; weight "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V"
+echo "  dsfr theme, first step (Marianne regular and bold, the weights used):"
+weight "/g/immobilier?theme=dsfr" "/assets/dsfr/core/core.min.css" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V" "/assets/dsfr/fonts/Marianne-Regular.woff2" "/assets/dsfr/fonts/Marianne-Bold.woff2"
+
 THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-10}s
 rps() { wrk -t$THREADS -c$CONN -d$DUR "$@" | awk '/Requests\/sec/ {print $2}'; }
-U="http://127.0.0.1:$PORT"
 echo "wrk -t$THREADS -c$CONN -d$DUR, scripted requests (healthz, locate over 20 communes x 4 types x 6 years, healthz)"
 h1=$(rps -s bench/healthz.lua "$U"); l=$(rps -s bench/locate.lua "$U"); h2=$(rps -s bench/healthz.lua "$U")
 echo "  healthz: $h1 then $h2 req/s; locate: $l req/s"

@@ -1,0 +1,58 @@
+//! Server-side handling of guide pages and API answers, through the whole
+//! router (routing, guide walk, locate, template rendering), on the full
+//! national territories and the demo data.
+
+use std::hint::black_box;
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use locadocs::clock::Clock;
+use locadocs::live::Live;
+use locadocs::web::{AppState, app};
+use locadocs_core::cog;
+use tower::ServiceExt;
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let dir = std::env::temp_dir().join(format!("locadocs-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let router = rt.block_on(async {
+        let store = locadocs::store::open(&format!("sqlite://{}", dir.join("b.db").display())).await.unwrap();
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/@etalab/decoupage-administratif/data");
+        let read = |f: &str| std::fs::read(data.join(f)).expect("run npm ci --ignore-scripts");
+        let cog = cog::parse(&read("communes.json"), &read("epci.json"), &read("departements.json"), &read("regions.json")).unwrap();
+        store.replace_territories(&cog).await.unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        locadocs::import::demo(store.as_ref(), today).await.unwrap();
+        let live = Live::load(store).await.unwrap();
+        app(AppState::new(live, Clock::fixed(today)))
+    });
+
+    let pages = [
+        ("first step", "/g/immobilier"),
+        ("commune step, matches listed", "/g/immobilier?savoir=non&besoin=plans&urbanisme=ok&commune_q=rennes"),
+        ("date step", "/g/immobilier?savoir=non&besoin=plans&urbanisme=ok&commune=35238"),
+        ("answer page (Rennes, 2015)", "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015"),
+        ("answer page, unknown date", "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu"),
+        ("document page", "/documents/acte-notarie"),
+    ];
+    let mut group = c.benchmark_group("pages");
+    for (name, uri) in pages {
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| {
+                let router = router.clone();
+                async move {
+                    let resp = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+                    assert_eq!(resp.status(), 200, "{uri}");
+                    black_box(axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().len())
+                }
+            })
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
