@@ -14,14 +14,27 @@ use locadocs_core::cog;
 use tower::ServiceExt;
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("locadocs-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let router = rt.block_on(async {
-        let store = locadocs::store::open(&format!("sqlite://{}", dir.join("b.db").display())).await.unwrap();
-        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/@etalab/decoupage-administratif/data");
+        let store = locadocs::store::open(&format!("sqlite://{}", dir.join("b.db").display()))
+            .await
+            .unwrap();
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../node_modules/@etalab/decoupage-administratif/data");
         let read = |f: &str| std::fs::read(data.join(f)).expect("run npm ci --ignore-scripts");
-        let cog = cog::parse(&read("communes.json"), &read("epci.json"), &read("departements.json"), &read("regions.json")).unwrap();
+        let cog = cog::parse(
+            &read("communes.json"),
+            &read("epci.json"),
+            &read("departements.json"),
+            &read("regions.json"),
+        )
+        .unwrap();
         store.replace_territories(&cog).await.unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         locadocs::import::demo(store.as_ref(), today).await.unwrap();
@@ -31,10 +44,22 @@ fn bench(c: &mut Criterion) {
 
     let pages = [
         ("first step", "/g/immobilier"),
-        ("commune step, matches listed", "/g/immobilier?savoir=non&besoin=plans&urbanisme=ok&commune_q=rennes"),
-        ("date step", "/g/immobilier?savoir=non&besoin=plans&urbanisme=ok&commune=35238"),
-        ("answer page (Rennes, 2015)", "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015"),
-        ("answer page, unknown date", "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu"),
+        (
+            "commune step, matches listed",
+            "/g/immobilier?savoir=non&besoin=plans&urbanisme=ok&commune_q=rennes",
+        ),
+        (
+            "date step",
+            "/g/immobilier?savoir=non&besoin=plans&urbanisme=ok&commune=35238",
+        ),
+        (
+            "answer page (Rennes, 2015)",
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015",
+        ),
+        (
+            "answer page, unknown date",
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu",
+        ),
         ("document page", "/documents/acte-notarie"),
     ];
     let mut group = c.benchmark_group("pages");
@@ -43,9 +68,17 @@ fn bench(c: &mut Criterion) {
             b.to_async(&rt).iter(|| {
                 let router = router.clone();
                 async move {
-                    let resp = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+                    let resp = router
+                        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                        .await
+                        .unwrap();
                     assert_eq!(resp.status(), 200, "{uri}");
-                    black_box(axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().len())
+                    black_box(
+                        axum::body::to_bytes(resp.into_body(), usize::MAX)
+                            .await
+                            .unwrap()
+                            .len(),
+                    )
                 }
             })
         });

@@ -800,7 +800,11 @@ struct DocumentsIndex {
     items: Vec<(String, String)>,
 }
 
-async fn documents_index(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+async fn documents_index(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: IfNoneMatch,
+) -> Response {
     let d = Display::from_answers(&Answers::parse_query(raw.as_deref().unwrap_or("")));
     let snap = state.live.snapshot();
     let title = if d.lang == Lang::En {
@@ -808,14 +812,16 @@ async fn documents_index(State(state): State<AppState>, RawQuery(raw): RawQuery)
     } else {
         "Les documents"
     };
-    let items = snap
-        .document_types()
-        .iter()
-        .map(|doc| (doc.label.clone(), format!("/documents/{}", doc.slug)))
-        .collect();
-    render(&DocumentsIndex {
-        l: d.layout(title),
-        items,
+    super::api::conditional(&headers, &snap, state.clock.today(), || {
+        let items = snap
+            .document_types()
+            .iter()
+            .map(|doc| (doc.label.clone(), format!("/documents/{}", doc.slug)))
+            .collect();
+        render(&DocumentsIndex {
+            l: d.layout(title),
+            items,
+        })
     })
 }
 
@@ -907,9 +913,18 @@ fn query_display(raw: Option<&str>) -> Display {
     Display::from_answers(&Answers::parse_query(raw.unwrap_or("")))
 }
 
-async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+async fn home(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: IfNoneMatch,
+) -> Response {
     let d = query_display(raw.as_deref());
     let snap = state.live.snapshot();
+    let today = state.clock.today();
+    super::api::conditional(&headers, &snap, today, || home_page(&d, &snap))
+}
+
+fn home_page(d: &Display, snap: &Snapshot) -> Response {
     let mut links: Vec<(String, String)> = snap
         .guides()
         .map(|g| (g.title.clone(), format!("/g/{}", g.slug)))
@@ -921,7 +936,7 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
     ));
     message(
         StatusCode::OK,
-        &d,
+        d,
         "Locadocs",
         vec![
             "Trouvez quel document public contient l'information que vous cherchez, qui le détient aujourd'hui \
@@ -939,35 +954,66 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
     )
 }
 
-async fn accessibility(RawQuery(raw): RawQuery) -> Response {
+/// Pages whose text is compiled in: their validator is the build's.
+fn static_page(headers: &IfNoneMatch, body: impl FnOnce() -> Response) -> Response {
+    let etag = format!(
+        "W/\"static-{}-{}\"",
+        env!("CARGO_PKG_VERSION"),
+        asset_version()
+    );
+    let fresh = headers
+        .0
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut resp = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        body()
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+async fn accessibility(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
     let d = query_display(raw.as_deref());
-    message(StatusCode::OK, &d, "Déclaration d'accessibilité", vec![
+    static_page(&headers, || {
+        message(StatusCode::OK, &d, "Déclaration d'accessibilité", vec![
         "Locadocs s'engage à rendre ses services accessibles, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.".into(),
         "État de conformité : Locadocs est partiellement conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1. Aucun audit complet n'a encore été réalisé ; chaque page est vérifiée automatiquement (axe-core) et le parcours complet est testé au clavier.".into(),
         "Le service fonctionne sans JavaScript, au clavier, avec un lecteur d'écran, et accepte un agrandissement du texte jusqu'à 200 %.".into(),
         "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.".into(),
         "Voies de recours : si vous constatez un défaut d'accessibilité qui vous empêche d'accéder à un contenu et que vous n'obtenez pas de réponse satisfaisante, vous pouvez contacter le Défenseur des droits (defenseurdesdroits.fr).".into(),
     ], vec![])
+    })
 }
 
-async fn legal(RawQuery(raw): RawQuery) -> Response {
+async fn legal(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
     let d = query_display(raw.as_deref());
-    message(StatusCode::OK, &d, "Mentions légales", vec![
+    static_page(&headers, || {
+        message(StatusCode::OK, &d, "Mentions légales", vec![
         "Locadocs est un service public numérique qui aide à trouver quel document public contient une information et qui le détient.".into(),
         "Les informations sur les services et sur les documents qu'ils détiennent sont tenues à jour par ces services eux-mêmes. Elles sont données à titre indicatif : en cas de doute, le service concerné fait foi.".into(),
         "Les données territoriales proviennent du Code officiel géographique de l'INSEE, diffusé par Etalab (Licence Ouverte 2.0).".into(),
         "Le code source de Locadocs est publié sous licence EUPL 1.2.".into(),
     ], vec![])
+    })
 }
 
-async fn privacy(RawQuery(raw): RawQuery) -> Response {
+async fn privacy(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
     let d = query_display(raw.as_deref());
-    message(StatusCode::OK, &d, "Données personnelles", vec![
+    static_page(&headers, || {
+        message(StatusCode::OK, &d, "Données personnelles", vec![
         "Locadocs ne dépose aucun cookie et ne vous suit pas d'un site à l'autre. Vos réponses restent dans l'adresse de la page : elles ne sont pas enregistrées.".into(),
         "Quand vous donnez votre avis ou une suggestion, nous enregistrons seulement ce que vous écrivez, la note choisie, le guide, le type de document et la commune concernés. Nous n'enregistrons ni votre adresse IP, ni aucun identifiant.".into(),
         "N'écrivez pas d'informations personnelles dans les champs de commentaire.".into(),
         "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.".into(),
     ], vec![])
+    })
 }
 
 // ---------------------------------------------------------------- assets

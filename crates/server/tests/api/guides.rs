@@ -258,6 +258,34 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
     }
     assert_eq!(page(app, "/documents/nope").await.0, 404);
 
+    // Every page answers a conditional request with 304 while nothing changed.
+    for path in [
+        "/",
+        "/documents",
+        "/documents/acte-notarie",
+        "/accessibilite",
+        "/mentions-legales",
+        "/confidentialite",
+        "/g/divorce",
+    ] {
+        let resp = app.get(path).await;
+        let etag = resp
+            .headers()
+            .get("etag")
+            .unwrap_or_else(|| panic!("{path} has no ETag"))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let again = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+    }
+
     // Content written by editors is escaped.
     let mut doc = app
         .store
