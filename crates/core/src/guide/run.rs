@@ -98,7 +98,7 @@ pub struct Walk<'g> {
     /// Exactly the answers consumed along the path, display parameters
     /// first: what the current step's form carries as hidden fields.
     pub kept: Answers,
-    /// The display parameters alone (`lang`, `theme`, `color`, `site`).
+    /// The display parameters alone (`lang`, `theme`, `color`, `font`, `site`).
     pub display: Answers,
     /// Every variable set along the path.
     pub vars: BTreeMap<String, Vec<String>>,

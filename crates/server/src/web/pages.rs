@@ -57,6 +57,8 @@ pub struct Display {
     pub lang: Lang,
     pub theme: Theme,
     pub palette: Option<Palette>,
+    /// CSS for the host's font family, when one was asked for.
+    pub font: Option<String>,
 }
 
 impl Display {
@@ -65,6 +67,7 @@ impl Display {
             lang: Lang::parse(a.get("lang")),
             theme: Theme::parse(a.get("theme")),
             palette: Palette::from_param(a.get("color")),
+            font: super::theme::font_css(a.get("font")),
         }
     }
 
@@ -74,7 +77,14 @@ impl Display {
             title: title.into(),
             t: texts(self.lang),
             dsfr: self.theme == Theme::Dsfr,
-            palette_css: self.palette.as_ref().map(Palette::css),
+            palette_css: match (self.palette.as_ref().map(Palette::css), &self.font) {
+                (None, None) => None,
+                (p, f) => Some(format!(
+                    "{}{}",
+                    p.unwrap_or_default(),
+                    f.clone().unwrap_or_default()
+                )),
+            },
             asset_version: asset_version(),
         }
     }
@@ -131,6 +141,7 @@ pub fn not_found_page(lang: Lang) -> Response {
         lang,
         theme: Theme::Neutral,
         palette: None,
+        font: None,
     };
     let t = texts(lang);
     message(
@@ -709,6 +720,7 @@ async fn post_feedback(
             lang,
             theme: Theme::Neutral,
             palette: None,
+            font: None,
         };
         return message(
             StatusCode::BAD_REQUEST,
@@ -777,6 +789,7 @@ fn too_many(lang: Lang) -> Response {
         lang,
         theme: Theme::Neutral,
         palette: None,
+        font: None,
     };
     let t = texts(lang);
     let mut resp = message(

@@ -158,3 +158,30 @@ mod tests {
         }
     }
 }
+
+/// A font family asked for by the host site (an iframe inherits nothing
+/// from its host): letters, digits, spaces and hyphens only, so that it can
+/// be written into a stylesheet safely; the system fonts follow as fallback.
+pub fn font_css(param: Option<&str>) -> Option<String> {
+    let name = param?.trim();
+    let ok = !name.is_empty()
+        && name.chars().count() <= 60
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-');
+    ok.then(|| format!(":root{{--font:\"{name}\",system-ui,-apple-system,\"Segoe UI\",Roboto,Arial,sans-serif}}"))
+}
+
+#[cfg(test)]
+mod font_tests {
+    #[test]
+    fn only_plain_family_names_pass() {
+        assert_eq!(
+            super::font_css(Some("Open Sans")).unwrap(),
+            ":root{--font:\"Open Sans\",system-ui,-apple-system,\"Segoe UI\",Roboto,Arial,sans-serif}"
+        );
+        for bad in ["", "a;}body{x", "\"Arial\"", "x</style>", &"a".repeat(61)] {
+            assert!(super::font_css(Some(bad)).is_none(), "{bad}");
+        }
+    }
+}

@@ -331,6 +331,13 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
         !html.contains("<style>:root{--accent"),
         "an invalid colour must not reach the stylesheet"
     );
+    // A font family is carried along the steps and reaches the stylesheet.
+    let (_, html) = page(app, "/g/immobilier?font=Open%20Sans").await;
+    assert!(
+        html.contains("--font:\"Open Sans\"") || html.contains("--font:&#34;Open Sans&#34;"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"font\" value=\"Open Sans\""), "{html}");
     let css = app.get("/assets/neutral.css").await;
     assert_eq!(css.status().as_u16(), 200);
     assert!(
