@@ -210,7 +210,16 @@ pub fn conditional(
     today: NaiveDate,
     body: impl FnOnce() -> Response,
 ) -> Response {
-    let etag = etag(snap.version, today);
+    revalidate(headers, etag(snap.version, today), body)
+}
+
+/// `Cache-Control: no-cache` with `etag`; `304` when the client already
+/// holds that version.
+pub fn revalidate(
+    headers: &IfNoneMatch,
+    etag: String,
+    body: impl FnOnce() -> Response,
+) -> Response {
     let matches = headers
         .0
         .as_ref()

@@ -974,22 +974,7 @@ fn static_page(headers: &IfNoneMatch, body: impl FnOnce() -> Response) -> Respon
         env!("CARGO_PKG_VERSION"),
         asset_version()
     );
-    let fresh = headers
-        .0
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut resp = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        body()
-    };
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    resp
+    super::api::revalidate(headers, etag, body)
 }
 
 async fn accessibility(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
