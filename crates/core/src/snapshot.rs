@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::codes::{DeptCode, InseeCode, Slug};
+use crate::codes::{InseeCode, Siren, Slug};
 use crate::communicability::{Communicability, communicability};
 use crate::french::town_hall_name;
 use crate::guide::Guide;
@@ -59,17 +59,24 @@ impl TerritoryKey {
     fn of(t: &Territory) -> TerritoryKey {
         match t {
             Territory::Commune(c) => TerritoryKey::Commune(*c),
-            // A SIREN is nine digits: it fits in a u32.
-            Territory::Epci(s) => TerritoryKey::Epci(s.as_str().parse().unwrap_or(u32::MAX)),
-            Territory::Departement(d) => {
-                let mut b = [0u8; 3];
-                for (i, c) in d.as_str().bytes().take(3).enumerate() {
-                    b[i] = c;
-                }
-                TerritoryKey::Departement(b)
-            }
+            Territory::Epci(s) => TerritoryKey::epci(s),
+            Territory::Departement(d) => TerritoryKey::departement(d.as_str()),
             Territory::France => TerritoryKey::France,
         }
+    }
+
+    /// A SIREN is nine digits: it fits in a u32.
+    fn epci(siren: &Siren) -> TerritoryKey {
+        TerritoryKey::Epci(siren.as_str().parse().unwrap_or(u32::MAX))
+    }
+
+    /// A département code has two or three characters.
+    fn departement(code: &str) -> TerritoryKey {
+        let mut b = [0u8; 3];
+        for (i, c) in code.bytes().take(3).enumerate() {
+            b[i] = c;
+        }
+        TerritoryKey::Departement(b)
     }
 }
 
@@ -246,14 +253,6 @@ impl Snapshot {
         &self.holdings
     }
 
-    /// The rules for one document type on one territory, in stored order.
-    pub fn rules(&self, document_type: &Slug, territory: &Territory) -> Vec<&HoldingRule> {
-        match self.doc_by_slug.get(document_type) {
-            Some(&doc) => self.rules_at(doc, TerritoryKey::of(territory)),
-            None => Vec::new(),
-        }
-    }
-
     fn rules_at(&self, doc: usize, key: TerritoryKey) -> Vec<&HoldingRule> {
         self.rules_by_key
             .get(&(doc as u32, key))
@@ -261,40 +260,16 @@ impl Snapshot {
             .unwrap_or_default()
     }
 
-    /// The levels that apply to a commune, most specific first.
-    pub fn levels_for(&self, commune: &Resolution<'_>) -> Vec<Territory> {
-        let current = commune.current;
-        let mut levels = Vec::with_capacity(5);
-        if let Some(former) = commune.former_code {
-            levels.push(Territory::Commune(former));
-        }
-        levels.push(Territory::Commune(current.code));
-        if let Some(epci) = &current.epci {
-            levels.push(Territory::Epci(epci.clone()));
-        }
-        if let Ok(dep) = DeptCode::parse(&current.departement) {
-            levels.push(Territory::Departement(dep));
-        }
-        levels.push(Territory::France);
-        levels
-    }
-
-    /// The index keys of `levels_for`, without allocating.
+    /// The index keys of the levels that apply to a commune, most specific
+    /// first: its own former code, the current commune, its EPCI, its
+    /// département, France.
     fn level_keys(&self, commune: &Resolution<'_>) -> [Option<TerritoryKey>; 5] {
         let current = commune.current;
-        let dep = current.departement.as_bytes();
-        let mut d = [0u8; 3];
-        for (i, c) in dep.iter().take(3).enumerate() {
-            d[i] = *c;
-        }
         [
             commune.former_code.map(TerritoryKey::Commune),
             Some(TerritoryKey::Commune(current.code)),
-            current
-                .epci
-                .as_ref()
-                .map(|e| TerritoryKey::Epci(e.as_str().parse().unwrap_or(u32::MAX))),
-            Some(TerritoryKey::Departement(d)),
+            current.epci.as_ref().map(TerritoryKey::epci),
+            Some(TerritoryKey::departement(&current.departement)),
             Some(TerritoryKey::France),
         ]
     }
