@@ -977,41 +977,65 @@ fn static_page(headers: &IfNoneMatch, body: impl FnOnce() -> Response) -> Respon
     super::api::revalidate(headers, etag, body)
 }
 
-async fn accessibility(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
-    let d = query_display(raw.as_deref());
-    static_page(&headers, || {
-        message(StatusCode::OK, &d, "Déclaration d'accessibilité", vec![
-        "Locadocs s'engage à rendre ses services accessibles, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.".into(),
-        "État de conformité : Locadocs est partiellement conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1. Aucun audit complet n'a encore été réalisé ; chaque page est vérifiée automatiquement (axe-core) et le parcours complet est testé au clavier.".into(),
-        "Le service fonctionne sans JavaScript, au clavier, avec un lecteur d'écran, et accepte un agrandissement du texte jusqu'à 200 %.".into(),
-        "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.".into(),
-        "Voies de recours : si vous constatez un défaut d'accessibilité qui vous empêche d'accéder à un contenu et que vous n'obtenez pas de réponse satisfaisante, vous pouvez contacter le Défenseur des droits (defenseurdesdroits.fr).".into(),
-    ], vec![])
+const ACCESSIBILITY: (&str, &[&str]) = (
+    "Déclaration d'accessibilité",
+    &[
+        "Locadocs s'engage à rendre ses services accessibles, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
+        "État de conformité : Locadocs est partiellement conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1. Aucun audit complet n'a encore été réalisé ; chaque page est vérifiée automatiquement (axe-core) et le parcours complet est testé au clavier.",
+        "Le service fonctionne sans JavaScript, au clavier, avec un lecteur d'écran, et accepte un agrandissement du texte jusqu'à 200 %.",
+        "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.",
+        "Voies de recours : si vous constatez un défaut d'accessibilité qui vous empêche d'accéder à un contenu et que vous n'obtenez pas de réponse satisfaisante, vous pouvez contacter le Défenseur des droits (defenseurdesdroits.fr).",
+    ],
+);
+
+const LEGAL: (&str, &[&str]) = (
+    "Mentions légales",
+    &[
+        "Locadocs est un service public numérique qui aide à trouver quel document public contient une information et qui le détient.",
+        "Les informations sur les services et sur les documents qu'ils détiennent sont tenues à jour par ces services eux-mêmes. Elles sont données à titre indicatif : en cas de doute, le service concerné fait foi.",
+        "Les données territoriales proviennent du Code officiel géographique de l'INSEE, diffusé par Etalab (Licence Ouverte 2.0).",
+        "Le code source de Locadocs est publié sous licence EUPL 1.2.",
+    ],
+);
+
+const PRIVACY: (&str, &[&str]) = (
+    "Données personnelles",
+    &[
+        "Locadocs ne dépose aucun cookie et ne vous suit pas d'un site à l'autre. Vos réponses restent dans l'adresse de la page : elles ne sont pas enregistrées.",
+        "Quand vous donnez votre avis ou une suggestion, nous enregistrons seulement ce que vous écrivez, la note choisie, le guide, le type de document et la commune concernés. Nous n'enregistrons ni votre adresse IP, ni aucun identifiant.",
+        "N'écrivez pas d'informations personnelles dans les champs de commentaire.",
+        "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.",
+    ],
+);
+
+/// A page of fixed text: a heading and paragraphs.
+fn text_page(
+    raw: Option<&str>,
+    headers: &IfNoneMatch,
+    (title, paragraphs): (&str, &[&str]),
+) -> Response {
+    let d = query_display(raw);
+    static_page(headers, || {
+        message(
+            StatusCode::OK,
+            &d,
+            title,
+            paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            vec![],
+        )
     })
+}
+
+async fn accessibility(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
+    text_page(raw.as_deref(), &headers, ACCESSIBILITY)
 }
 
 async fn legal(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
-    let d = query_display(raw.as_deref());
-    static_page(&headers, || {
-        message(StatusCode::OK, &d, "Mentions légales", vec![
-        "Locadocs est un service public numérique qui aide à trouver quel document public contient une information et qui le détient.".into(),
-        "Les informations sur les services et sur les documents qu'ils détiennent sont tenues à jour par ces services eux-mêmes. Elles sont données à titre indicatif : en cas de doute, le service concerné fait foi.".into(),
-        "Les données territoriales proviennent du Code officiel géographique de l'INSEE, diffusé par Etalab (Licence Ouverte 2.0).".into(),
-        "Le code source de Locadocs est publié sous licence EUPL 1.2.".into(),
-    ], vec![])
-    })
+    text_page(raw.as_deref(), &headers, LEGAL)
 }
 
 async fn privacy(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
-    let d = query_display(raw.as_deref());
-    static_page(&headers, || {
-        message(StatusCode::OK, &d, "Données personnelles", vec![
-        "Locadocs ne dépose aucun cookie et ne vous suit pas d'un site à l'autre. Vos réponses restent dans l'adresse de la page : elles ne sont pas enregistrées.".into(),
-        "Quand vous donnez votre avis ou une suggestion, nous enregistrons seulement ce que vous écrivez, la note choisie, le guide, le type de document et la commune concernés. Nous n'enregistrons ni votre adresse IP, ni aucun identifiant.".into(),
-        "N'écrivez pas d'informations personnelles dans les champs de commentaire.".into(),
-        "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.".into(),
-    ], vec![])
-    })
+    text_page(raw.as_deref(), &headers, PRIVACY)
 }
 
 // ---------------------------------------------------------------- assets
