@@ -37,7 +37,7 @@ pub const YEAR: &str = "year";
 /// The value posted for « Je ne sais pas ».
 pub const UNKNOWN: &str = "inconnu";
 /// Display parameters: carried along unchanged, never used by a step.
-pub const DISPLAY_PARAMS: [&str; 5] = ["lang", "theme", "color", "font", "site"];
+pub const DISPLAY_PARAMS: [&str; 6] = ["lang", "theme", "color", "font", "site", "embed"];
 /// Variables the engine itself gives a meaning to.
 pub const STATE_VARS: [&str; 3] = [DOCUMENT_TYPE, COMMUNE, YEAR];
 /// The default label of the « Je ne sais pas » answer.

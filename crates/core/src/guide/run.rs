@@ -190,6 +190,15 @@ pub fn run<'g>(guide: &'g Guide, answers: &Answers, env: &dyn GuideEnv) -> Walk<
     }
 
     let (current, error) = w.walk(guide, &mut preset_error);
+    // A commune given before its step is reached (a town hall's widget, a
+    // link): carried along until that step uses it.
+    if matches!(current, Current::Step(_))
+        && !w.kept.contains(COMMUNE)
+        && let Some(code) = answers.get(COMMUNE)
+        && env.commune_known(code)
+    {
+        w.kept.push(COMMUNE, code);
+    }
     Walk {
         path: w.path,
         current,
@@ -339,10 +348,9 @@ impl<'g> Walker<'g, '_> {
         let given: Vec<&str> = self.answers.get_all(var).collect();
         if given.is_empty() {
             // An explanation does not stop a link that presets the answers
-            // asked after it (`?document_type=…&commune=…&year=…`).
-            if step.kind == StepKind::Info
-                && (self.answers.contains(COMMUNE) || self.answers.contains(YEAR))
-            {
+            // asked after it (`?document_type=…&commune=…&year=…`). A
+            // commune alone (a town hall's widget) still shows it.
+            if step.kind == StepKind::Info && self.answers.contains(YEAR) {
                 return Outcome::Answered {
                     values: vec!["ok".to_owned()],
                     labels: Vec::new(),

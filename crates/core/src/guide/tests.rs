@@ -279,7 +279,8 @@ fn preset_document_type_passes_finding_steps() {
     let e = w.error.unwrap();
     assert_eq!(e.step, "doc");
     assert!(e.message.contains("licorne"));
-    assert!(w.kept.is_empty());
+    // The commune is still good for the steps to come.
+    assert_eq!(w.kept.to_query(), "commune=35238");
 }
 
 #[test]
@@ -693,4 +694,19 @@ fn divorce_guide_paths() {
     assert_eq!(w.path[2].step.id, "commune-notaire");
     let w = walk(&g, "a-savoir=ok&procedure=inconnu&ex-epoux=oui");
     assert_eq!(current_id(&w), "copie-ex-epoux");
+}
+
+#[test]
+fn a_preset_commune_is_carried_until_its_step() {
+    let g = guide(SMALL);
+    // Given before the first step: kept in every step's hidden answers.
+    let w = walk(&g, "commune=35238");
+    assert_eq!(current_id(&w), "doc");
+    assert_eq!(w.kept.get(COMMUNE), Some("35238"));
+    let w = walk(&g, "commune=35238&doc=pc&note=ok");
+    assert_ne!(current_id(&w), "commune", "the commune step is passed");
+    assert_eq!(w.kept.get_all(COMMUNE).count(), 1, "carried once");
+    // An unknown commune is not carried.
+    let w = walk(&g, "commune=99999");
+    assert_eq!(w.kept.get(COMMUNE), None);
 }
