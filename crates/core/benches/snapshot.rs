@@ -73,6 +73,7 @@ fn generated(territories: &Territories) -> RefData {
         services,
         holdings,
         guides: Vec::new(),
+        sites: Vec::new(),
     }
 }
 

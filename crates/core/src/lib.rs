@@ -15,6 +15,7 @@ pub mod guide;
 pub mod locate;
 pub mod reference;
 pub mod search;
+pub mod site;
 pub mod snapshot;
 pub mod territory;
 pub mod text;
@@ -23,5 +24,6 @@ pub use codes::{CodeError, DeptCode, InseeCode, RegionCode, Siren, Slug};
 pub use reference::{
     Bound, DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Territory,
 };
+pub use site::{Origin, Site};
 pub use snapshot::{RefData, Snapshot};
 pub use territory::{Commune, CommuneKind, Departement, Epci, Region, Territories};

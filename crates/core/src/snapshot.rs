@@ -16,6 +16,7 @@ use crate::guide::Guide;
 use crate::locate::{Period, Segment, When, timeline};
 use crate::reference::{DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Territory};
 use crate::search::SearchIndex;
+use crate::site::Site;
 use crate::territory::{Commune, Resolution, Territories};
 
 /// Reference data as loaded from the store.
@@ -26,6 +27,8 @@ pub struct RefData {
     pub holdings: Vec<HoldingRule>,
     /// Published guides.
     pub guides: Vec<Guide>,
+    /// Sites registered to embed guides.
+    pub sites: Vec<Site>,
 }
 
 /// An immutable, indexed copy of the published reference data.
@@ -41,6 +44,7 @@ pub struct Snapshot {
     town_hall_by_commune: HashMap<InseeCode, usize>,
     holdings: Vec<HoldingRule>,
     guides: Vec<Guide>,
+    sites: Vec<Site>,
     /// Rules by (document type index, territory): keys are `Copy`, so a
     /// lookup allocates nothing.
     rules_by_key: HashMap<(u32, TerritoryKey), Vec<u32>>,
@@ -194,6 +198,7 @@ impl Snapshot {
             town_hall_by_commune,
             holdings: data.holdings,
             guides: data.guides,
+            sites: data.sites,
             rules_by_key,
         }
     }
@@ -247,6 +252,15 @@ impl Snapshot {
     /// Every published guide, by slug.
     pub fn guides(&self) -> impl Iterator<Item = &Guide> {
         self.guides.iter()
+    }
+
+    /// A registered site, by the key it embeds guides with.
+    pub fn site(&self, key: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.key.as_str() == key)
+    }
+
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
     }
 
     pub fn holdings(&self) -> &[HoldingRule] {

@@ -11,7 +11,7 @@ mod sql;
 use async_trait::async_trait;
 use locadocs_core::cog::CogData;
 use locadocs_core::{
-    Bound, DocumentType, HoldingRule, RefData, Service, Slug, Territories, Territory,
+    Bound, DocumentType, HoldingRule, RefData, Service, Site, Slug, Territories, Territory,
 };
 
 pub use sql::SqlStore;
@@ -133,6 +133,19 @@ pub struct StoredGuide {
     pub published: bool,
 }
 
+/// One anonymous count of guide use: per day, guide, registered site (or
+/// none), channel (`embed` or `direct`) and event (`start` or `result`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageKey {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub guide: String,
+    /// A registered site's key; empty when none.
+    pub site: String,
+    pub channel: &'static str,
+    pub event: &'static str,
+}
+
 /// Where the reference data lives.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -186,6 +199,22 @@ pub trait Store: Send + Sync {
 
     /// The latest version of every guide, published or draft.
     async fn latest_guides(&self) -> Result<Vec<StoredGuide>, StoreError>;
+
+    /// Every registered site, by key.
+    async fn sites(&self) -> Result<Vec<Site>, StoreError>;
+
+    /// Registers a site or updates it; returns whether it was new.
+    async fn save_site(&self, site: &Site) -> Result<bool, StoreError>;
+
+    /// Removes a site; returns whether it existed.
+    async fn delete_site(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Adds counts of guide use, all in one transaction. Does not move the
+    /// data version: counts are not reference data.
+    async fn add_usage(&self, counts: &[(UsageKey, u64)]) -> Result<(), StoreError>;
+
+    /// Every usage count, in key order.
+    async fn usage(&self) -> Result<Vec<(UsageKey, u64)>, StoreError>;
 }
 
 /// Opens the store for a database URL, creating a SQLite file if needed,

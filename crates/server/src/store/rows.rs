@@ -2,13 +2,13 @@
 
 use chrono::NaiveDate;
 use locadocs_core::{
-    Bound, Commune, CommuneKind, DocumentType, HoldingRule, InseeCode, Service, ServiceKind,
-    ServiceRef, Siren, Slug, Territory,
+    Bound, Commune, CommuneKind, DocumentType, HoldingRule, InseeCode, Origin, Service,
+    ServiceKind, ServiceRef, Siren, Site, Slug, Territory,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::StoreError;
+use super::{StoreError, UsageKey};
 
 fn corrupt(table: &'static str, key: &str, message: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -150,4 +150,42 @@ pub fn holding(row: &AnyRow) -> Result<HoldingRule, StoreError> {
         source: row.try_get("source")?,
         verified_at: day("holdings", &key, row.try_get("verified_at")?)?,
     })
+}
+
+pub fn site(row: &AnyRow) -> Result<Site, StoreError> {
+    let key: String = row.try_get("key")?;
+    let origins: String = row.try_get("origins")?;
+    Ok(Site {
+        key: Slug::parse(&key).map_err(|e| corrupt("sites", &key, e))?,
+        name: row.try_get("name")?,
+        origins: origins
+            .split_whitespace()
+            .map(Origin::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt("sites", &key, e))?,
+        restrict_framing: row.try_get::<i64, _>("restrict_framing")? != 0,
+    })
+}
+
+/// Channels and events are a closed set; anything else is corrupt data.
+fn known(table: &'static str, v: &str, set: &[&'static str]) -> Result<&'static str, StoreError> {
+    set.iter()
+        .find(|s| **s == v)
+        .copied()
+        .ok_or_else(|| corrupt(table, v, "valeur inconnue"))
+}
+
+pub fn usage(row: &AnyRow) -> Result<(UsageKey, u64), StoreError> {
+    let channel: String = row.try_get("channel")?;
+    let event: String = row.try_get("event")?;
+    Ok((
+        UsageKey {
+            day: row.try_get("day")?,
+            guide: row.try_get("guide")?,
+            site: row.try_get("site")?,
+            channel: known("usage_daily", &channel, &["embed", "direct"])?,
+            event: known("usage_daily", &event, &["start", "result"])?,
+        },
+        u64::try_from(row.try_get::<i64, _>("count")?).unwrap_or(0),
+    ))
 }

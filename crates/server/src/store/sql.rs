@@ -5,13 +5,14 @@
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use locadocs_core::cog::CogData;
-use locadocs_core::{RefData, Territories};
+use locadocs_core::{RefData, Site, Territories};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Arguments, Executor, Row, Transaction};
 
 use super::rows::{self, format_day, from_bound_text, join_list};
 use super::{
     Changes, Engine, Feedback, Store, StoreError, StoredGuide, Suggestion, TerritoryCounts,
+    UsageKey,
 };
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -407,12 +408,20 @@ impl Store for SqlStore {
                 holdings.push(rows::holding(&row)?);
             }
         }
+        let sites =
+            sqlx::query("SELECT key, name, origins, restrict_framing FROM sites ORDER BY key")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(rows::site)
+                .collect::<Result<_, _>>()?;
         tx.commit().await?;
         Ok(RefData {
             document_types,
             services,
             holdings,
             guides: Vec::new(),
+            sites,
         })
     }
 
@@ -728,5 +737,94 @@ impl Store for SqlStore {
                 })
             })
             .collect()
+    }
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        let rows =
+            sqlx::query("SELECT key, name, origins, restrict_framing FROM sites ORDER BY key")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(rows::site).collect()
+    }
+
+    async fn save_site(&self, site: &Site) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::bump(&mut tx, "data_version", None).await?;
+        let existed = sqlx::query("SELECT key FROM sites WHERE key = $1")
+            .bind(site.key.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        let origins = site
+            .origins
+            .iter()
+            .map(|o| o.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let ts = now();
+        sqlx::query(
+            "INSERT INTO sites (key, name, origins, restrict_framing, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (key) DO UPDATE SET \
+             name = excluded.name, origins = excluded.origins, \
+             restrict_framing = excluded.restrict_framing, updated_at = excluded.updated_at",
+        )
+        .bind(site.key.as_str())
+        .bind(&site.name)
+        .bind(origins)
+        .bind(i64::from(site.restrict_framing))
+        .bind(ts)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(!existed)
+    }
+
+    async fn delete_site(&self, key: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::bump(&mut tx, "data_version", None).await?;
+        let done = sqlx::query("DELETE FROM sites WHERE key = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            // Nothing removed: leave the data version where it was.
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn add_usage(&self, counts: &[(UsageKey, u64)]) -> Result<(), StoreError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (k, n) in counts {
+            sqlx::query(
+                "INSERT INTO usage_daily (day, guide, site, channel, event, count) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (day, guide, site, channel, event) \
+                 DO UPDATE SET count = usage_daily.count + excluded.count",
+            )
+            .bind(&k.day)
+            .bind(&k.guide)
+            .bind(&k.site)
+            .bind(k.channel)
+            .bind(k.event)
+            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn usage(&self) -> Result<Vec<(UsageKey, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, guide, site, channel, event, count FROM usage_daily \
+             ORDER BY day, guide, site, channel, event",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::usage).collect()
     }
 }
