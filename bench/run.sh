@@ -70,3 +70,6 @@ h1=$(rps "$U/healthz"); l=$(rps "$U/api/v1/locate?document_type=permis-de-constr
 echo "  healthz: $h1 then $h2 req/s; locate (Rennes, 2015): $l req/s"
 python3 -c "print(f'  locate / healthz = {$l / (($h1 + $h2) / 2):.2f} (target >= 0.80)')"
 echo "resident memory after load test: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+
+echo "== widget weight and time to first step (headless Chromium) =="
+LOCADOCS_BIN=$BIN node bench/embed.mjs

@@ -127,7 +127,8 @@ export async function startServer({ today = TODAY, extraEnv = {} } = {}) {
     }
     await sleep(50);
   }
-  return { baseUrl, port, dir, env, stop, logs: () => output };
+  // `cli('site', 'add', …)` runs the command line on this server's database.
+  return { baseUrl, port, dir, env, stop, logs: () => output, cli: run };
 }
 
 /**
@@ -161,7 +162,7 @@ function useResource(start, release, timeout) {
  * once started.
  */
 export function useServer(options) {
-  const handle = { baseUrl: null, port: null, logs: () => '' };
+  const handle = { baseUrl: null, port: null, logs: () => '', cli: null };
   useResource(
     async () => Object.assign(handle, await startServer(options)),
     (h) => h.stop(),
@@ -267,16 +268,17 @@ export function formatViolations(violations) {
 /**
  * Serves `html` at "/" from another origin than the server under test
  * (127.0.0.1 on another port), for testing the embed as a host site would.
+ * `headers` are added to its response (e.g. a Content-Security-Policy).
  * Other paths answer 404. Returns { url, origin, port, crossSiteUrl, close() }:
  * `url` is another origin on the same site (cookies still count as
  * first-party); `crossSiteUrl` names the host "localhost", another site, as
  * a real partner site would be.
  */
-export async function serveHostPage(html, port = 0) {
+export async function serveHostPage(html, port = 0, headers = {}) {
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://host').pathname;
     if (path === '/' || path === '/index.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers });
       res.end(html);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });

@@ -7,6 +7,9 @@
   var live = document.getElementById("ld-live");
   var main = document.querySelector("main");
   if (!main || !window.fetch || !window.DOMParser) return;
+  // Inside the widget (embed.js on a host page): the host scrolls, and
+  // links that leave the guide open in a new tab.
+  var embed = document.documentElement.classList.contains("embed") && window.parent !== window;
 
   function announce(text) {
     if (!live) return;
@@ -25,10 +28,11 @@
     var target = main.querySelector("h1") || h;
     if (target) {
       target.setAttribute("tabindex", "-1");
-      target.focus({ preventScroll: false });
+      target.focus({ preventScroll: embed });
       announce(target.textContent.trim());
     }
     enhance();
+    tell();
     window.dispatchEvent(new CustomEvent("locadocs:page", { detail: { url: url } }));
   }
 
@@ -105,6 +109,7 @@
         input.form.appendChild(hidden);
       }
       hidden.value = it.code;
+      hidden.dispatchEvent(new Event("change", { bubbles: true }));
       close();
     }
     function highlight(i) {
@@ -154,11 +159,47 @@
   }
 
   function enhance() {
+    if (embed) {
+      document.querySelectorAll("a[href]").forEach(function (a) {
+        var u = new URL(a.href, location.href);
+        if (!sameGuide(u) && u.hash === "" ) { a.target = "_blank"; a.rel = "noopener"; }
+      });
+    }
     main.querySelectorAll("input[data-combobox]").forEach(combobox);
     main.querySelectorAll("button[data-print]").forEach(function (b) {
       b.hidden = false;
       b.addEventListener("click", function () { window.print(); });
     });
+  }
+  // The widget's side of embed.js: after the host's greeting, report each
+  // step and every change of height to that host only.
+  var host = null, sent = 0;
+  function height() {
+    return Math.ceil(document.documentElement.getBoundingClientRect().height);
+  }
+  function post(m) {
+    if (!host) return;
+    m.ld = 1;
+    m.height = sent = height();
+    window.parent.postMessage(m, host);
+  }
+  function tell() {
+    var el = document.getElementById("ld-state");
+    var r = el && el.getAttribute("data-result");
+    post({ type: "step", step: el ? el.getAttribute("data-step") : "", title: document.title, result: r ? JSON.parse(r) : null });
+  }
+  if (embed) {
+    window.addEventListener("message", function (e) {
+      var m = e.data;
+      if (e.source !== window.parent || !m || m.ld !== 1 || m.type !== "hello") return;
+      host = e.origin === "null" ? "*" : e.origin;
+      tell();
+    });
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        if (height() !== sent) post({ type: "resize" });
+      }).observe(document.documentElement);
+    }
   }
   enhance();
 })();

@@ -61,6 +61,33 @@ pub enum Command {
     Demo,
     /// Check the stored data and report problems; fails if any.
     Check,
+    /// Sites registered to embed guides: add, list, remove.
+    Site {
+        #[command(subcommand)]
+        action: SiteAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteAction {
+    /// Register a site, or update the one with this key.
+    Add {
+        /// The key the site puts in `data-site` (lower-case letters, digits, hyphens).
+        key: String,
+        /// Who runs the site: « Ville de Rennes ».
+        #[arg(long)]
+        name: String,
+        /// An origin its pages are served from (repeat for several): https://www.rennes.fr
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// Only these origins may frame guides asked for with this key.
+        #[arg(long)]
+        restrict_framing: bool,
+    },
+    /// List the registered sites.
+    List,
+    /// Remove a registered site.
+    Remove { key: String },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -99,6 +126,94 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo => crate::import::demo(store.as_ref(), clock.today()).await,
         Command::Check => crate::import::check(store.as_ref(), clock.today()).await,
+        Command::Site { action } => site(store.as_ref(), action).await,
+    }
+}
+
+async fn site(store: &dyn Store, action: SiteAction) -> anyhow::Result<()> {
+    match action {
+        SiteAction::Add {
+            key,
+            name,
+            origins,
+            restrict_framing,
+        } => {
+            let key = locadocs_core::Slug::parse(&key)
+                .map_err(|e| anyhow::anyhow!("clé « {key} » invalide : {e}"))?;
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 200 {
+                bail!("--name : donnez le nom du site (au plus 200 caractères)");
+            }
+            let mut parsed = Vec::new();
+            for o in &origins {
+                let o = locadocs_core::Origin::parse(o)
+                    .map_err(|e| anyhow::anyhow!("--origin : {e}"))?;
+                if !parsed.contains(&o) {
+                    parsed.push(o);
+                }
+            }
+            let site = locadocs_core::Site {
+                key,
+                name,
+                origins: parsed,
+                restrict_framing,
+            };
+            let created = store.save_site(&site).await?;
+            println!(
+                "Site « {} » {} : clé {}, origines {}{}.",
+                site.name,
+                if created {
+                    "enregistré"
+                } else {
+                    "mis à jour"
+                },
+                site.key,
+                site.origins
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if site.restrict_framing {
+                    " ; le guide ne s'affiche que sur ces origines"
+                } else {
+                    ""
+                }
+            );
+            println!("Code à intégrer : data-site=\"{}\"", site.key);
+            Ok(())
+        }
+        SiteAction::List => {
+            let sites = store.sites().await?;
+            if sites.is_empty() {
+                println!("Aucun site enregistré.");
+            }
+            for s in sites {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    s.key,
+                    s.name,
+                    s.origins
+                        .iter()
+                        .map(|o| o.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    if s.restrict_framing {
+                        "restreint"
+                    } else {
+                        "ouvert"
+                    }
+                );
+            }
+            Ok(())
+        }
+        SiteAction::Remove { key } => {
+            if store.delete_site(&key).await? {
+                println!("Site « {key} » supprimé.");
+                Ok(())
+            } else {
+                bail!("aucun site n'est enregistré sous la clé « {key} »")
+            }
+        }
     }
 }
 
@@ -123,18 +238,45 @@ async fn serve(store: Arc<dyn Store>, clock: Clock, bind: SocketAddr) -> anyhow:
         tracing::warn!("no communes loaded: run `locadocs import communes <dir>` (see README)");
     }
     let _watch = live.watch(Duration::from_millis(250));
+    let state = AppState::new(live.clone(), clock);
+    let usage = state.usage.clone();
+    let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("écoute sur {bind}"))?;
     println!("Locadocs sert sur http://{}", listener.local_addr()?);
-    let service =
-        app(AppState::new(live, clock)).into_make_service_with_connect_info::<SocketAddr>();
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Counts of the last seconds before a clean stop are kept too.
+    if let Err(e) = usage.flush(live.store().as_ref()).await {
+        tracing::warn!(error = %e, "usage counts lost at shutdown");
+    }
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM as sent by service managers.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Reads a file whole, refusing what is too large to be a data file.

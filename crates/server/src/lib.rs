@@ -6,6 +6,7 @@ pub mod clock;
 pub mod import;
 pub mod live;
 pub mod store;
+pub mod usage;
 pub mod web;
 
 pub use live::Live;

@@ -8,6 +8,8 @@ use super::theme::Lang;
 pub struct Texts {
     pub skip: &'static str,
     pub site_name: &'static str,
+    /// Footer line inside the embedded widget.
+    pub embed_credit: &'static str,
     pub continue_: &'static str,
     pub change: &'static str,
     pub start_again: &'static str,
@@ -78,6 +80,7 @@ pub struct Texts {
 pub const FR: Texts = Texts {
     skip: "Aller au contenu",
     site_name: "Locadocs",
+    embed_credit: "Un service Locadocs.",
     continue_: "Continuer",
     change: "Modifier",
     start_again: "Recommencer",
@@ -148,6 +151,7 @@ pub const FR: Texts = Texts {
 pub const EN: Texts = Texts {
     skip: "Skip to content",
     site_name: "Locadocs",
+    embed_credit: "A Locadocs service.",
     continue_: "Continue",
     change: "Change",
     start_again: "Start again",

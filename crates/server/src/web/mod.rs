@@ -1,6 +1,7 @@
 //! HTTP: thin handlers that parse input, ask the snapshot, render.
 
 pub mod api;
+pub mod embed;
 pub mod error;
 pub mod i18n;
 pub mod pages;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub answers: Arc<api::AnswerCache>,
     /// Rate limit of the public feedback forms.
     pub limiter: Arc<pages::Limiter>,
+    /// Anonymous counts of guide use, written in batches.
+    pub usage: Arc<crate::usage::Usage>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             clock,
             answers: api::AnswerCache::new(4_096),
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
+            usage: crate::usage::Usage::new(),
         }
     }
 }
@@ -97,6 +101,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::router())
+        .merge(embed::router())
         // Merged with full paths rather than nested: nesting rewrites every
         // request's URI, a cost paid on the API's hottest path.
         .merge(api)

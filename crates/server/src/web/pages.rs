@@ -49,6 +49,9 @@ pub struct Layout {
     pub dsfr: bool,
     pub palette_css: Option<String>,
     pub asset_version: &'static str,
+    /// Shown inside the embedded widget: no page frame, links that leave
+    /// the guide open in a new tab.
+    pub embed: bool,
 }
 
 /// Display parameters read from a query string.
@@ -59,6 +62,8 @@ pub struct Display {
     pub palette: Option<Palette>,
     /// CSS for the host's font family, when one was asked for.
     pub font: Option<String>,
+    /// Inside the embedded widget (`embed=1`).
+    pub embed: bool,
 }
 
 impl Display {
@@ -68,6 +73,18 @@ impl Display {
             theme: Theme::parse(a.get("theme")),
             palette: Palette::from_param(a.get("color")),
             font: super::theme::font_css(a.get("font")),
+            embed: a.get("embed") == Some("1"),
+        }
+    }
+
+    /// The plain page frame, for pages that take no display parameters.
+    pub fn plain(lang: Lang) -> Display {
+        Display {
+            lang,
+            theme: Theme::Neutral,
+            palette: None,
+            font: None,
+            embed: false,
         }
     }
 
@@ -86,6 +103,7 @@ impl Display {
                 )),
             },
             asset_version: asset_version(),
+            embed: self.embed,
         }
     }
 }
@@ -108,7 +126,7 @@ struct MessagePage {
     links: Vec<(String, String)>,
 }
 
-fn render(t: &impl Template) -> Response {
+pub(super) fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -137,12 +155,7 @@ fn message(
 
 /// The page for an address that leads nowhere.
 pub fn not_found_page(lang: Lang) -> Response {
-    let d = Display {
-        lang,
-        theme: Theme::Neutral,
-        palette: None,
-        font: None,
-    };
+    let d = Display::plain(lang);
     let t = texts(lang);
     message(
         StatusCode::NOT_FOUND,
@@ -224,6 +237,8 @@ struct AskView {
 }
 
 struct MatchView {
+    /// The service's id, or `@mairie` for a town hall no one has described.
+    id: String,
     name: String,
     period: String,
     instructions: Option<String>,
@@ -238,6 +253,7 @@ struct MatchView {
 }
 
 struct DocResult {
+    slug: String,
     label: String,
     doc_href: String,
     access_line: String,
@@ -284,6 +300,10 @@ struct GuidePage {
     path: Vec<PathRow>,
     restart_href: String,
     body: GuideBody,
+    /// For the widget: the step shown, and on an answer what it says
+    /// (document types, holders), as JSON.
+    state_step: String,
+    state_result: Option<String>,
 }
 
 fn href(slug: &str, query: &str) -> String {
@@ -464,6 +484,10 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
         || website.is_some()
         || response_time.is_some();
     MatchView {
+        id: match m.holder {
+            Holder::Service(s) => s.id.to_string(),
+            Holder::UnknownTownHall(_) => "@mairie".to_owned(),
+        },
         name: m.holder.name(),
         period: period_words(&m.period, lang),
         instructions: m.rule.instructions.clone(),
@@ -506,6 +530,7 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts) -> DocResult {
         uncovered.push(period_words(&Period::ALL, lang));
     }
     DocResult {
+        slug: answer.document_type.slug.to_string(),
         label: answer.document_type.label.clone(),
         doc_href: format!("/documents/{}", answer.document_type.slug),
         access_line,
@@ -522,7 +547,55 @@ async fn guide_page(
     RawQuery(raw): RawQuery,
     headers: IfNoneMatch,
 ) -> Response {
-    let mut raw = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    let snap = state.live.snapshot();
+    let raw_answers = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    // A registered site that restricts framing: only its origins may show
+    // pages asked for with its key. Any other key counts as no site.
+    let site = raw_answers.get("site").and_then(|k| snap.site(k));
+    let csp = site.and_then(|s| s.frame_ancestors());
+    let usage = Counter {
+        usage: &state.usage,
+        day: state.clock.today(),
+        site: site.map(|s| s.key.as_str()),
+    };
+    let mut resp = guide_response(&state, &snap, &slug, raw_answers, headers, usage);
+    if let Some(csp) = csp
+        && let Ok(v) = HeaderValue::from_str(&csp)
+    {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+/// Counts guide use for statistics.
+struct Counter<'a> {
+    usage: &'a crate::usage::Usage,
+    day: NaiveDate,
+    site: Option<&'a str>,
+}
+
+impl Counter<'_> {
+    fn record(&self, guide: &str, embed: bool, event: crate::usage::Event) {
+        let channel = if embed {
+            crate::usage::Channel::Embed
+        } else {
+            crate::usage::Channel::Direct
+        };
+        self.usage
+            .record(self.day, guide, self.site, channel, event);
+    }
+}
+
+fn guide_response(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    slug: &str,
+    raw_answers: Answers,
+    headers: IfNoneMatch,
+    usage: Counter<'_>,
+) -> Response {
+    let mut raw = raw_answers;
     // "Chercher à nouveau" on the list of matching communes: the text typed
     // wins over the commune ticked in the list.
     if raw.contains("recherche") {
@@ -534,12 +607,11 @@ async fn guide_page(
         );
     }
     let d = Display::from_answers(&raw);
-    let snap = state.live.snapshot();
-    let Some(stored) = snap.guide(&slug) else {
+    let Some(stored) = snap.guide(slug) else {
         return not_found_page(d.lang);
     };
     let today = state.clock.today();
-    super::api::conditional(&headers, &snap, today, || {
+    super::api::conditional(&headers, snap, today, || {
         let localized;
         let g: &Guide = if d.lang == Lang::En {
             localized = stored.localized("en");
@@ -547,7 +619,7 @@ async fn guide_page(
         } else {
             stored
         };
-        render_guide(g, &raw, &snap, today, &d)
+        render_guide(g, &raw, snap, today, &d, &usage)
     })
 }
 
@@ -557,6 +629,7 @@ fn render_guide(
     snap: &Snapshot,
     today: NaiveDate,
     d: &Display,
+    usage: &Counter<'_>,
 ) -> Response {
     let t = texts(d.lang);
     let env = Env { snap, today };
@@ -577,6 +650,9 @@ fn render_guide(
         })
         .collect();
     let first = walk.path.is_empty();
+    if first && matches!(walk.current, Current::Step(_)) {
+        usage.record(slug, d.embed, crate::usage::Event::Start);
+    }
     let (title, body) = match &walk.current {
         Current::Step(step) => {
             let view = ask_view(step, &walk, raw, snap, first, slug, d);
@@ -651,8 +727,25 @@ fn render_guide(
                     thanks: raw.get("merci").is_some(),
                 },
             };
+            usage.record(slug, d.embed, crate::usage::Event::Result);
             (t.answer_title.to_owned(), GuideBody::Result(view))
         }
+    };
+    let state_step = match &walk.current {
+        Current::Step(step) | Current::DeadEnd(step) | Current::Result { step, .. } => {
+            step.id.clone()
+        }
+    };
+    let state_result = match &body {
+        GuideBody::Result(r) => Some(
+            serde_json::json!({
+                "documentTypes": r.documents.iter().map(|d| &d.slug).collect::<Vec<_>>(),
+                "holders": r.documents.iter().flat_map(|d| d.matches.iter().map(|m| &m.id)).collect::<Vec<_>>(),
+                "commune": raw.get(guide::COMMUNE),
+            })
+            .to_string(),
+        ),
+        _ => None,
     };
     render(&GuidePage {
         l: d.layout(format!("{title} – {}", g.title)),
@@ -661,6 +754,8 @@ fn render_guide(
         path,
         restart_href: href(slug, &walk.restart_query()),
         body,
+        state_step,
+        state_result,
     })
 }
 
@@ -716,12 +811,7 @@ async fn post_feedback(
         .and_then(|r| r.parse::<u8>().ok())
         .filter(|r| (1..=4).contains(r))
     else {
-        let d = Display {
-            lang,
-            theme: Theme::Neutral,
-            palette: None,
-            font: None,
-        };
+        let d = Display::plain(lang);
         return message(
             StatusCode::BAD_REQUEST,
             &d,
@@ -785,12 +875,7 @@ async fn post_suggestion(
 }
 
 fn too_many(lang: Lang) -> Response {
-    let d = Display {
-        lang,
-        theme: Theme::Neutral,
-        palette: None,
-        font: None,
-    };
+    let d = Display::plain(lang);
     let t = texts(lang);
     let mut resp = message(
         StatusCode::TOO_MANY_REQUESTS,

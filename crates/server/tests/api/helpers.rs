@@ -212,6 +212,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub live: Arc<Live>,
+    /// Guide use counted by the server, not yet written.
+    pub usage: Arc<locadocs::usage::Usage>,
     pub db: TestDb,
     server: tokio::task::JoinHandle<()>,
 }
@@ -233,7 +235,9 @@ impl TestApp {
         let live = Live::load(store.clone()).await.expect("load the snapshot");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = app(AppState::new(live.clone(), Clock::fixed(today())));
+        let state = AppState::new(live.clone(), Clock::fixed(today()));
+        let usage = state.usage.clone();
+        let router = app(state);
         let server = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, service).await.unwrap();
@@ -246,6 +250,7 @@ impl TestApp {
                 .unwrap(),
             store,
             live,
+            usage,
             db,
             server,
         })
