@@ -1028,6 +1028,7 @@ fn home_page(d: &Display, snap: &Snapshot) -> Response {
         .map(|g| (g.title.clone(), format!("/g/{}", g.slug)))
         .collect();
     links.push(("Tous les documents".into(), "/documents".into()));
+    links.push(("Intégrer un guide à votre site".into(), "/integrer".into()));
     links.push((
         "API publique (OpenAPI)".into(),
         "/api/v1/openapi.json".into(),
