@@ -61,6 +61,29 @@ pub enum Command {
     Demo,
     /// Check the stored data and report problems; fails if any.
     Check,
+    /// Back-office accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+/// `locadocs user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its one-time invitation link.
+    Add {
+        email: String,
+        /// Shorthand for --role admin.
+        #[arg(long)]
+        admin: bool,
+        /// admin, editor or contributor.
+        #[arg(long, default_value = "contributor")]
+        role: String,
+        /// A service the contributor edits (repeatable).
+        #[arg(long = "service")]
+        services: Vec<String>,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -99,6 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo => crate::import::demo(store.as_ref(), clock.today()).await,
         Command::Check => crate::import::check(store.as_ref(), clock.today()).await,
+        Command::User { action } => crate::web::admin::cli::run(store.as_ref(), action).await,
     }
 }
 
