@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use super::{Access, RouteRule, auth, can_edit_service, forbidden, not_found, screens, unexpected};
-use crate::store::{Accounts, Role};
+use crate::store::Role;
 use crate::web::AppState;
 
 /// What a route requires.

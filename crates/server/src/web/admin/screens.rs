@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::view::{self, Block, Button, Cell, Field, FormView, Nav, Notice, Page, Table};
 use super::{Access, Posted, auth, not_found, see_other, unexpected};
 use crate::store::{
-    Accounts, Entity, HistoryEntry, Record, Role, Store, StoredHolding, User, WriteError,
+    Entity, HistoryEntry, Record, Role, StoredHolding, User, WriteError,
 };
 use crate::web::AppState;
 
