@@ -57,3 +57,11 @@ if [ ! -x "$chromium" ]; then
     exit 1
   fi
 fi
+
+# The test suite sends mail through a real SMTP server: aiosmtpd (PyPI), in a
+# virtual environment inside the repository (git-ignored).
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import aiosmtpd' >/dev/null 2>&1; then
+  need python3 "install Python 3 with its venv module (Debian: apt-get install python3-venv)"
+  python3 -m venv .venv || { echo "setup: 'python3 -m venv .venv' failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+  .venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+fi

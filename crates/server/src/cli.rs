@@ -66,6 +66,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SiteAction,
     },
+    /// Back-office accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +93,24 @@ pub enum SiteAction {
     List,
     /// Remove a registered site.
     Remove { key: String },
+}
+
+/// `locadocs user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its one-time invitation link.
+    Add {
+        email: String,
+        /// Shorthand for --role admin.
+        #[arg(long)]
+        admin: bool,
+        /// admin, editor or contributor.
+        #[arg(long, default_value = "contributor")]
+        role: String,
+        /// A service the contributor edits (repeatable).
+        #[arg(long = "service")]
+        services: Vec<String>,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -127,6 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => crate::import::demo(store.as_ref(), clock.today()).await,
         Command::Check => crate::import::check(store.as_ref(), clock.today()).await,
         Command::Site { action } => site(store.as_ref(), action).await,
+        Command::User { action } => crate::web::admin::cli::run(store.as_ref(), action).await,
     }
 }
 

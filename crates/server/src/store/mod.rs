@@ -5,6 +5,7 @@
 //! write is either entirely visible or not at all, and every server instance
 //! notices it by comparing versions.
 
+mod accounts;
 mod rows;
 mod sql;
 
@@ -14,6 +15,7 @@ use locadocs_core::{
     Bound, DocumentType, HoldingRule, RefData, Service, Site, Slug, Territories, Territory,
 };
 
+pub use accounts::*;
 pub use sql::SqlStore;
 
 /// Which database engine a store talks to.
@@ -148,7 +150,7 @@ pub struct UsageKey {
 
 /// Where the reference data lives.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Accounts + Send + Sync {
     fn engine(&self) -> Engine;
 
     /// Creates or upgrades the schema.

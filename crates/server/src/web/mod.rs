@@ -1,5 +1,6 @@
 //! HTTP: thin handlers that parse input, ask the snapshot, render.
 
+pub mod admin;
 pub mod api;
 pub mod embed;
 pub mod error;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub limiter: Arc<pages::Limiter>,
     /// Anonymous counts of guide use, written in batches.
     pub usage: Arc<crate::usage::Usage>,
+    /// Back-office settings (public URL, cookies, mail).
+    pub admin: Arc<admin::AdminConfig>,
 }
 
 impl AppState {
@@ -45,7 +48,14 @@ impl AppState {
             answers: api::AnswerCache::new(4_096),
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
             usage: crate::usage::Usage::new(),
+            admin: admin::AdminConfig::from_env_or_default(),
         }
+    }
+
+    /// Replaces the back-office settings (tests).
+    pub fn with_admin(mut self, admin: admin::AdminConfig) -> AppState {
+        self.admin = Arc::new(admin);
+        self
     }
 }
 
@@ -105,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         // Merged with full paths rather than nested: nesting rewrites every
         // request's URI, a cost paid on the API's hottest path.
         .merge(api)
+        .merge(admin::router())
         .fallback(|| async { pages::not_found_page(theme::Lang::Fr) })
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -112,6 +123,9 @@ pub fn app(state: AppState) -> Router {
             Duration::from_secs(15),
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            // One-time links carry a secret in their path: never logged.
+            tracing::debug_span!("request", method = %req.method(), path = %admin::redacted_path(req.uri().path()))
+        }))
         .with_state(state)
 }

@@ -220,6 +220,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: Db, geo: Geo) -> Option<TestApp> {
+        Self::spawn_with(db, geo, |s, _| s).await
+    }
+
+    /// Like `spawn`, with a change to the application state (back-office
+    /// settings, for example). The listener is bound first so that the
+    /// change can use the server's address (`base` is passed in).
+    pub async fn spawn_with(
+        db: Db,
+        geo: Geo,
+        configure: impl FnOnce(AppState, &str) -> AppState,
+    ) -> Option<TestApp> {
         let db = TestDb::new(db).await?;
         let store = store::open(&db.url)
             .await
@@ -235,7 +246,8 @@ impl TestApp {
         let live = Live::load(store.clone()).await.expect("load the snapshot");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(live.clone(), Clock::fixed(today()));
+        let base = format!("http://{addr}");
+        let state = configure(AppState::new(live.clone(), Clock::fixed(today())), &base);
         let usage = state.usage.clone();
         let router = app(state);
         let server = tokio::spawn(async move {
@@ -243,7 +255,7 @@ impl TestApp {
             axum::serve(listener, service).await.unwrap();
         });
         Some(TestApp {
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

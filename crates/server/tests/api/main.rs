@@ -1,6 +1,7 @@
 //! Integration tests: a real server, a real database, real HTTP.
 //! Every test runs on SQLite and on PostgreSQL.
 
+mod admin;
 mod embed;
 mod guides;
 mod helpers;

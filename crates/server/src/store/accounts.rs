@@ -1,0 +1,1344 @@
+//! Back-office accounts and the history of changes: users and their scope,
+//! one-time links, sessions, failed logins, and every change to a service,
+//! holding rule, document type or user made through the back office, with
+//! its before and after state so that it can be shown and reverted.
+//!
+//! Kept apart from the `Store` trait (a supertrait of it) so that reference
+//! data and accounts evolve independently.
+
+use async_trait::async_trait;
+use locadocs_core::reference::parse_day;
+use locadocs_core::{Bound, DocumentType, HoldingRule, Service, ServiceRef, Slug, Territory};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::rows::{self, format_day, from_bound_text, join_list};
+use super::{SqlStore, StoreError};
+
+/// What a back-office user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Edits the data of the services in their scope; reads everything.
+    Contributor,
+    /// Edits document types, every service and rule, guides.
+    Editor,
+    /// Everything, and users.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Contributor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Contributor => "contributor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The French name shown in the back office.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrateur",
+            Role::Editor => "Éditeur",
+            Role::Contributor => "Contributeur",
+        }
+    }
+}
+
+/// A back-office account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    /// Always lower-case.
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    /// Whether a password was chosen (an invited person has none yet).
+    pub has_password: bool,
+    /// The services a contributor may edit, sorted.
+    pub services: Vec<String>,
+    pub revision: i64,
+    pub created_at: String,
+}
+
+/// Why a one-time link is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    Invitation,
+    Reset,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Invitation => "invitation",
+            TokenPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// What a one-time link is worth now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Valid { user_id: i64 },
+    Expired,
+    Used,
+    Unknown,
+}
+
+/// Failed logins counted over a window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// For the account, from anywhere.
+    pub account: i64,
+    /// For the account from this address.
+    pub address: i64,
+    /// When the last failure from this address happened.
+    pub last_from_address: Option<String>,
+}
+
+/// The kinds of records whose changes are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Service,
+    Holding,
+    DocumentType,
+    User,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 4] = [
+        Entity::Service,
+        Entity::Holding,
+        Entity::DocumentType,
+        Entity::User,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Service => "service",
+            Entity::Holding => "regle",
+            Entity::DocumentType => "type",
+            Entity::User => "utilisateur",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// A holding rule as kept in the history: its fields as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldingFields {
+    pub document_type: String,
+    pub territory: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub service: String,
+    pub instructions: Option<String>,
+    pub source: Option<String>,
+    pub verified_at: Option<String>,
+}
+
+impl From<&HoldingRule> for HoldingFields {
+    fn from(h: &HoldingRule) -> Self {
+        HoldingFields {
+            document_type: h.document_type.to_string(),
+            territory: h.territory.to_string(),
+            from: h.from.map(|b| b.to_string()),
+            to: h.to.map(|b| b.to_string()),
+            service: h.service.to_string(),
+            instructions: h.instructions.clone(),
+            source: h.source.clone(),
+            verified_at: format_day(h.verified_at),
+        }
+    }
+}
+
+impl HoldingFields {
+    /// Parses the fields back into a rule.
+    pub fn to_rule(&self) -> Result<HoldingRule, String> {
+        let bound = |s: &Option<String>| -> Result<Option<Bound>, String> {
+            s.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| Bound::parse(s).map(|(b, _)| b).map_err(|e| e.to_string()))
+                .transpose()
+        };
+        Ok(HoldingRule {
+            document_type: Slug::parse(&self.document_type).map_err(|e| e.to_string())?,
+            territory: Territory::parse(&self.territory).map_err(|e| e.to_string())?,
+            from: bound(&self.from)?,
+            to: bound(&self.to)?,
+            service: ServiceRef::parse(&self.service).map_err(|e| e.to_string())?,
+            instructions: self.instructions.clone(),
+            source: self.source.clone(),
+            verified_at: self
+                .verified_at
+                .as_deref()
+                .map(|d| parse_day(d).map(|(d, _)| d).map_err(|e| e.to_string()))
+                .transpose()?,
+        })
+    }
+}
+
+/// A user's editable fields as kept in the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserFields {
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    pub services: Vec<String>,
+}
+
+impl From<&User> for UserFields {
+    fn from(u: &User) -> Self {
+        UserFields {
+            email: u.email.clone(),
+            role: u.role,
+            active: u.active,
+            services: u.services.clone(),
+        }
+    }
+}
+
+/// The state of a record, written or as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Service(Service),
+    Holding(HoldingRule),
+    DocumentType(DocumentType),
+    User(UserFields),
+}
+
+impl Record {
+    pub fn entity(&self) -> Entity {
+        match self {
+            Record::Service(_) => Entity::Service,
+            Record::Holding(_) => Entity::Holding,
+            Record::DocumentType(_) => Entity::DocumentType,
+            Record::User(_) => Entity::User,
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let v = match self {
+            Record::Service(s) => serde_json::to_value(s),
+            Record::Holding(h) => serde_json::to_value(HoldingFields::from(h)),
+            Record::DocumentType(d) => serde_json::to_value(d),
+            Record::User(u) => serde_json::to_value(u),
+        };
+        v.unwrap_or(serde_json::Value::Null)
+    }
+
+    fn from_json(entity: Entity, v: &serde_json::Value) -> Result<Record, String> {
+        let e = |e: serde_json::Error| e.to_string();
+        Ok(match entity {
+            Entity::Service => Record::Service(serde_json::from_value(v.clone()).map_err(e)?),
+            Entity::Holding => Record::Holding(
+                serde_json::from_value::<HoldingFields>(v.clone())
+                    .map_err(e)?
+                    .to_rule()?,
+            ),
+            Entity::DocumentType => {
+                Record::DocumentType(serde_json::from_value(v.clone()).map_err(e)?)
+            }
+            Entity::User => Record::User(serde_json::from_value(v.clone()).map_err(e)?),
+        })
+    }
+}
+
+/// Who makes a change.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub id: i64,
+    pub email: String,
+}
+
+/// One change, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub entity: Entity,
+    pub key: String,
+    pub user_email: String,
+    pub at: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    /// The change this one undid.
+    pub reverts: Option<i64>,
+    /// The change that undid this one.
+    pub reverted_by: Option<i64>,
+}
+
+impl HistoryEntry {
+    /// The fields that differ, with their value before and after (as text).
+    pub fn changed_fields(&self) -> Vec<(String, String, String)> {
+        let empty = serde_json::Map::new();
+        let obj = |v: &Option<serde_json::Value>| match v {
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            _ => empty.clone(),
+        };
+        let (b, a) = (obj(&self.before), obj(&self.after));
+        let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let text = |v: Option<&serde_json::Value>| match v {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            Some(other) => other.to_string(),
+        };
+        keys.into_iter()
+            .filter(|k| b.get(*k) != a.get(*k))
+            .map(|k| (k.clone(), text(b.get(k)), text(a.get(k))))
+            .collect()
+    }
+}
+
+/// A holding rule with its row identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredHolding {
+    pub id: i64,
+    pub revision: i64,
+    pub rule: HoldingRule,
+}
+
+/// Why a back-office write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Someone else saved the record since it was read.
+    #[error(
+        "cette fiche a été modifiée par quelqu'un d'autre depuis que vous l'avez ouverte : rechargez-la, vérifiez, puis recommencez"
+    )]
+    Conflict,
+    #[error("cette fiche n'existe pas (ou plus)")]
+    NotFound,
+    #[error("une fiche avec cet identifiant existe déjà")]
+    Duplicate,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(d) = &e
+            && d.is_unique_violation()
+        {
+            return WriteError::Duplicate;
+        }
+        WriteError::Store(StoreError::Database(e))
+    }
+}
+
+/// Accounts, sessions and history.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Creates an account without password. The email is lower-cased.
+    async fn create_user(
+        &self,
+        email: &str,
+        role: Role,
+        services: &[String],
+        author: Option<&Author>,
+    ) -> Result<User, WriteError>;
+
+    async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
+
+    /// The account and its password hash.
+    async fn user_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError>;
+
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    async fn set_password(&self, user_id: i64, hash: &str) -> Result<(), StoreError>;
+
+    /// Stores a one-time link (its hash only).
+    async fn add_token(
+        &self,
+        user_id: i64,
+        purpose: TokenPurpose,
+        hash: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError>;
+
+    /// What a link is worth now, without using it.
+    async fn token_state(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: &str,
+    ) -> Result<TokenState, StoreError>;
+
+    /// Uses a link: valid only once, atomically.
+    async fn use_token(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: &str,
+    ) -> Result<TokenState, StoreError>;
+
+    async fn add_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The active account and CSRF token of an unexpired session.
+    async fn session(&self, hash: &str, now: &str) -> Result<Option<(User, String)>, StoreError>;
+
+    async fn delete_session(&self, hash: &str) -> Result<(), StoreError>;
+
+    /// Ends every session of an account (deactivation, new password).
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<(), StoreError>;
+
+    async fn add_login_failure(
+        &self,
+        email: &str,
+        address: &str,
+        at: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Failures since a time, for the account and for (account, address).
+    async fn login_failures(
+        &self,
+        email: &str,
+        address: &str,
+        since: &str,
+    ) -> Result<Failures, StoreError>;
+
+    /// Forgets the failures of an account from an address (after a success).
+    async fn clear_login_failures(&self, email: &str, address: &str) -> Result<(), StoreError>;
+
+    /// Every holding rule with its id and revision.
+    async fn stored_holdings(&self) -> Result<Vec<StoredHolding>, StoreError>;
+
+    async fn stored_holding(&self, id: i64) -> Result<Option<StoredHolding>, StoreError>;
+
+    /// The revision of a record, `None` if it does not exist.
+    async fn revision(&self, entity: Entity, key: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Writes one record and records the change, in one transaction.
+    /// `key` is `None` to create; `after` is `None` to delete. With
+    /// `expected_revision`, the write is refused if the record changed since.
+    /// Returns the record's key (a new holding rule's id).
+    async fn save(
+        &self,
+        author: &Author,
+        entity: Entity,
+        key: Option<&str>,
+        expected_revision: Option<i64>,
+        after: Option<Record>,
+    ) -> Result<String, WriteError>;
+
+    /// Undoes a recorded change, if the record has not changed since; the
+    /// undoing is itself recorded.
+    async fn revert(&self, author: &Author, history_id: i64) -> Result<HistoryEntry, WriteError>;
+
+    async fn history_of(&self, entity: Entity, key: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    async fn history_entry(&self, id: i64) -> Result<Option<HistoryEntry>, StoreError>;
+
+    /// The latest changes, newest first.
+    async fn recent_history(&self, limit: i64) -> Result<Vec<HistoryEntry>, StoreError>;
+}
+
+/// Now, as stored: ISO 8601 UTC, comparable as text.
+pub fn now_text() -> String {
+    time_text(chrono::Utc::now())
+}
+
+pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+async fn services_of(
+    ex: impl sqlx::Executor<'_, Database = Any>,
+    user_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT service FROM user_services WHERE user_id = $1 ORDER BY service")
+        .bind(user_id)
+        .fetch_all(ex)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("service").map_err(Into::into))
+        .collect()
+}
+
+fn user_row(r: &AnyRow, services: Vec<String>) -> Result<User, StoreError> {
+    let role: String = r.try_get("role")?;
+    let id: i64 = r.try_get("id")?;
+    Ok(User {
+        id,
+        email: r.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt {
+            table: "users",
+            key: id.to_string(),
+            message: format!("rôle {role}"),
+        })?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        has_password: r.try_get::<Option<String>, _>("password_hash")?.is_some(),
+        services,
+        revision: r.try_get("revision")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn history_row(r: &AnyRow) -> Result<HistoryEntry, StoreError> {
+    let entity: String = r.try_get("entity")?;
+    let id: i64 = r.try_get("id")?;
+    let json = |col: &str| -> Result<Option<serde_json::Value>, StoreError> {
+        let t: Option<String> = r.try_get(col)?;
+        Ok(t.and_then(|t| serde_json::from_str(&t).ok()))
+    };
+    Ok(HistoryEntry {
+        id,
+        entity: Entity::parse(&entity).ok_or_else(|| StoreError::Corrupt {
+            table: "history",
+            key: id.to_string(),
+            message: format!("entité {entity}"),
+        })?,
+        key: r.try_get("entity_key")?,
+        user_email: r.try_get("user_email")?,
+        at: r.try_get("at")?,
+        before: json("before_json")?,
+        after: json("after_json")?,
+        reverts: r.try_get("reverts")?,
+        reverted_by: r.try_get("reverted_by")?,
+    })
+}
+
+async fn bump_data_version(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Reads a record's current state and revision inside a transaction.
+async fn read_record(
+    tx: &mut Transaction<'_, Any>,
+    entity: Entity,
+    key: &str,
+) -> Result<Option<(Record, i64)>, StoreError> {
+    match entity {
+        Entity::Service => {
+            let row = sqlx::query("SELECT * FROM services WHERE id = $1")
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.map(|r| Ok((Record::Service(rows::service(&r)?), r.try_get("revision")?)))
+                .transpose()
+        }
+        Entity::DocumentType => {
+            let row = sqlx::query("SELECT * FROM document_types WHERE slug = $1")
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.map(|r| {
+                Ok((
+                    Record::DocumentType(rows::document_type(&r)?),
+                    r.try_get("revision")?,
+                ))
+            })
+            .transpose()
+        }
+        Entity::Holding => {
+            let Ok(id) = key.parse::<i64>() else {
+                return Ok(None);
+            };
+            let row = sqlx::query("SELECT * FROM holdings WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.map(|r| Ok((Record::Holding(rows::holding(&r)?), r.try_get("revision")?)))
+                .transpose()
+        }
+        Entity::User => {
+            let Ok(id) = key.parse::<i64>() else {
+                return Ok(None);
+            };
+            let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => {
+                    let services = services_of(&mut **tx, id).await?;
+                    let u = user_row(&r, services)?;
+                    Ok(Some((Record::User(UserFields::from(&u)), u.revision)))
+                }
+            }
+        }
+    }
+}
+
+/// Writes a record's new state (or deletes it) inside a transaction;
+/// returns its key. `create_key` forces the id of a re-created holding rule.
+async fn write_record(
+    tx: &mut Transaction<'_, Any>,
+    entity: Entity,
+    key: Option<&str>,
+    after: Option<&Record>,
+    ts: &str,
+) -> Result<String, WriteError> {
+    let exists = key.is_some();
+    match (after, key) {
+        (None, None) => Err(WriteError::NotFound),
+        (None, Some(key)) => {
+            let (sql, id): (&str, Option<i64>) = match entity {
+                Entity::Service => ("DELETE FROM services WHERE id = $1", None),
+                Entity::DocumentType => ("DELETE FROM document_types WHERE slug = $1", None),
+                Entity::Holding => (
+                    "DELETE FROM holdings WHERE id = $1",
+                    Some(key.parse().map_err(|_| WriteError::NotFound)?),
+                ),
+                Entity::User => {
+                    return Err(WriteError::Invalid(
+                        "un compte ne se supprime pas : désactivez-le".into(),
+                    ));
+                }
+            };
+            let q = sqlx::query(sql);
+            let q = match id {
+                Some(id) => q.bind(id),
+                None => q.bind(key),
+            };
+            q.execute(&mut **tx).await?;
+            Ok(key.to_owned())
+        }
+        (Some(Record::Service(s)), _) => {
+            let sql = if exists {
+                "UPDATE services SET name = $2, kind = $3, commune = $4, address = $5, postal_code = $6, \
+                 city = $7, phone = $8, email = $9, website = $10, request_url = $11, opening_hours = $12, \
+                 response_time = $13, latitude = $14, longitude = $15, annuaire_id = $16, verified_at = $17, \
+                 updated_at = $18, revision = revision + 1 WHERE id = $1"
+            } else {
+                "INSERT INTO services (id, name, kind, commune, address, postal_code, city, phone, email, \
+                 website, request_url, opening_hours, response_time, latitude, longitude, annuaire_id, \
+                 verified_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 $14, $15, $16, $17, $18)"
+            };
+            sqlx::query(sql)
+                .bind(s.id.as_str())
+                .bind(&s.name)
+                .bind(s.kind.as_str())
+                .bind(s.commune.map(|c| c.to_string()))
+                .bind(&s.address)
+                .bind(&s.postal_code)
+                .bind(&s.city)
+                .bind(&s.phone)
+                .bind(&s.email)
+                .bind(&s.website)
+                .bind(&s.request_url)
+                .bind(&s.opening_hours)
+                .bind(&s.response_time)
+                .bind(s.latitude)
+                .bind(s.longitude)
+                .bind(&s.annuaire_id)
+                .bind(format_day(s.verified_at))
+                .bind(ts)
+                .execute(&mut **tx)
+                .await?;
+            Ok(s.id.to_string())
+        }
+        (Some(Record::DocumentType(d)), _) => {
+            let sql = if exists {
+                "UPDATE document_types SET label = $2, theme = $3, aliases = $4, description = $5, \
+                 communicability_years = $6, communicability_note = $7, updated_at = $8, \
+                 revision = revision + 1 WHERE slug = $1"
+            } else {
+                "INSERT INTO document_types (slug, label, theme, aliases, description, communicability_years, \
+                 communicability_note, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            };
+            sqlx::query(sql)
+                .bind(d.slug.as_str())
+                .bind(&d.label)
+                .bind(&d.theme)
+                .bind(join_list(&d.aliases))
+                .bind(&d.description)
+                .bind(i64::from(d.communicability_years))
+                .bind(&d.communicability_note)
+                .bind(ts)
+                .execute(&mut **tx)
+                .await?;
+            Ok(d.slug.to_string())
+        }
+        (Some(Record::Holding(h)), key) => {
+            let id: Option<i64> = key
+                .map(|k| k.parse().map_err(|_| WriteError::NotFound))
+                .transpose()?;
+            let vals = (
+                h.document_type.as_str().to_owned(),
+                h.territory.to_string(),
+                from_bound_text(h.from),
+                h.to.map(|b| b.to_string()),
+                h.service.to_string(),
+            );
+            match id {
+                Some(id) => {
+                    let q = if exists_holding(tx, id).await? {
+                        "UPDATE holdings SET document_type = $2, territory = $3, from_bound = $4, to_bound = $5, \
+                         service = $6, instructions = $7, source = $8, verified_at = $9, updated_at = $10, \
+                         revision = revision + 1 WHERE id = $1"
+                    } else {
+                        // A deleted rule brought back by a revert keeps its id.
+                        "INSERT INTO holdings (id, document_type, territory, from_bound, to_bound, service, \
+                         instructions, source, verified_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    };
+                    sqlx::query(q)
+                        .bind(id)
+                        .bind(vals.0)
+                        .bind(vals.1)
+                        .bind(vals.2)
+                        .bind(vals.3)
+                        .bind(vals.4)
+                        .bind(&h.instructions)
+                        .bind(&h.source)
+                        .bind(format_day(h.verified_at))
+                        .bind(ts)
+                        .execute(&mut **tx)
+                        .await?;
+                    Ok(id.to_string())
+                }
+                None => {
+                    let row = sqlx::query(
+                        "INSERT INTO holdings (document_type, territory, from_bound, to_bound, service, \
+                         instructions, source, verified_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         RETURNING id",
+                    )
+                    .bind(vals.0)
+                    .bind(vals.1)
+                    .bind(vals.2)
+                    .bind(vals.3)
+                    .bind(vals.4)
+                    .bind(&h.instructions)
+                    .bind(&h.source)
+                    .bind(format_day(h.verified_at))
+                    .bind(ts)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    Ok(row.try_get::<i64, _>("id")?.to_string())
+                }
+            }
+        }
+        (Some(Record::User(u)), key) => {
+            let id: i64 = key
+                .and_then(|k| k.parse().ok())
+                .ok_or(WriteError::NotFound)?;
+            sqlx::query(
+                "UPDATE users SET role = $2, active = $3, revision = revision + 1 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(u.role.as_str())
+            .bind(i64::from(u.active))
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM user_services WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            for s in &u.services {
+                sqlx::query("INSERT INTO user_services (user_id, service) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(s)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            if !u.active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(id.to_string())
+        }
+    }
+}
+
+async fn exists_holding(tx: &mut Transaction<'_, Any>, id: i64) -> Result<bool, StoreError> {
+    Ok(sqlx::query("SELECT id FROM holdings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some())
+}
+
+async fn insert_history(
+    tx: &mut Transaction<'_, Any>,
+    author: &Author,
+    entity: Entity,
+    key: &str,
+    before: Option<&Record>,
+    after: Option<&Record>,
+    reverts: Option<i64>,
+    ts: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO history (entity, entity_key, user_id, user_email, at, before_json, after_json, reverts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(entity.as_str())
+    .bind(key)
+    .bind(author.id)
+    .bind(&author.email)
+    .bind(ts)
+    .bind(before.map(|r| r.to_json().to_string()))
+    .bind(after.map(|r| r.to_json().to_string()))
+    .bind(reverts)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// The row read, the write and its record, in an open transaction.
+async fn save_in(
+    tx: &mut Transaction<'_, Any>,
+    author: &Author,
+    entity: Entity,
+    key: Option<&str>,
+    expected_revision: Option<i64>,
+    after: Option<&Record>,
+    reverts: Option<i64>,
+) -> Result<String, WriteError> {
+    // Taking the version row first serializes writers, so the revision
+    // check below cannot race with another save.
+    bump_data_version(tx).await?;
+    let ts = now_text();
+    let before = match key {
+        Some(k) => read_record(tx, entity, k).await?,
+        None => None,
+    };
+    match (&before, key, expected_revision) {
+        (None, Some(_), _) if reverts.is_none() => return Err(WriteError::NotFound),
+        (Some((_, rev)), _, Some(expected)) if *rev != expected => {
+            return Err(WriteError::Conflict);
+        }
+        _ => {}
+    }
+    if let (None, Some(Record::Service(_) | Record::DocumentType(_)), None) = (&before, after, key)
+    {
+        // Creation: a record with this identifier must not exist yet.
+        let id = match after {
+            Some(Record::Service(s)) => s.id.to_string(),
+            Some(Record::DocumentType(d)) => d.slug.to_string(),
+            _ => String::new(),
+        };
+        if read_record(tx, entity, &id).await?.is_some() {
+            return Err(WriteError::Duplicate);
+        }
+    }
+    let key_for_write = if before.is_some() { key } else { None };
+    let new_key = match (key_for_write, after, key) {
+        // A revert re-creating a deleted holding rule keeps its id.
+        (None, Some(Record::Holding(_)), Some(k)) => {
+            write_record(tx, entity, Some(k), after, &ts).await?
+        }
+        _ => write_record(tx, entity, key_for_write, after, &ts).await?,
+    };
+    insert_history(
+        tx,
+        author,
+        entity,
+        &new_key,
+        before.as_ref().map(|(r, _)| r),
+        after,
+        reverts,
+        &ts,
+    )
+    .await?;
+    Ok(new_key)
+}
+
+#[async_trait]
+impl Accounts for SqlStore {
+    async fn create_user(
+        &self,
+        email: &str,
+        role: Role,
+        services: &[String],
+        author: Option<&Author>,
+    ) -> Result<User, WriteError> {
+        let email = email.trim().to_lowercase();
+        let mut tx = self.pool().begin().await?;
+        let exists = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(WriteError::Duplicate);
+        }
+        let row = sqlx::query(
+            "INSERT INTO users (email, role, active, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
+        )
+        .bind(&email)
+        .bind(role.as_str())
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let mut services = services.to_vec();
+        services.sort();
+        services.dedup();
+        for s in &services {
+            sqlx::query("INSERT INTO user_services (user_id, service) VALUES ($1, $2)")
+                .bind(id)
+                .bind(s)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let fields = UserFields {
+            email: email.clone(),
+            role,
+            active: true,
+            services: services.clone(),
+        };
+        // The command line creates the first administrator: nobody is signed in.
+        let author = author.cloned().unwrap_or(Author {
+            id,
+            email: "ligne de commande".into(),
+        });
+        insert_history(
+            &mut tx,
+            &author,
+            Entity::User,
+            &id.to_string(),
+            None,
+            Some(&Record::User(fields)),
+            None,
+            &now_text(),
+        )
+        .await?;
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let user = user_row(&row, services)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(user_row(&r, services_of(self.pool(), id).await?)?)),
+        }
+    }
+
+    async fn user_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let id: i64 = r.try_get("id")?;
+                let hash: Option<String> = r.try_get("password_hash")?;
+                Ok(Some((
+                    user_row(&r, services_of(self.pool(), id).await?)?,
+                    hash,
+                )))
+            }
+        }
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY email")
+            .fetch_all(self.pool())
+            .await?;
+        let links = sqlx::query("SELECT user_id, service FROM user_services ORDER BY service")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get("id")?;
+                let services = links
+                    .iter()
+                    .filter(|l| l.try_get::<i64, _>("user_id").ok() == Some(id))
+                    .filter_map(|l| l.try_get::<String, _>("service").ok())
+                    .collect();
+                user_row(r, services)
+            })
+            .collect()
+    }
+
+    async fn set_password(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        // A new password ends every open session of the account.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_token(
+        &self,
+        user_id: i64,
+        purpose: TokenPurpose,
+        hash: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .bind(now_text())
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn token_state(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: &str,
+    ) -> Result<TokenState, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.user_id, t.expires_at, t.used_at, u.active FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.hash = $1 AND t.purpose = $2",
+        )
+        .bind(hash)
+        .bind(purpose.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = row else {
+            return Ok(TokenState::Unknown);
+        };
+        if r.try_get::<Option<String>, _>("used_at")?.is_some() {
+            return Ok(TokenState::Used);
+        }
+        if r.try_get::<i64, _>("active")? == 0 {
+            return Ok(TokenState::Unknown);
+        }
+        if r.try_get::<String, _>("expires_at")?.as_str() <= now {
+            return Ok(TokenState::Expired);
+        }
+        Ok(TokenState::Valid {
+            user_id: r.try_get("user_id")?,
+        })
+    }
+
+    async fn use_token(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: &str,
+    ) -> Result<TokenState, StoreError> {
+        let state = self.token_state(hash, purpose, now).await?;
+        if let TokenState::Valid { .. } = state {
+            // The condition on used_at makes a second, concurrent use fail.
+            let done = sqlx::query(
+                "UPDATE tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
+            )
+            .bind(hash)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(TokenState::Used);
+            }
+        }
+        Ok(state)
+    }
+
+    async fn add_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_text();
+        // Expired sessions are swept as new ones open.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(&now)
+            .execute(self.pool())
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(&now)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, hash: &str, now: &str) -> Result<Option<(User, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.csrf, u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.hash = $1 AND s.expires_at > $2 AND u.active = 1",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let id: i64 = r.try_get("id")?;
+                let csrf: String = r.try_get("csrf")?;
+                Ok(Some((
+                    user_row(&r, services_of(self.pool(), id).await?)?,
+                    csrf,
+                )))
+            }
+        }
+    }
+
+    async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn add_login_failure(
+        &self,
+        email: &str,
+        address: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)")
+            .bind(email.trim().to_lowercase())
+            .bind(address)
+            .bind(at)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures(
+        &self,
+        email: &str,
+        address: &str,
+        since: &str,
+    ) -> Result<Failures, StoreError> {
+        let email = email.trim().to_lowercase();
+        let rows = sqlx::query(
+            "SELECT address, at FROM login_failures WHERE email = $1 AND at > $2 ORDER BY at",
+        )
+        .bind(&email)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut f = Failures::default();
+        for r in &rows {
+            f.account += 1;
+            if r.try_get::<String, _>("address")? == address {
+                f.address += 1;
+                f.last_from_address = Some(r.try_get("at")?);
+            }
+        }
+        Ok(f)
+    }
+
+    async fn clear_login_failures(&self, email: &str, address: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1 AND address = $2")
+            .bind(email.trim().to_lowercase())
+            .bind(address)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn stored_holdings(&self) -> Result<Vec<StoredHolding>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM holdings ORDER BY document_type, territory, id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredHolding {
+                    id: r.try_get("id")?,
+                    revision: r.try_get("revision")?,
+                    rule: rows::holding(r)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn stored_holding(&self, id: i64) -> Result<Option<StoredHolding>, StoreError> {
+        let row = sqlx::query("SELECT * FROM holdings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            Ok(StoredHolding {
+                id: r.try_get("id")?,
+                revision: r.try_get("revision")?,
+                rule: rows::holding(&r)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn revision(&self, entity: Entity, key: &str) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let r = read_record(&mut tx, entity, key).await?.map(|(_, rev)| rev);
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn save(
+        &self,
+        author: &Author,
+        entity: Entity,
+        key: Option<&str>,
+        expected_revision: Option<i64>,
+        after: Option<Record>,
+    ) -> Result<String, WriteError> {
+        if let Some(a) = &after
+            && a.entity() != entity
+        {
+            return Err(WriteError::Invalid("type de fiche incohérent".into()));
+        }
+        let mut tx = self.pool().begin().await?;
+        let key = save_in(
+            &mut tx,
+            author,
+            entity,
+            key,
+            expected_revision,
+            after.as_ref(),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    async fn revert(&self, author: &Author, history_id: i64) -> Result<HistoryEntry, WriteError> {
+        let entry = self
+            .history_entry(history_id)
+            .await?
+            .ok_or(WriteError::NotFound)?;
+        if entry.reverted_by.is_some() {
+            return Err(WriteError::Invalid(
+                "cette modification a déjà été annulée".into(),
+            ));
+        }
+        let mut tx = self.pool().begin().await?;
+        // Only the latest state may be undone: the record must still be as
+        // the change left it, or the revert would silently drop later work.
+        let current = read_record(&mut tx, entry.entity, &entry.key).await?;
+        let current_json = current.as_ref().map(|(r, _)| r.to_json());
+        if current_json != entry.after {
+            return Err(WriteError::Invalid(
+                "la fiche a été modifiée depuis ce changement : annulez d'abord les changements plus récents".into(),
+            ));
+        }
+        let restore = entry
+            .before
+            .as_ref()
+            .map(|v| Record::from_json(entry.entity, v))
+            .transpose()
+            .map_err(WriteError::Invalid)?;
+        let key = save_in(
+            &mut tx,
+            author,
+            entry.entity,
+            Some(&entry.key),
+            current.map(|(_, rev)| rev),
+            restore.as_ref(),
+            Some(entry.id),
+        )
+        .await?;
+        let new =
+            sqlx::query("SELECT MAX(id) AS id FROM history WHERE entity = $1 AND entity_key = $2")
+                .bind(entry.entity.as_str())
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await?;
+        let new_id: i64 = new.try_get("id")?;
+        sqlx::query("UPDATE history SET reverted_by = $2 WHERE id = $1")
+            .bind(entry.id)
+            .bind(new_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.history_entry(new_id)
+            .await?
+            .ok_or(WriteError::NotFound)
+    }
+
+    async fn history_of(&self, entity: Entity, key: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM history WHERE entity = $1 AND entity_key = $2 ORDER BY id DESC",
+        )
+        .bind(entity.as_str())
+        .bind(key)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(history_row).collect()
+    }
+
+    async fn history_entry(&self, id: i64) -> Result<Option<HistoryEntry>, StoreError> {
+        let row = sqlx::query("SELECT * FROM history WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(history_row).transpose()
+    }
+
+    async fn recent_history(&self, limit: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM history ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(history_row).collect()
+    }
+}

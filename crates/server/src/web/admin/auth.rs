@@ -1,0 +1,639 @@
+//! Signing in and out, invitations and password resets, sessions and the
+//! protections around them (CSRF, origin check, slowed and locked logins).
+//!
+//! Session ids and one-time link tokens are random 256-bit values; only
+//! their SHA-256 hash is stored, and none of them is ever logged.
+
+use std::net::SocketAddr;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::view::{self, Block, Button, Field, FormView, Notice, Page};
+use super::{Access, AdminConfig, Posted, cookie, see_other, unexpected, with_cookie};
+use crate::store::{Accounts, Role, TokenPurpose, TokenState, User, now_text, time_text};
+use crate::web::AppState;
+
+pub const SESSION_COOKIE: &str = "ld_session";
+pub const FORM_COOKIE: &str = "ld_form";
+/// Failures from one address on one account before it is locked there.
+pub const LOCK_AFTER: i64 = 5;
+/// How long failures count and a lock lasts.
+pub const LOCK_MINUTES: i64 = 15;
+pub const MIN_PASSWORD: usize = 12;
+pub const MAX_PASSWORD: usize = 128;
+
+/// A random 256-bit token, URL-safe.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    // The system's generator failing is not something to recover from.
+    getrandom::fill(&mut b).expect("system random generator");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares without stopping at the first difference.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Argon2id with the crate's default parameters (19 MiB, 2 passes).
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hachage du mot de passe : {e}"))
+    })
+    .await?
+}
+
+/// Checks a password; with no stored hash, spends the same time and fails,
+/// so that response times do not tell which accounts exist.
+pub async fn verify_password(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        // A real hash of a random password, made once, for unknown accounts.
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy = DUMMY.get_or_init(|| {
+            Argon2::default()
+                .hash_password(random_token().as_bytes())
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        });
+        let (hash, real) = match &stored {
+            Some(h) => (h.as_str(), true),
+            None => (dummy.as_str(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && real
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn cookie_attrs(cfg: &AdminConfig, max_age: i64) -> String {
+    format!(
+        "; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if cfg.secure_cookies { "; Secure" } else { "" }
+    )
+}
+
+/// The pre-session token that anonymous forms (login, invitation, reset)
+/// carry, double-submitted as a cookie; a new one is made when missing.
+pub fn form_token(headers: &HeaderMap, cfg: &AdminConfig) -> (String, Option<String>) {
+    match cookie(headers, FORM_COOKIE).filter(|t| t.len() == 43) {
+        Some(t) => (t.to_owned(), None),
+        None => {
+            let t = random_token();
+            let c = format!("{FORM_COOKIE}={t}{}", cookie_attrs(cfg, 3600 * 12));
+            (t, Some(c))
+        }
+    }
+}
+
+/// A POST is refused when its `Origin` names another site. Browsers send
+/// `Origin` on every form POST; requests without it (scripts) still need the
+/// CSRF token.
+pub fn origin_ok(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if origin == public_url {
+        return true;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
+}
+
+/// The signed-in user of a request: (user, CSRF token, session hash).
+pub async fn session_of(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<Option<(User, String, String)>, Response> {
+    let Some(id) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 43) else {
+        return Ok(None);
+    };
+    let hash = token_hash(id);
+    let found = state
+        .live
+        .store()
+        .session(&hash, &now_text())
+        .await
+        .map_err(unexpected)?;
+    Ok(found.map(|(u, csrf)| (u, csrf, hash)))
+}
+
+/// Opens a session: a new id every time (never one the browser brought).
+async fn open_session(state: &AppState, user: &User) -> anyhow::Result<String> {
+    let cfg = &state.admin;
+    let id = random_token();
+    let expires = time_text(chrono::Utc::now() + cfg.session_ttl);
+    state
+        .live
+        .store()
+        .add_session(&token_hash(&id), user.id, &random_token(), &expires)
+        .await?;
+    Ok(format!(
+        "{SESSION_COOKIE}={id}{}",
+        cookie_attrs(cfg, cfg.session_ttl.num_seconds())
+    ))
+}
+
+fn clear_session_cookie(cfg: &AdminConfig) -> String {
+    format!("{SESSION_COOKIE}={}", cookie_attrs(cfg, 0))
+}
+
+/// Creates an account and its invitation link; returns the link.
+pub async fn invite(
+    state_store: &dyn Accounts,
+    cfg: &AdminConfig,
+    email: &str,
+    role: Role,
+    services: &[String],
+    author: Option<&crate::store::Author>,
+) -> Result<(User, String), crate::store::WriteError> {
+    let user = state_store
+        .create_user(email, role, services, author)
+        .await?;
+    let link = new_link(state_store, cfg, &user, TokenPurpose::Invitation).await?;
+    Ok((user, link))
+}
+
+/// A new one-time link for an account.
+pub async fn new_link(
+    store: &dyn Accounts,
+    cfg: &AdminConfig,
+    user: &User,
+    purpose: TokenPurpose,
+) -> Result<String, crate::store::StoreError> {
+    let token = random_token();
+    let ttl = match purpose {
+        TokenPurpose::Invitation => cfg.invitation_ttl,
+        TokenPurpose::Reset => cfg.reset_ttl,
+    };
+    store
+        .add_token(
+            user.id,
+            purpose,
+            &token_hash(&token),
+            &time_text(chrono::Utc::now() + ttl),
+        )
+        .await?;
+    let path = match purpose {
+        TokenPurpose::Invitation => "invitation",
+        TokenPurpose::Reset => "reinitialisation",
+    };
+    Ok(format!("{}/admin/{path}/{token}", cfg.public_url))
+}
+
+/// The invitation email.
+pub fn invitation_mail(link: &str, role: Role) -> (String, String) {
+    (
+        "Votre accès à Locadocs".to_owned(),
+        format!(
+            "Bonjour,\n\nUn accès à l'administration de Locadocs vous a été ouvert (rôle : {}).\n\n\
+             Pour choisir votre mot de passe, ouvrez ce lien (valable 7 jours, une seule fois) :\n\n{link}\n\n\
+             Si vous n'attendiez pas ce message, ignorez-le.\n",
+            role.label()
+        ),
+    )
+}
+
+// ---------------------------------------------------------------- login
+
+fn login_form(access: &Access, email: &str, error: Option<&str>) -> Page {
+    let mut page = Page::new("Connexion", None);
+    if let Some(e) = error {
+        page.notice = Some(Notice::error("Connexion impossible", e));
+    }
+    page.blocks.push(Block::Form(FormView {
+        action: "/admin/login".into(),
+        csrf: access.csrf.clone(),
+        hidden: vec![],
+        fields: vec![
+            Field::email("email", "Adresse électronique", email).autocomplete("username"),
+            Field::password("password", "Mot de passe", "current-password"),
+        ],
+        buttons: vec![Button::primary("Se connecter")],
+    }));
+    page.blocks.push(Block::Links(vec![(
+        "Mot de passe oublié ?".into(),
+        "/admin/mot-de-passe".into(),
+    )]));
+    page
+}
+
+pub async fn login_page(access: Access) -> Response {
+    if access.user.is_some() {
+        return see_other("/admin");
+    }
+    let cookie = access.set_cookie.clone();
+    with_cookie(view::render(&login_form(&access, "", None)), cookie)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login_post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Posted { access, form }: Posted<LoginForm>,
+) -> Response {
+    let store = state.live.store();
+    let email = form.email.trim().to_lowercase();
+    let address = peer.ip().to_string();
+    let now = chrono::Utc::now();
+    let since = time_text(now - chrono::Duration::minutes(LOCK_MINUTES));
+    let failures = match store.login_failures(&email, &address, &since).await {
+        Ok(f) => f,
+        Err(e) => return unexpected(e),
+    };
+    let fail = |status: StatusCode, msg: &str| {
+        let mut r = view::render(&login_form(&access, &email, Some(msg)));
+        *r.status_mut() = status;
+        r
+    };
+    if failures.address >= LOCK_AFTER {
+        let minutes = failures
+            .last_from_address
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                let until = t.with_timezone(&chrono::Utc) + chrono::Duration::minutes(LOCK_MINUTES);
+                (until - now).num_minutes().max(0) + 1
+            })
+            .unwrap_or(LOCK_MINUTES);
+        return fail(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Trop d'essais infructueux sur ce compte depuis votre connexion : il est bloqué ici pendant {minutes} minute{}. \
+                 Réessayez plus tard, ou choisissez « Mot de passe oublié ? ».",
+                if minutes > 1 { "s" } else { "" }
+            ),
+        );
+    }
+    // Each recent failure on the account, from anywhere, slows the next try.
+    if failures.account > 0 {
+        let n = failures.account.min(20) as u32;
+        tokio::time::sleep(state.admin.failure_delay * n).await;
+    }
+    let found = match store.user_by_email(&email).await {
+        Ok(f) => f,
+        Err(e) => return unexpected(e),
+    };
+    let (user, hash) = match found {
+        Some((u, h)) if u.active => (Some(u), h),
+        _ => (None, None),
+    };
+    let password = form
+        .password
+        .chars()
+        .take(MAX_PASSWORD + 1)
+        .collect::<String>();
+    if !verify_password(password, hash).await || user.is_none() {
+        if let Err(e) = store
+            .add_login_failure(&email, &address, &time_text(now))
+            .await
+        {
+            return unexpected(e);
+        }
+        tracing::info!("failed back-office login");
+        return fail(
+            StatusCode::UNAUTHORIZED,
+            "Adresse électronique ou mot de passe incorrect.",
+        );
+    }
+    let Some(user) = user else {
+        return unexpected("unreachable: user checked above");
+    };
+    if let Err(e) = store.clear_login_failures(&email, &address).await {
+        return unexpected(e);
+    }
+    // A session the browser already had is ended: the id changes at login.
+    if let Some(h) = &access.session_hash {
+        let _ = store.delete_session(h).await;
+    }
+    match open_session(&state, &user).await {
+        Ok(c) => {
+            tracing::info!(user = user.id, "back-office login");
+            with_cookie(see_other("/admin"), Some(c))
+        }
+        Err(e) => unexpected(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Posted { access, .. }: Posted<Empty>,
+) -> Response {
+    if let Some(h) = &access.session_hash
+        && let Err(e) = state.live.store().delete_session(h).await
+    {
+        return unexpected(e);
+    }
+    let mut page = Page::new("Vous êtes déconnecté", None);
+    page.blocks.push(Block::Links(vec![(
+        "Se connecter à nouveau".into(),
+        "/admin/login".into(),
+    )]));
+    with_cookie(
+        view::render(&page),
+        Some(clear_session_cookie(&state.admin)),
+    )
+}
+
+// ---------------------------------------------------------------- one-time links
+
+fn link_problem(state: TokenState, purpose: TokenPurpose) -> Response {
+    let (title, text) = match state {
+        TokenState::Expired => (
+            "Lien expiré",
+            "Ce lien a expiré. Demandez-en un nouveau à votre administrateur, ou utilisez « Mot de passe oublié ? ».",
+        ),
+        TokenState::Used => (
+            "Lien déjà utilisé",
+            "Ce lien a déjà servi : il ne vaut qu'une fois. Connectez-vous avec votre mot de passe, ou utilisez « Mot de passe oublié ? ».",
+        ),
+        _ => (
+            "Lien invalide",
+            "Ce lien n'est pas (ou plus) valable. Vérifiez qu'il a été copié en entier.",
+        ),
+    };
+    let _ = purpose;
+    let mut r = view::message_page(StatusCode::GONE, None, title, text);
+    if state == TokenState::Unknown {
+        *r.status_mut() = StatusCode::NOT_FOUND;
+    }
+    r
+}
+
+fn password_form(
+    access: &Access,
+    action: &str,
+    heading: &str,
+    errors: Vec<(String, String)>,
+) -> Page {
+    let mut page = Page::new(heading, None);
+    let err = |name: &str| {
+        errors
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, m)| m.clone())
+    };
+    page.errors = errors.clone();
+    page.blocks.push(Block::P(format!(
+        "Choisissez un mot de passe d'au moins {MIN_PASSWORD} caractères."
+    )));
+    page.blocks.push(Block::Form(FormView {
+        action: action.to_owned(),
+        csrf: access.csrf.clone(),
+        hidden: vec![],
+        fields: vec![
+            Field::password("password", "Nouveau mot de passe", "new-password")
+                .error(err("password")),
+            Field::password("confirm", "Confirmez le mot de passe", "new-password")
+                .error(err("confirm")),
+        ],
+        buttons: vec![Button::primary("Enregistrer le mot de passe")],
+    }));
+    page
+}
+
+fn purpose_of(path: &str) -> TokenPurpose {
+    if path.contains("/invitation/") {
+        TokenPurpose::Invitation
+    } else {
+        TokenPurpose::Reset
+    }
+}
+
+pub async fn link_page(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    Path(token): Path<String>,
+    access: Access,
+) -> Response {
+    let purpose = purpose_of(uri.path());
+    let st = match state
+        .live
+        .store()
+        .token_state(&token_hash(&token), purpose, &now_text())
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return unexpected(e),
+    };
+    if !matches!(st, TokenState::Valid { .. }) {
+        return link_problem(st, purpose);
+    }
+    let heading = match purpose {
+        TokenPurpose::Invitation => "Bienvenue : choisissez votre mot de passe",
+        TokenPurpose::Reset => "Choisissez un nouveau mot de passe",
+    };
+    let cookie = access.set_cookie.clone();
+    let mut r = view::render(&password_form(&access, uri.path(), heading, vec![]));
+    // The page's address holds the token: never sent on to other sites.
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    with_cookie(r, cookie)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Checks a new password; the errors are per field.
+pub fn password_errors(password: &str, confirm: &str) -> Vec<(String, String)> {
+    let mut errors = vec![];
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        errors.push((
+            "password".into(),
+            format!("Le mot de passe doit compter au moins {MIN_PASSWORD} caractères."),
+        ));
+    } else if n > MAX_PASSWORD {
+        errors.push((
+            "password".into(),
+            format!("Le mot de passe doit compter au plus {MAX_PASSWORD} caractères."),
+        ));
+    }
+    if password != confirm {
+        errors.push((
+            "confirm".into(),
+            "Les deux mots de passe ne sont pas identiques.".into(),
+        ));
+    }
+    errors
+}
+
+pub async fn link_post(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    Path(token): Path<String>,
+    Posted { access, form }: Posted<PasswordForm>,
+) -> Response {
+    let purpose = purpose_of(uri.path());
+    let store = state.live.store();
+    let hash = token_hash(&token);
+    let errors = password_errors(&form.password, &form.confirm);
+    if !errors.is_empty() {
+        match store.token_state(&hash, purpose, &now_text()).await {
+            Ok(TokenState::Valid { .. }) => {}
+            Ok(st) => return link_problem(st, purpose),
+            Err(e) => return unexpected(e),
+        }
+        let mut r = view::render(&password_form(
+            &access,
+            uri.path(),
+            "Choisissez votre mot de passe",
+            errors,
+        ));
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
+    }
+    let user_id = match store.use_token(&hash, purpose, &now_text()).await {
+        Ok(TokenState::Valid { user_id }) => user_id,
+        Ok(st) => return link_problem(st, purpose),
+        Err(e) => return unexpected(e),
+    };
+    let pw_hash = match hash_password(form.password).await {
+        Ok(h) => h,
+        Err(e) => return unexpected(e),
+    };
+    if let Err(e) = store.set_password(user_id, &pw_hash).await {
+        return unexpected(e);
+    }
+    let user = match store.user(user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return link_problem(TokenState::Unknown, purpose),
+        Err(e) => return unexpected(e),
+    };
+    tracing::info!(user = user.id, "password set from a one-time link");
+    match open_session(&state, &user).await {
+        Ok(c) => with_cookie(see_other("/admin"), Some(c)),
+        Err(e) => unexpected(e),
+    }
+}
+
+// ---------------------------------------------------------------- forgotten password
+
+fn forgot_form(access: &Access, done: bool) -> Page {
+    let mut page = Page::new("Mot de passe oublié", None);
+    if done {
+        page.notice = Some(Notice::info(
+            "Demande enregistrée",
+            "Si un compte actif existe pour cette adresse, un lien pour choisir un nouveau mot de passe vient d'y être envoyé. Il est valable une heure.",
+        ));
+    }
+    page.blocks.push(Block::Form(FormView {
+        action: "/admin/mot-de-passe".into(),
+        csrf: access.csrf.clone(),
+        hidden: vec![],
+        fields: vec![Field::email("email", "Adresse électronique", "").autocomplete("username")],
+        buttons: vec![Button::primary("Recevoir un lien")],
+    }));
+    page
+}
+
+pub async fn forgot_page(access: Access) -> Response {
+    let cookie = access.set_cookie.clone();
+    with_cookie(view::render(&forgot_form(&access, false)), cookie)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn forgot_post(
+    State(state): State<AppState>,
+    Posted { access, form }: Posted<ForgotForm>,
+) -> Response {
+    let store = state.live.store();
+    // The same answer whether the account exists or not.
+    if let Ok(Some((user, _))) = store.user_by_email(&form.email).await
+        && user.active
+    {
+        match new_link(store.as_ref(), &state.admin, &user, TokenPurpose::Reset).await {
+            Ok(link) => {
+                let body = format!(
+                    "Bonjour,\n\nPour choisir un nouveau mot de passe Locadocs, ouvrez ce lien (valable une heure, une seule fois) :\n\n{link}\n\n\
+                     Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
+                );
+                if let Err(e) = state
+                    .admin
+                    .mailer
+                    .send(&user.email, "Nouveau mot de passe Locadocs", body)
+                    .await
+                {
+                    tracing::error!(error = %e, "reset mail not sent");
+                }
+            }
+            Err(e) => return unexpected(e),
+        }
+    }
+    view::render(&forgot_form(&access, true))
+}
+
+/// `locadocs user add`: creates an account and prints its invitation link.
+pub async fn cli_add_user(
+    store: &dyn Accounts,
+    email: &str,
+    role: Role,
+    services: &[String],
+) -> anyhow::Result<String> {
+    let cfg = AdminConfig::from_env()?;
+    if !email.contains('@') || email.len() > 254 {
+        anyhow::bail!("« {email} » n'est pas une adresse électronique");
+    }
+    let (_, link) = invite(store, &cfg, email, role, services, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(link)
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        view::render(&self)
+    }
+}

@@ -1,0 +1,314 @@
+//! The back office under `/admin`: accounts and sessions, the screens where
+//! contributors keep their services and holding rules up to date, and the
+//! history of every change.
+//!
+//! Every route is declared once in [`routes::routes`] with the permission it
+//! needs; the router is built from that table, and a test walks it for every
+//! role.
+
+pub mod auth;
+pub mod cli;
+pub mod mail;
+pub mod routes;
+pub mod screens;
+pub mod view;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use crate::store::{Author, Role, User};
+pub use mail::Mailer;
+pub use routes::{AdminRoute, Perm, routes};
+
+/// Settings of the back office, read from the environment.
+#[derive(Debug)]
+pub struct AdminConfig {
+    /// The address people reach the service at, for links in emails
+    /// (`LOCADOCS_PUBLIC_URL`), without trailing slash.
+    pub public_url: String,
+    /// Whether cookies carry `Secure` (off with `LOCADOCS_INSECURE_COOKIES=1`
+    /// for plain-HTTP development and tests).
+    pub secure_cookies: bool,
+    /// How long a session lasts after login.
+    pub session_ttl: chrono::Duration,
+    pub invitation_ttl: chrono::Duration,
+    pub reset_ttl: chrono::Duration,
+    /// Added wait per recent failed login on an account.
+    pub failure_delay: Duration,
+    pub mailer: Mailer,
+}
+
+impl AdminConfig {
+    /// Reads `LOCADOCS_PUBLIC_URL`, `LOCADOCS_INSECURE_COOKIES`,
+    /// `LOCADOCS_SMTP_URL`, `LOCADOCS_OUTBOX` and `LOCADOCS_MAIL_FROM`.
+    pub fn from_env() -> anyhow::Result<AdminConfig> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Ok(AdminConfig {
+            public_url: var("LOCADOCS_PUBLIC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            secure_cookies: var("LOCADOCS_INSECURE_COOKIES").as_deref() != Some("1"),
+            session_ttl: chrono::Duration::hours(8),
+            invitation_ttl: chrono::Duration::days(7),
+            reset_ttl: chrono::Duration::hours(1),
+            failure_delay: Duration::from_millis(250),
+            mailer: Mailer::from_env()?,
+        })
+    }
+
+    /// Settings for tests: plain-HTTP cookies, mail to a directory.
+    pub fn for_tests(public_url: &str, mailer: Mailer) -> AdminConfig {
+        AdminConfig {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            secure_cookies: false,
+            session_ttl: chrono::Duration::hours(8),
+            invitation_ttl: chrono::Duration::days(7),
+            reset_ttl: chrono::Duration::hours(1),
+            failure_delay: Duration::from_millis(10),
+            mailer,
+        }
+    }
+
+    /// Settings from the environment, or safe defaults (and a warning) when
+    /// they are wrong, so that the public pages still start.
+    pub fn from_env_or_default() -> Arc<AdminConfig> {
+        match AdminConfig::from_env() {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::error!(error = %e, "back-office mail settings refused; writing mail to the outbox");
+                Arc::new(AdminConfig {
+                    secure_cookies: true,
+                    failure_delay: Duration::from_millis(250),
+                    ..AdminConfig::for_tests(
+                        "http://127.0.0.1:8080",
+                        Mailer::Outbox("outbox".into()),
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// The back-office router, built from the route table.
+pub fn router() -> Router<AppState> {
+    let mut r = Router::new();
+    for route in routes() {
+        let rule = RouteRule {
+            perm: route.perm,
+            path: route.path,
+        };
+        r = r.route(route.path, route.handler.layer(axum::Extension(rule)));
+    }
+    r
+}
+
+/// The rule of the route a request came through, set by the router.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRule {
+    pub perm: Perm,
+    pub path: &'static str,
+}
+
+/// A request that went through the checks of its route: who is signed in
+/// (if anyone) and the CSRF token their forms must carry.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub user: Option<User>,
+    /// The session's CSRF token, or the pre-session form token.
+    pub csrf: String,
+    /// A cookie to set with the response (a new pre-session form token).
+    pub set_cookie: Option<String>,
+    pub session_hash: Option<String>,
+}
+
+impl Access {
+    /// The signed-in user; routes other than `Perm::Anyone` always have one.
+    pub fn user(&self) -> Result<&User, Response> {
+        self.user
+            .as_ref()
+            .ok_or_else(|| forbidden("Connectez-vous pour continuer."))
+    }
+
+    pub fn author(&self) -> Result<Author, Response> {
+        let u = self.user()?;
+        Ok(Author {
+            id: u.id,
+            email: u.email.clone(),
+        })
+    }
+
+    pub fn is_editor(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role >= Role::Editor)
+    }
+
+    /// Whether the user may edit this service's data.
+    pub fn can_edit_service(&self, id: &str) -> bool {
+        self.user.as_ref().is_some_and(|u| can_edit_service(u, id))
+    }
+}
+
+/// Whether a user may edit a service's details and the rules it holds.
+pub fn can_edit_service(u: &User, id: &str) -> bool {
+    u.active && (u.role >= Role::Editor || u.services.iter().any(|s| s == id))
+}
+
+/// Marks a request whose form body is checked for the CSRF token.
+#[derive(Debug, Clone, Copy)]
+struct CsrfChecked;
+
+impl FromRequestParts<AppState> for Access {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(rule) = parts.extensions.get::<RouteRule>().copied() else {
+            tracing::error!("back-office handler reached without a route rule");
+            return Err(internal());
+        };
+        let safe = parts.method == Method::GET || parts.method == Method::HEAD;
+        if !safe {
+            if parts.extensions.get::<CsrfChecked>().is_none() {
+                tracing::error!(path = rule.path, "back-office POST without a CSRF check");
+                return Err(internal());
+            }
+            if !auth::origin_ok(&parts.headers, &state.admin.public_url) {
+                return Err(forbidden(
+                    "Ce formulaire a été envoyé depuis un autre site : il est refusé.",
+                ));
+            }
+        }
+        let session = auth::session_of(&parts.headers, state).await?;
+        let (user, csrf, set_cookie, session_hash) = match session {
+            Some((user, csrf, hash)) => (Some(user), csrf, None, Some(hash)),
+            None => {
+                let (token, cookie) = auth::form_token(&parts.headers, &state.admin);
+                (None, token, cookie, None)
+            }
+        };
+        let access = Access {
+            user,
+            csrf,
+            set_cookie,
+            session_hash,
+        };
+        routes::check(rule, &access, parts, state, safe).await?;
+        Ok(access)
+    }
+}
+
+/// A POSTed back-office form whose CSRF token was checked.
+pub struct Posted<T> {
+    pub access: Access,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        parts.extensions.insert(CsrfChecked);
+        let access = Access::from_request_parts(&mut parts, state).await?;
+        let bytes = axum::body::to_bytes(body, 1024 * 1024)
+            .await
+            .map_err(|_| bad_request("Formulaire trop gros."))?;
+        let sent = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if access.csrf.is_empty()
+            || !auth::constant_time_eq(sent.as_bytes(), access.csrf.as_bytes())
+        {
+            return Err(view::message_page(
+                StatusCode::FORBIDDEN,
+                access.user.as_ref(),
+                "Formulaire expiré",
+                "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.",
+            ));
+        }
+        let req = Request::from_parts(parts, Body::from(bytes));
+        let Form(form) = Form::<T>::from_request(req, state)
+            .await
+            .map_err(|_| bad_request("Formulaire incomplet ou mal formé."))?;
+        Ok(Posted { access, form })
+    }
+}
+
+/// 403 with a French page.
+pub fn forbidden(text: &str) -> Response {
+    view::message_page(StatusCode::FORBIDDEN, None, "Accès refusé", text)
+}
+
+pub fn bad_request(text: &str) -> Response {
+    view::message_page(StatusCode::BAD_REQUEST, None, "Requête refusée", text)
+}
+
+pub fn not_found() -> Response {
+    view::message_page(
+        StatusCode::NOT_FOUND,
+        None,
+        "Page introuvable",
+        "Cette fiche n'existe pas (ou plus).",
+    )
+}
+
+pub fn internal() -> Response {
+    view::message_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        None,
+        "Erreur interne",
+        "Une erreur interne est survenue ; elle est enregistrée. Réessayez plus tard.",
+    )
+}
+
+/// Logs an unexpected error and answers 500.
+pub fn unexpected(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "back-office error");
+    internal()
+}
+
+/// A redirection after a successful POST.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Adds a Set-Cookie header when there is one.
+pub fn with_cookie(mut resp: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie
+        && let Ok(v) = header::HeaderValue::from_str(&c)
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Reads one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The trace span of a request, without the secret part of one-time links.
+pub fn redacted_path(path: &str) -> String {
+    for prefix in ["/admin/invitation/", "/admin/reinitialisation/"] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}…");
+        }
+    }
+    path.to_owned()
+}
