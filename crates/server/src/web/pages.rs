@@ -1163,15 +1163,29 @@ async fn asset(Path(file): Path<String>) -> Response {
 
 /// Where the optional State design system files are, from the npm package.
 fn dsfr_dir() -> std::path::PathBuf {
-    std::env::var_os("LOCADOCS_DSFR_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| std::path::PathBuf::from("node_modules/@gouvfr/dsfr/dist"))
+    if let Some(dir) = std::env::var_os("LOCADOCS_DSFR_DIR") {
+        return dir.into();
+    }
+    // From the working directory (`make run`), else from the source tree
+    // (tests run from the crate's directory).
+    let here = std::path::PathBuf::from("node_modules/@gouvfr/dsfr/dist");
+    if here.is_dir() {
+        here
+    } else {
+        std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../node_modules/@gouvfr/dsfr/dist"
+        ))
+    }
 }
 
 async fn dsfr_asset(Path(path): Path<String>) -> Response {
     // Only the few files the theme uses, never an arbitrary path.
     let content_type = if path == "core/core.min.css" {
         "text/css; charset=utf-8"
+    } else if path == "icons/system/external-link-line.svg" {
+        // Drawn by the core CSS after links that open a new tab.
+        "image/svg+xml"
     } else if path.starts_with("fonts/Marianne-")
         && path.ends_with(".woff2")
         && path[6..]

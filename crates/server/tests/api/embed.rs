@@ -290,3 +290,26 @@ dual_test!(the_integrator_page_writes_the_snippet, Geo::Sample, |app| {
     }
     assert!(!html.contains("data-color=&"), "{html}");
 });
+
+dual_test!(
+    the_dsfr_icon_drawn_after_new_tab_links_is_served,
+    Geo::Sample,
+    |app| {
+        // In the widget, links that leave the guide open a new tab; the DSFR
+        // core stylesheet marks them with this icon.
+        let resp = app
+            .get("/assets/dsfr/icons/system/external-link-line.svg")
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "image/svg+xml");
+        assert!(resp.text().await.unwrap().contains("<svg"));
+        // Only that one: no arbitrary file of the package.
+        for path in [
+            "/assets/dsfr/icons/system/arrow-left-line.svg",
+            "/assets/dsfr/../package.json",
+            "/assets/dsfr/utility/utility.min.css",
+        ] {
+            assert_eq!(app.get(path).await.status(), 404, "{path}");
+        }
+    }
+);
