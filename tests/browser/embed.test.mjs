@@ -316,3 +316,31 @@ test('/integrer builds the snippet and previews it, without and with JavaScript'
     await page.close();
   }
 });
+
+test('focus stays on the host page at first load; a new step brings the widget top into view', { timeout: 60_000 }, async () => {
+  const html = hostHtml(
+    `<label for="q">Recherche du site</label> <input id="q" autofocus>` +
+      `<div id="w1">${snippet('data-guide="immobilier"')}</div><div style="height:2000px"></div>`,
+  );
+  const h = await openHost(html);
+  try {
+    await h.page.setViewportSize({ width: 800, height: 400 });
+    const { iframe, frame } = await widgetFrame(h.page);
+    await waitStep(frame, 'savoir');
+    await h.page.waitForFunction(() => window.__ev.some((e) => e.type === 'ready'));
+    assert.equal(await h.page.evaluate(() => document.activeElement.id), 'q', 'the host keeps its focus');
+    assert.equal(await h.page.evaluate(() => window.scrollY), 0, 'the host page did not scroll');
+    // The person scrolls down to the widget's buttons, past its top.
+    await frame.locator('input[name=savoir][value=non]').check();
+    await frame.locator('main form button[type=submit]').first().scrollIntoViewIfNeeded();
+    assert.ok((await iframe.evaluate((el) => el.parentNode.getBoundingClientRect().top)) < 0, 'widget top is off-screen');
+    await continueIn(frame);
+    await waitStep(frame, 'besoin');
+    await h.page.waitForFunction(() => {
+      const top = document.querySelector('.locadocs-widget').getBoundingClientRect().top;
+      return top >= -1 && top < window.innerHeight;
+    });
+  } finally {
+    await h.close();
+  }
+});
