@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use locadocs_core::locate::When;
 use locadocs_core::reference::parse_day;
@@ -93,26 +93,6 @@ fn write_error_status(e: &WriteError) -> StatusCode {
         WriteError::Conflict => StatusCode::CONFLICT,
         WriteError::NotFound => StatusCode::NOT_FOUND,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
-}
-
-// ---------------------------------------------------------------- assets
-
-/// The State design system's stylesheet, from the npm package.
-pub async fn dsfr_css() -> Response {
-    let dir = std::env::var_os("LOCADOCS_DSFR_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from("node_modules/@gouvfr/dsfr/dist"));
-    match tokio::fs::read(dir.join("dsfr.min.css")).await {
-        Ok(b) => (
-            [
-                (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            b,
-        )
-            .into_response(),
-        Err(_) => not_found(),
     }
 }
 
