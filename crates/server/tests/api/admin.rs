@@ -1024,3 +1024,85 @@ async fn invitation_arrives_through_a_real_smtp_server() {
     let _ = std::fs::remove_dir_all(&dir);
     app.cleanup().await;
 }
+
+admin_test!(gaps_and_stale_data_are_listed, |app| {
+    let seed = seed(app).await;
+    let a = signed_in(app, Role::Contributor, &["svc-a"]).await;
+    let editor = signed_in(app, Role::Editor, &[]).await;
+    let timeline = "/admin/regles?type=permis-de-construire&commune=35238";
+    let gap = "Lacune : aucune règle commune:35238 pour permis-de-construire du 01/01/2015 au 30/06/2015.";
+
+    // A then B, day after day: no gap.
+    let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
+    assert!(!home.contains("Lacune"), "{home}");
+    let page = get(app, timeline, &a.cookie).await.text().await.unwrap();
+    assert!(!page.contains("lacune"), "{page}");
+
+    // A's rule now ends six months before B's starts.
+    let path = format!("/admin/regles/{}/modifier", seed.rule_a);
+    let html = get(app, &path, &a.cookie).await.text().await.unwrap();
+    let form = [
+        ("csrf", a.csrf.as_str()),
+        ("revision", &hidden(&html, "revision")),
+        ("document_type", "permis-de-construire"),
+        ("territory", "commune:35238"),
+        ("from", "1908"),
+        ("to", "2014-12-31"),
+        ("service", "svc-a"),
+        ("action", "save"),
+    ];
+    let r = post(app, &path, &a.cookie, &form).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+
+    // The timeline shows the gap in a row of its own, right after A's rule.
+    let page = get(app, timeline, &a.cookie).await.text().await.unwrap();
+    let row_a = page.find(&format!("n° {}", seed.rule_a)).expect("A's rule");
+    let row_gap = page.find("<td>lacune</td>").expect("a gap row");
+    let row_b = page.find(&format!("n° {}", seed.rule_b)).expect("B's rule");
+    assert!(row_a < row_gap && row_gap < row_b, "{page}");
+    assert!(
+        page.contains("<td>2015-01-01</td><td>2015-06-30</td>"),
+        "{page}"
+    );
+    assert!(page.contains(gap), "{page}");
+
+    // Mes données: the contributor whose timeline it is, and editors, see it.
+    for who in [&a, &editor] {
+        let home = get(app, "/admin", &who.cookie).await.text().await.unwrap();
+        assert!(home.contains(gap), "{}: {home}", who.email);
+        assert!(
+            home.contains("href=\"/admin/regles?type=permis-de-construire&#38;commune=35238\""),
+            "{home}"
+        );
+    }
+    // Another service's contributor, with no rule in that timeline, does not.
+    let other = signed_in(app, Role::Contributor, &["svc-c"]).await;
+    let home = get(app, "/admin", &other.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains("Lacune"), "{home}");
+
+    // Editors see every service and rule not verified for 12 months,
+    // whoever holds it; a contributor sees only theirs.
+    let home = get(app, "/admin", &editor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let stale = &home[home.find("À vérifier").expect("the attention section")..];
+    for name in ["Archives A", "Urbanisme B"] {
+        assert!(stale.contains(name), "{name} is stale: {stale}");
+    }
+    for id in [seed.rule_b, seed.rule_france] {
+        assert!(
+            stale.contains(&format!("n° {id}<")),
+            "rule {id} is stale: {stale}"
+        );
+    }
+    let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
+    let stale = &home[home.find("À vérifier").expect("the attention section")..];
+    assert!(!stale.contains("Urbanisme B"), "{stale}");
+    assert!(!stale.contains(&format!("n° {}<", seed.rule_b)), "{stale}");
+});
