@@ -1106,3 +1106,67 @@ admin_test!(gaps_and_stale_data_are_listed, |app| {
     assert!(!stale.contains("Urbanisme B"), "{stale}");
     assert!(!stale.contains(&format!("n° {}<", seed.rule_b)), "{stale}");
 });
+
+// With `no-referrer`, browsers send `Origin: null` with form posts, which the
+// cross-site check refuses: pages keep the referrer on the same origin only.
+admin_test!(pages_let_browsers_send_their_origin, |app| {
+    seed(app).await;
+    let cfg = AdminConfig::for_tests(&app.base, Mailer::Outbox(outbox_dir()));
+    let (_, link) = locadocs::web::admin::auth::invite(
+        app.store.as_ref(),
+        &cfg,
+        "origine@exemple.fr",
+        Role::Contributor,
+        &["svc-a".to_owned()],
+        None,
+    )
+    .await
+    .unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    for p in ["/admin/login", path.as_str()] {
+        let page = get(app, p, "").await;
+        assert_eq!(page.status(), 200);
+        if let Some(policy) = page.headers().get("referrer-policy") {
+            assert_eq!(policy, "same-origin", "{p}");
+        }
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(r#"<meta name="referrer" content="same-origin">"#),
+            "{p}: {html}"
+        );
+        assert!(!html.contains("no-referrer"), "{p}");
+    }
+    // A form that says it comes from nowhere is still refused.
+    let page = get(app, "/admin/login", "").await;
+    let form_cookie = cookie_pair(&set_cookie(&page, "ld_form").unwrap());
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let r = app
+        .client
+        .post(format!("{}/admin/login", app.base))
+        .header("cookie", &form_cookie)
+        .header("origin", "null")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "x@exemple.fr"),
+            ("password", "y"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The stylesheet the pages link to is the one /assets/dsfr serves with
+    // its fonts and icons; nothing else is served from there.
+    let html = get(app, "/admin/login", "").await.text().await.unwrap();
+    assert!(
+        html.contains(r#"href="/assets/dsfr/dsfr.min.css""#),
+        "{html}"
+    );
+    for p in [
+        "/assets/dsfr/icons/logo/x.svg",
+        "/assets/dsfr/icons/system/..%2F..%2Fpackage.json",
+        "/assets/dsfr/icons/system/x.css",
+        "/assets/dsfr/utility/utility.min.css",
+    ] {
+        assert_eq!(get(app, p, "").await.status(), 404, "{p}");
+    }
+});
