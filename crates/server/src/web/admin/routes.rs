@@ -179,6 +179,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Checks a request against its route's permission.
+#[allow(clippy::result_large_err)]
 pub async fn check(
     rule: RouteRule,
     access: &Access,
