@@ -231,6 +231,14 @@ test('the administrator invites a contributor of the Archives de Rennes', async 
   assert.equal(await submit("Envoyer l'invitation"), 200);
   await clean(state.page, 'users after an invitation');
   assert.match(await state.page.locator('table').first().innerText(), new RegExp(CONTRIBUTOR.replace(/[.]/g, '\\.')));
+  await state.page.getByRole('link', { name: CONTRIBUTOR }).click();
+  await state.page.waitForLoadState();
+  assert.match(new URL(state.page.url()).pathname, /^\/admin\/utilisateurs\/\d+$/);
+  await clean(state.page, 'user edit');
+  await goto('/admin/services');
+  await clean(state.page, 'services');
+  await goto('/admin/regles/nouvelle');
+  await clean(state.page, 'new rule');
 });
 
 test('the contributor accepts by the emailed link and signs in', async () => {
