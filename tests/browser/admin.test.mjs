@@ -313,7 +313,7 @@ test('the contributor previews and saves a new end date; the public answer follo
   await goto('/admin/regles?type=permis-de-construire&commune=35238');
   const gap = 'Lacune : aucune règle commune:35238 pour permis-de-construire du 01/01/2015 au 30/06/2015.';
   assert.ok((await state.page.locator('main').innerText()).includes(gap), 'the gap is explained');
-  assert.equal(await state.page.locator('td', { hasText: /^lacune$/ }).count(), 1);
+  assert.equal(await state.page.locator('td .fr-badge--warning', { hasText: /^lacune$/ }).count(), 1);
   await clean(state.page, 'rules timeline with a gap');
   await goto('/admin');
   assert.equal(await state.page.getByRole('link', { name: gap }).count(), 1, 'the gap is listed on Mes données');

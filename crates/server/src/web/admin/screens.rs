@@ -261,11 +261,11 @@ fn services_table(caption: &str, services: &[&Service], today: NaiveDate) -> Tab
                     Cell::link(&s.name, format!("/admin/services/{}", s.id)),
                     Cell::text(s.kind.as_str()),
                     Cell::text(day_text(s.verified_at)),
-                    Cell::text(if stale(s.verified_at, today) {
-                        "à vérifier"
+                    if stale(s.verified_at, today) {
+                        Cell::warning("à vérifier")
                     } else {
-                        "à jour"
-                    }),
+                        Cell::text("à jour")
+                    },
                 ]
             })
             .collect(),
@@ -374,7 +374,7 @@ fn timeline_table(caption: &str, rules: &[&StoredHolding], gaps: &[Gap], snap: &
         t.rows.insert(
             i + 1,
             vec![
-                Cell::text("lacune"),
+                Cell::warning("lacune"),
                 Cell::text(&g.document_type),
                 Cell::text(&g.territory),
                 Cell::text(g.first.format("%Y-%m-%d").to_string()),
