@@ -45,7 +45,7 @@ const PASSWORD = 'une phrase de passe assez longue 42';
 const LOCATE = '/api/v1/locate?document_type=permis-de-construire&commune=35238&year=2015';
 
 /** What the steps pass on to each other. */
-const state = { page: null, ruleId: null, otherRuleId: null, historyId: null };
+const state = { page: null, ruleId: null, otherRuleId: null, missingAssets: [] };
 
 /** A link made for PUBLIC_URL, followed on the server under test. */
 function local(link) {
@@ -171,6 +171,13 @@ async function expireTokens() {
 
 test('the DSFR theme and its fonts are served to the back office', async () => {
   state.page = await browser.context.newPage();
+  // Every stylesheet, font and icon the screens ask for, on the whole journey.
+  state.page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.status() >= 400 && !path.startsWith('/admin') && !path.startsWith('/api/')) {
+      state.missingAssets.push(`${r.status()} ${path}`);
+    }
+  });
   const fonts = [];
   state.page.on('response', (r) => {
     if (/\.woff2?$/.test(new URL(r.url()).pathname)) fonts.push(`${r.status()} ${new URL(r.url()).pathname}`);
@@ -430,4 +437,5 @@ test('reset links: valid, then expired, both clear and accessible', async () => 
   assert.match(await state.page.locator('h1').innerText(), /expiré/);
   await clean(state.page, 'expired invitation');
   await state.page.close();
+  assert.deepEqual(state.missingAssets, [], 'every asset the screens use is served');
 });
