@@ -73,7 +73,8 @@ export async function startServer({ today = TODAY, extraEnv = {} } = {}) {
   const db = ['--database-url', `sqlite://${join(dir, 't.db')}`];
   const run = async (...args) => {
     try {
-      await execFileP(BIN, [...db, ...args], { env, cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await execFileP(BIN, [...db, ...args], { env, cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+      return stdout;
     } catch (e) {
       throw new Error(`locadocs ${args.join(' ')} failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
     }
@@ -127,8 +128,9 @@ export async function startServer({ today = TODAY, extraEnv = {} } = {}) {
     }
     await sleep(50);
   }
-  // `cli('site', 'add', …)` runs the command line on this server's database.
-  return { baseUrl, port, dir, env, stop, logs: () => output, cli: run };
+  // `cli('site', 'add', …)` runs the command line on this server's database
+  // and resolves to what it printed; `db` is the SQLite file.
+  return { baseUrl, port, dir, db: join(dir, 't.db'), env, stop, logs: () => output, cli: run };
 }
 
 /**
@@ -162,7 +164,7 @@ function useResource(start, release, timeout) {
  * once started.
  */
 export function useServer(options) {
-  const handle = { baseUrl: null, port: null, logs: () => '', cli: null };
+  const handle = { baseUrl: null, port: null, db: null, logs: () => '', cli: null };
   useResource(
     async () => Object.assign(handle, await startServer(options)),
     (h) => h.stop(),

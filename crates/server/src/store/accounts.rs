@@ -787,6 +787,7 @@ async fn exists_holding(tx: &mut Transaction<'_, Any>, id: i64) -> Result<bool, 
         .is_some())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_history(
     tx: &mut Transaction<'_, Any>,
     author: &Author,

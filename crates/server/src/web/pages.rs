@@ -1180,20 +1180,26 @@ fn dsfr_dir() -> std::path::PathBuf {
 }
 
 async fn dsfr_asset(Path(path): Path<String>) -> Response {
-    // Only the few files the theme uses, never an arbitrary path.
-    let content_type = if path == "core/core.min.css" {
+    // Only the few files the themes use, never an arbitrary path: the core
+    // stylesheet (guides), the full one (back office), the Marianne fonts and
+    // the system and arrow icons both reference relatively.
+    let plain = |s: &str| {
+        !s.is_empty()
+            && !s.contains("..")
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
+    };
+    let content_type = if path == "core/core.min.css" || path == "dsfr.min.css" {
         "text/css; charset=utf-8"
-    } else if path == "icons/system/external-link-line.svg" {
-        // Drawn by the core CSS after links that open a new tab.
-        "image/svg+xml"
-    } else if path.starts_with("fonts/Marianne-")
-        && path.ends_with(".woff2")
-        && path[6..]
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
-        && !path.contains("..")
-    {
+    } else if path.starts_with("fonts/Marianne-") && path.ends_with(".woff2") && plain(&path[6..]) {
         "font/woff2"
+    } else if let Some(name) = path
+        .strip_prefix("icons/system/")
+        .or_else(|| path.strip_prefix("icons/arrows/"))
+        && name.ends_with(".svg")
+        && plain(name)
+    {
+        "image/svg+xml"
     } else {
         return not_found_page(Lang::Fr);
     };

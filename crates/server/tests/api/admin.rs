@@ -1024,3 +1024,149 @@ async fn invitation_arrives_through_a_real_smtp_server() {
     let _ = std::fs::remove_dir_all(&dir);
     app.cleanup().await;
 }
+
+admin_test!(gaps_and_stale_data_are_listed, |app| {
+    let seed = seed(app).await;
+    let a = signed_in(app, Role::Contributor, &["svc-a"]).await;
+    let editor = signed_in(app, Role::Editor, &[]).await;
+    let timeline = "/admin/regles?type=permis-de-construire&commune=35238";
+    let gap = "Lacune : aucune règle commune:35238 pour permis-de-construire du 01/01/2015 au 30/06/2015.";
+
+    // A then B, day after day: no gap.
+    let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
+    assert!(!home.contains("Lacune"), "{home}");
+    let page = get(app, timeline, &a.cookie).await.text().await.unwrap();
+    assert!(!page.contains("lacune"), "{page}");
+
+    // A's rule now ends six months before B's starts.
+    let path = format!("/admin/regles/{}/modifier", seed.rule_a);
+    let html = get(app, &path, &a.cookie).await.text().await.unwrap();
+    let form = [
+        ("csrf", a.csrf.as_str()),
+        ("revision", &hidden(&html, "revision")),
+        ("document_type", "permis-de-construire"),
+        ("territory", "commune:35238"),
+        ("from", "1908"),
+        ("to", "2014-12-31"),
+        ("service", "svc-a"),
+        ("action", "save"),
+    ];
+    let r = post(app, &path, &a.cookie, &form).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+
+    // The timeline shows the gap in a row of its own, right after A's rule.
+    let page = get(app, timeline, &a.cookie).await.text().await.unwrap();
+    let row_a = page.find(&format!("n° {}", seed.rule_a)).expect("A's rule");
+    let row_gap = page.find(">lacune</span></td>").expect("a gap row");
+    let row_b = page.find(&format!("n° {}", seed.rule_b)).expect("B's rule");
+    assert!(row_a < row_gap && row_gap < row_b, "{page}");
+    assert!(
+        page.contains("<td>2015-01-01</td><td>2015-06-30</td>"),
+        "{page}"
+    );
+    assert!(page.contains(gap), "{page}");
+
+    // Mes données: the contributor whose timeline it is, and editors, see it.
+    for who in [&a, &editor] {
+        let home = get(app, "/admin", &who.cookie).await.text().await.unwrap();
+        assert!(home.contains(gap), "{}: {home}", who.email);
+        assert!(
+            home.contains("href=\"/admin/regles?type=permis-de-construire&#38;commune=35238\""),
+            "{home}"
+        );
+    }
+    // Another service's contributor, with no rule in that timeline, does not.
+    let other = signed_in(app, Role::Contributor, &["svc-c"]).await;
+    let home = get(app, "/admin", &other.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains("Lacune"), "{home}");
+
+    // Editors see every service and rule not verified for 12 months,
+    // whoever holds it; a contributor sees only theirs.
+    let home = get(app, "/admin", &editor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let stale = &home[home.find("À vérifier").expect("the attention section")..];
+    for name in ["Archives A", "Urbanisme B"] {
+        assert!(stale.contains(name), "{name} is stale: {stale}");
+    }
+    for id in [seed.rule_b, seed.rule_france] {
+        assert!(
+            stale.contains(&format!("n° {id}<")),
+            "rule {id} is stale: {stale}"
+        );
+    }
+    let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
+    let stale = &home[home.find("À vérifier").expect("the attention section")..];
+    assert!(!stale.contains("Urbanisme B"), "{stale}");
+    assert!(!stale.contains(&format!("n° {}<", seed.rule_b)), "{stale}");
+});
+
+// With `no-referrer`, browsers send `Origin: null` with form posts, which the
+// cross-site check refuses: pages keep the referrer on the same origin only.
+admin_test!(pages_let_browsers_send_their_origin, |app| {
+    seed(app).await;
+    let cfg = AdminConfig::for_tests(&app.base, Mailer::Outbox(outbox_dir()));
+    let (_, link) = locadocs::web::admin::auth::invite(
+        app.store.as_ref(),
+        &cfg,
+        "origine@exemple.fr",
+        Role::Contributor,
+        &["svc-a".to_owned()],
+        None,
+    )
+    .await
+    .unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    for p in ["/admin/login", path.as_str()] {
+        let page = get(app, p, "").await;
+        assert_eq!(page.status(), 200);
+        if let Some(policy) = page.headers().get("referrer-policy") {
+            assert_eq!(policy, "same-origin", "{p}");
+        }
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(r#"<meta name="referrer" content="same-origin">"#),
+            "{p}: {html}"
+        );
+        assert!(!html.contains("no-referrer"), "{p}");
+    }
+    // A form that says it comes from nowhere is still refused.
+    let page = get(app, "/admin/login", "").await;
+    let form_cookie = cookie_pair(&set_cookie(&page, "ld_form").unwrap());
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let r = app
+        .client
+        .post(format!("{}/admin/login", app.base))
+        .header("cookie", &form_cookie)
+        .header("origin", "null")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "x@exemple.fr"),
+            ("password", "y"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The stylesheet the pages link to is the one /assets/dsfr serves with
+    // its fonts and icons; nothing else is served from there.
+    let html = get(app, "/admin/login", "").await.text().await.unwrap();
+    assert!(
+        html.contains(r#"href="/assets/dsfr/dsfr.min.css""#),
+        "{html}"
+    );
+    for p in [
+        "/assets/dsfr/icons/logo/x.svg",
+        "/assets/dsfr/icons/system/..%2F..%2Fpackage.json",
+        "/assets/dsfr/icons/system/x.css",
+        "/assets/dsfr/utility/utility.min.css",
+    ] {
+        assert_eq!(get(app, p, "").await.status(), 404, "{p}");
+    }
+});

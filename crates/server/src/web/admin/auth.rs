@@ -466,9 +466,11 @@ pub async fn link_page(
     let cookie = access.set_cookie.clone();
     let mut r = view::render(&password_form(&access, uri.path(), heading, vec![]));
     // The page's address holds the token: never sent on to other sites.
+    // Not `no-referrer`: browsers then send `Origin: null` with the form,
+    // which the cross-site check refuses.
     r.headers_mut().insert(
         header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
+        header::HeaderValue::from_static("same-origin"),
     );
     with_cookie(r, cookie)
 }

@@ -9,7 +9,8 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-/// Where mail goes.
+/// Where mail goes (one per server: the SMTP variant's size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Mailer {
     /// An SMTP server, with the sender address.
     Smtp {

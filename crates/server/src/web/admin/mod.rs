@@ -131,6 +131,8 @@ pub struct Access {
     pub session_hash: Option<String>,
 }
 
+// Handlers answer a refusal as the response itself, as axum does.
+#[allow(clippy::result_large_err)]
 impl Access {
     /// The signed-in user; routes other than `Perm::Anyone` always have one.
     pub fn user(&self) -> Result<&User, Response> {

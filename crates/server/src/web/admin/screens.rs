@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use locadocs_core::locate::When;
 use locadocs_core::reference::parse_day;
@@ -96,26 +96,6 @@ fn write_error_status(e: &WriteError) -> StatusCode {
     }
 }
 
-// ---------------------------------------------------------------- assets
-
-/// The State design system's stylesheet, from the npm package.
-pub async fn dsfr_css() -> Response {
-    let dir = std::env::var_os("LOCADOCS_DSFR_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from("node_modules/@gouvfr/dsfr/dist"));
-    match tokio::fs::read(dir.join("dsfr.min.css")).await {
-        Ok(b) => (
-            [
-                (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            b,
-        )
-            .into_response(),
-        Err(_) => not_found(),
-    }
-}
-
 // ---------------------------------------------------------------- my data
 
 pub async fn home(State(state): State<AppState>, access: Access) -> Response {
@@ -177,7 +157,27 @@ pub async fn home(State(state): State<AppState>, access: Access) -> Response {
             holder_mine && stale(h.rule.verified_at, today)
         })
         .collect();
+    // Gaps in the timelines that hold one of my rules (every timeline for editors).
+    let in_my_timelines: Vec<&StoredHolding> = holdings
+        .iter()
+        .filter(|h| {
+            user.role >= Role::Editor
+                || my_rules.iter().any(|m| {
+                    m.rule.document_type == h.rule.document_type
+                        && m.rule.territory == h.rule.territory
+                })
+        })
+        .collect();
+    let my_gaps = gaps(&in_my_timelines, today);
     p.blocks.push(Block::H2("À vérifier".into()));
+    if !my_gaps.is_empty() {
+        p.blocks.push(Block::P(
+            "Des périodes ne sont couvertes par aucune règle entre deux règles : vérifiez qu'il ne manque pas de détenteur.".into(),
+        ));
+        p.blocks.push(Block::Links(
+            my_gaps.iter().map(|g| (g.text(), g.href())).collect(),
+        ));
+    }
     if stale_services.is_empty() && stale_rules.is_empty() {
         p.blocks.push(Block::P(
             "Tout a été vérifié depuis moins de 12 mois.".into(),
@@ -261,11 +261,11 @@ fn services_table(caption: &str, services: &[&Service], today: NaiveDate) -> Tab
                     Cell::link(&s.name, format!("/admin/services/{}", s.id)),
                     Cell::text(s.kind.as_str()),
                     Cell::text(day_text(s.verified_at)),
-                    Cell::text(if stale(s.verified_at, today) {
-                        "à vérifier"
+                    if stale(s.verified_at, today) {
+                        Cell::warning("à vérifier")
                     } else {
-                        "à jour"
-                    }),
+                        Cell::text("à jour")
+                    },
                 ]
             })
             .collect(),
@@ -283,6 +283,111 @@ fn holder_name(snap: &Snapshot, r: &ServiceRef) -> String {
 }
 
 fn rules_table(caption: &str, rules: &[&StoredHolding], snap: &Snapshot) -> Table {
+    timeline_table(caption, rules, &[], snap)
+}
+
+/// A period between two rules of one document type and territory that no
+/// rule of theirs covers: there, the public answer falls back to a more
+/// general level (or to the general advice).
+#[derive(Debug)]
+struct Gap {
+    document_type: String,
+    territory: String,
+    first: NaiveDate,
+    last: NaiveDate,
+    /// The rule the gap follows.
+    after: i64,
+}
+
+impl Gap {
+    fn text(&self) -> String {
+        format!(
+            "Lacune : aucune règle {} pour {} {}.",
+            self.territory,
+            self.document_type,
+            period_text(Some(self.first), Some(self.last))
+        )
+    }
+
+    /// The timeline that shows it.
+    fn href(&self) -> String {
+        let commune = self.territory.strip_prefix("commune:").unwrap_or("");
+        format!(
+            "/admin/regles?type={}&commune={commune}",
+            self.document_type
+        )
+    }
+}
+
+/// The gaps between consecutive rules of each document type and territory.
+/// Days before the first rule or after the last one are not gaps: there a
+/// more general level answers by design.
+fn gaps(rules: &[&StoredHolding], today: NaiveDate) -> Vec<Gap> {
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<&StoredHolding>> =
+        Default::default();
+    for h in rules {
+        if !h.rule.is_empty_period(today) {
+            groups
+                .entry((
+                    h.rule.document_type.to_string(),
+                    h.rule.territory.to_string(),
+                ))
+                .or_default()
+                .push(h);
+        }
+    }
+    let mut out = vec![];
+    for ((document_type, territory), mut group) in groups {
+        group.sort_by_key(|h| h.rule.start(today).unwrap_or(NaiveDate::MIN));
+        // The last day covered so far, and the rule that covers it.
+        let mut covered: Option<(NaiveDate, i64)> = None;
+        for h in group {
+            let start = h.rule.start(today).unwrap_or(NaiveDate::MIN);
+            let end = h.rule.end(today).unwrap_or(NaiveDate::MAX);
+            if let Some((until, after)) = covered
+                && let (Some(first), Some(last)) = (until.succ_opt(), start.pred_opt())
+                && first <= last
+            {
+                out.push(Gap {
+                    document_type: document_type.clone(),
+                    territory: territory.clone(),
+                    first,
+                    last,
+                    after,
+                });
+            }
+            if covered.is_none_or(|(until, _)| until < end) {
+                covered = Some((end, h.id));
+            }
+        }
+    }
+    out
+}
+
+/// The rules as a table, each gap in a row of its own after the rule it follows.
+fn timeline_table(caption: &str, rules: &[&StoredHolding], gaps: &[Gap], snap: &Snapshot) -> Table {
+    let mut t = rules_rows(caption, rules, snap);
+    for g in gaps.iter().rev() {
+        let Some(i) = rules.iter().position(|h| h.id == g.after) else {
+            continue;
+        };
+        t.rows.insert(
+            i + 1,
+            vec![
+                Cell::warning("lacune"),
+                Cell::text(&g.document_type),
+                Cell::text(&g.territory),
+                Cell::text(g.first.format("%Y-%m-%d").to_string()),
+                Cell::text(g.last.format("%Y-%m-%d").to_string()),
+                Cell::text("aucune règle à ce niveau"),
+                Cell::text("—"),
+            ],
+        );
+    }
+    t
+}
+
+fn rules_rows(caption: &str, rules: &[&StoredHolding], snap: &Snapshot) -> Table {
     Table {
         caption: caption.into(),
         head: vec![
@@ -825,8 +930,16 @@ pub async fn rules(
         ),
         None => "Toutes les règles".into(),
     };
-    p.blocks
-        .push(Block::Table(rules_table(&caption, &selected, &snap)));
+    let found = gaps(&selected, today);
+    p.blocks.push(Block::Table(timeline_table(
+        &caption, &selected, &found, &snap,
+    )));
+    for g in &found {
+        p.blocks.push(Block::P(format!(
+            "{} La réponse publique vient alors d'un niveau plus général.",
+            g.text()
+        )));
+    }
     // Overlaps: two rules of one type and territory sharing a day.
     let mut overlaps = vec![];
     for (i, a) in selected.iter().enumerate() {
@@ -983,7 +1096,6 @@ impl RuleForm {
                 }
             }
         };
-        drop(push);
         let from = bound(&self.from, "from", &mut errors);
         let to = bound(&self.to, "to", &mut errors);
         let service = match ServiceRef::parse(&self.service) {
@@ -2028,6 +2140,7 @@ pub async fn user_invite(
     ))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn user_page(
     access: &Access,
     snap: &Snapshot,

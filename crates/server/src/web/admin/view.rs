@@ -102,6 +102,8 @@ pub struct Table {
 pub struct Cell {
     pub text: String,
     pub href: Option<String>,
+    /// Shown as a warning badge (something that needs attention).
+    pub warning: bool,
 }
 
 impl Cell {
@@ -109,12 +111,20 @@ impl Cell {
         Cell {
             text: t.into(),
             href: None,
+            warning: false,
+        }
+    }
+    pub fn warning(t: impl Into<String>) -> Cell {
+        Cell {
+            warning: true,
+            ..Cell::text(t)
         }
     }
     pub fn link(t: impl Into<String>, href: impl Into<String>) -> Cell {
         Cell {
             text: t.into(),
             href: Some(href.into()),
+            warning: false,
         }
     }
 }
