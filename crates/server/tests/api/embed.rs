@@ -303,9 +303,9 @@ dual_test!(
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "image/svg+xml");
         assert!(resp.text().await.unwrap().contains("<svg"));
-        // Only that one: no arbitrary file of the package.
+        // Only the files the themes use: no arbitrary file of the package.
         for path in [
-            "/assets/dsfr/icons/system/arrow-left-line.svg",
+            "/assets/dsfr/icons/buildings/bank-line.svg",
             "/assets/dsfr/../package.json",
             "/assets/dsfr/utility/utility.min.css",
         ] {
