@@ -39,7 +39,9 @@ with tempfile.TemporaryDirectory() as tmp:
         text = f"Mesure du délai de mise en ligne, changement {i} ({time.time_ns()})."
         with open(path, "w", encoding="utf-8") as f:
             f.write(header + f"permis-de-construire;commune:35238;1908;2015-06-30;archives-rennes;{text};;\n")
-        subprocess.run([bin_, "import", "holdings", path], env=env, check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run([bin_, "import", "holdings", path], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"change {i} refused:\n{done.stdout}{done.stderr}")
         saved = time.monotonic()
         while answer() != text:
             if time.monotonic() - saved > 10:

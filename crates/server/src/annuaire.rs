@@ -111,8 +111,14 @@ pub fn kind_of(type_service_local: &str) -> Option<ServiceKind> {
         "archives_nationales" | "archives_nationales_site" => ArchivesNationales,
         "epci" | "communaute_communes" | "communaute_agglomeration" | "metropole" => Epci,
         "urbanisme" | "service_urbanisme" | "droit_des_sols" => Urbanisme,
-        "tribunal_judiciaire" | "tj" | "tgi" | "ti" | "tribunal_proximite"
-        | "tribunal_commerce" | "cour_appel" | "conseil_prud_hommes" => Tribunal,
+        "tribunal_judiciaire"
+        | "tj"
+        | "tgi"
+        | "ti"
+        | "tribunal_proximite"
+        | "tribunal_commerce"
+        | "cour_appel"
+        | "conseil_prud_hommes" => Tribunal,
         "spf" | "service_publicite_fonciere" | "hypotheque" | "conservation_hypotheques" => {
             PubliciteFonciere
         }
@@ -220,7 +226,11 @@ pub fn prepare(
     existing: &RefData,
 ) -> Result<Report, String> {
     let root: Value = serde_json::from_slice(bytes).map_err(|e| {
-        format!("le fichier n'est pas du JSON valide (ligne {}, colonne {}) : {e}", e.line(), e.column())
+        format!(
+            "le fichier n'est pas du JSON valide (ligne {}, colonne {}) : {e}",
+            e.line(),
+            e.column()
+        )
     })?;
     let records = match &root {
         Value::Array(a) => a.clone(),
@@ -278,7 +288,11 @@ pub fn prepare(
                 }
                 None => {
                     let base = slugify(&fresh.name);
-                    let base = if base.is_empty() { "service".to_owned() } else { base };
+                    let base = if base.is_empty() {
+                        "service".to_owned()
+                    } else {
+                        base
+                    };
                     let mut id = base.clone();
                     if taken.contains(&id) {
                         let suffix = slugify(&annuaire_id);
@@ -298,7 +312,10 @@ pub fn prepare(
                             taken.insert(id.clone());
                             line.service = Some(id);
                             line.outcome = Outcome::Added;
-                            report.changes.upsert_services.push(Service { id: slug, ..fresh });
+                            report
+                                .changes
+                                .upsert_services
+                                .push(Service { id: slug, ..fresh });
                         }
                     }
                 }
@@ -375,18 +392,19 @@ fn record(rec: &Value, territories: &Territories) -> Result<Service, String> {
         .iter()
         .find(|a| text(a, "type_adresse").as_deref() == Some("Adresse"))
         .or_else(|| addresses.first());
-    let mut s = Service::new(
-        Slug::parse("annuaire").expect("a valid slug"),
-        name,
-        kind,
-    );
+    let mut s = Service::new(Slug::parse("annuaire").expect("a valid slug"), name, kind);
     s.annuaire_id = Some(annuaire_id);
     s.commune = commune;
     if let Some(a) = address {
-        let street: Vec<String> = ["complement1", "complement2", "numero_voie", "service_distribution"]
-            .iter()
-            .filter_map(|k| text(a, k))
-            .collect();
+        let street: Vec<String> = [
+            "complement1",
+            "complement2",
+            "numero_voie",
+            "service_distribution",
+        ]
+        .iter()
+        .filter_map(|k| text(a, k))
+        .collect();
         s.address = (!street.is_empty()).then(|| street.join(", "));
         s.postal_code = text(a, "code_postal");
         s.city = text(a, "nom_commune");
@@ -405,7 +423,9 @@ fn record(rec: &Value, territories: &Territories) -> Result<Service, String> {
     if let Some(w) = &s.website
         && !(w.starts_with("https://") || w.starts_with("http://"))
     {
-        return Err(format!("site_internet « {w} » : une adresse http(s):// est attendue"));
+        return Err(format!(
+            "site_internet « {w} » : une adresse http(s):// est attendue"
+        ));
     }
     for (field, v) in [
         ("adresse", &s.address),
@@ -427,8 +447,14 @@ mod tests {
 
     #[test]
     fn slugs_and_kinds() {
-        assert_eq!(slugify("Mairie de Saint-Étienne-en-Coglès"), "mairie-de-saint-etienne-en-cogles");
-        assert_eq!(kind_of("archives_departementales"), Some(ServiceKind::ArchivesDepartementales));
+        assert_eq!(
+            slugify("Mairie de Saint-Étienne-en-Coglès"),
+            "mairie-de-saint-etienne-en-cogles"
+        );
+        assert_eq!(
+            kind_of("archives_departementales"),
+            Some(ServiceKind::ArchivesDepartementales)
+        );
         assert_eq!(kind_of("caf"), None);
     }
 }

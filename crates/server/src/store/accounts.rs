@@ -1313,38 +1313,98 @@ impl Accounts for SqlStore {
         // then types and services, then rules, then deleted services and types.
         for k in &changes.delete_holdings {
             if let Some(id) = holding_id_in(&mut tx, k).await? {
-                save_in(&mut tx, author, Entity::Holding, Some(&id.to_string()), None, None, None)
-                    .await?;
+                save_in(
+                    &mut tx,
+                    author,
+                    Entity::Holding,
+                    Some(&id.to_string()),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
             }
         }
         for d in &changes.upsert_document_types {
             let key = d.slug.to_string();
-            let exists = read_record(&mut tx, Entity::DocumentType, &key).await?.is_some();
+            let exists = read_record(&mut tx, Entity::DocumentType, &key)
+                .await?
+                .is_some();
             let after = Record::DocumentType(d.clone());
-            save_in(&mut tx, author, Entity::DocumentType, exists.then_some(key.as_str()), None, Some(&after), None)
-                .await?;
+            save_in(
+                &mut tx,
+                author,
+                Entity::DocumentType,
+                exists.then_some(key.as_str()),
+                None,
+                Some(&after),
+                None,
+            )
+            .await?;
         }
         for s in &changes.upsert_services {
             let key = s.id.to_string();
             let exists = read_record(&mut tx, Entity::Service, &key).await?.is_some();
             let after = Record::Service(s.clone());
-            save_in(&mut tx, author, Entity::Service, exists.then_some(key.as_str()), None, Some(&after), None)
-                .await?;
+            save_in(
+                &mut tx,
+                author,
+                Entity::Service,
+                exists.then_some(key.as_str()),
+                None,
+                Some(&after),
+                None,
+            )
+            .await?;
         }
         for h in &changes.upsert_holdings {
-            let id = holding_id_in(&mut tx, &h.key()).await?.map(|i| i.to_string());
+            let id = holding_id_in(&mut tx, &h.key())
+                .await?
+                .map(|i| i.to_string());
             let after = Record::Holding(h.clone());
-            save_in(&mut tx, author, Entity::Holding, id.as_deref(), None, Some(&after), None).await?;
+            save_in(
+                &mut tx,
+                author,
+                Entity::Holding,
+                id.as_deref(),
+                None,
+                Some(&after),
+                None,
+            )
+            .await?;
         }
         for id in &changes.delete_services {
-            if read_record(&mut tx, Entity::Service, id.as_str()).await?.is_some() {
-                save_in(&mut tx, author, Entity::Service, Some(id.as_str()), None, None, None).await?;
+            if read_record(&mut tx, Entity::Service, id.as_str())
+                .await?
+                .is_some()
+            {
+                save_in(
+                    &mut tx,
+                    author,
+                    Entity::Service,
+                    Some(id.as_str()),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
             }
         }
         for slug in &changes.delete_document_types {
-            if read_record(&mut tx, Entity::DocumentType, slug.as_str()).await?.is_some() {
-                save_in(&mut tx, author, Entity::DocumentType, Some(slug.as_str()), None, None, None)
-                    .await?;
+            if read_record(&mut tx, Entity::DocumentType, slug.as_str())
+                .await?
+                .is_some()
+            {
+                save_in(
+                    &mut tx,
+                    author,
+                    Entity::DocumentType,
+                    Some(slug.as_str()),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
             }
         }
         let version = data_version_in(&mut tx).await?;

@@ -103,7 +103,8 @@ impl FromRequest<AppState> for Uploaded {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if access.csrf.is_empty() || !auth::constant_time_eq(sent.as_bytes(), access.csrf.as_bytes())
+        if access.csrf.is_empty()
+            || !auth::constant_time_eq(sent.as_bytes(), access.csrf.as_bytes())
         {
             return Err(view::message_page(
                 StatusCode::FORBIDDEN,
@@ -144,7 +145,7 @@ fn b64() -> base64::engine::GeneralPurpose {
 // ---------------------------------------------------------------- CSV import
 
 fn upload_form(access: &Access, kind: &str, error: Option<String>) -> Block {
-    Block::Upload(Upload {
+    Block::Upload(Box::new(Upload {
         action: "/admin/import".into(),
         csrf: access.csrf.clone(),
         hidden: vec![],
@@ -177,7 +178,7 @@ fn upload_form(access: &Access, kind: &str, error: Option<String>) -> Block {
             ),
         ],
         button: Button::primary("Vérifier le fichier (rien n'est enregistré)"),
-    })
+    }))
 }
 
 fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
@@ -229,13 +230,21 @@ fn rejected_blocks(r: &Rejected) -> Vec<Block> {
     let mut out = vec![Block::Table(Table {
         caption: format!("Erreurs ({})", r.errors.len()),
         head: vec!["Erreur".into()],
-        rows: r.errors.iter().map(|e| vec![Cell::text(e.to_string())]).collect(),
+        rows: r
+            .errors
+            .iter()
+            .map(|e| vec![Cell::text(e.to_string())])
+            .collect(),
     })];
     if !r.warnings.is_empty() {
         out.push(Block::Table(Table {
             caption: format!("Avertissements ({})", r.warnings.len()),
             head: vec!["Avertissement".into()],
-            rows: r.warnings.iter().map(|e| vec![Cell::text(e.to_string())]).collect(),
+            rows: r
+                .warnings
+                .iter()
+                .map(|e| vec![Cell::text(e.to_string())])
+                .collect(),
         }));
     }
     out
@@ -268,7 +277,11 @@ fn change_tables(p: &Prepared) -> Vec<Block> {
         out.push(Block::Table(Table {
             caption: format!("Avertissements ({})", p.warnings.len()),
             head: vec!["Avertissement".into()],
-            rows: p.warnings.iter().map(|e| vec![Cell::text(e.to_string())]).collect(),
+            rows: p
+                .warnings
+                .iter()
+                .map(|e| vec![Cell::text(e.to_string())])
+                .collect(),
         }));
     }
     out
@@ -300,13 +313,21 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Respo
     let kind_text = up.field("table").to_owned();
     let Some(kind) = Kind::parse(&kind_text) else {
         return with_status(
-            view::render(&import_page(access, "holdings", Some("Choisissez la table à importer.".into()))),
+            view::render(&import_page(
+                access,
+                "holdings",
+                Some("Choisissez la table à importer.".into()),
+            )),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };
     let Some(bytes) = &up.file else {
         return with_status(
-            view::render(&import_page(access, kind.as_str(), Some("Choisissez un fichier CSV.".into()))),
+            view::render(&import_page(
+                access,
+                kind.as_str(),
+                Some("Choisissez un fichier CSV.".into()),
+            )),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };
@@ -347,7 +368,10 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Respo
                     "Rien à changer",
                     "Le fichier correspond déjà aux données enregistrées.",
                 ));
-                p.blocks.push(Block::Links(vec![("Retour à l'import".into(), "/admin/import".into())]));
+                p.blocks.push(Block::Links(vec![(
+                    "Retour à l'import".into(),
+                    "/admin/import".into(),
+                )]));
             } else {
                 p.notice = Some(Notice::info(
                     "Vérification terminée : rien n'est encore enregistré",
@@ -366,7 +390,10 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Respo
                     fields: vec![],
                     buttons: vec![Button::primary("Confirmer et enregistrer ces changements")],
                 }));
-                p.blocks.push(Block::Links(vec![("Annuler (ne rien enregistrer)".into(), "/admin/import".into())]));
+                p.blocks.push(Block::Links(vec![(
+                    "Annuler (ne rien enregistrer)".into(),
+                    "/admin/import".into(),
+                )]));
             }
             view::render(&p)
         }
@@ -390,7 +417,10 @@ fn conflict_page(access: &Access, back: &str) -> Response {
         "Conflit : rien n'a été enregistré",
         "Les données ont été modifiées (par quelqu'un d'autre ou par un autre import) depuis la vérification de ce fichier. Renvoyez le fichier pour voir ce qu'il changerait maintenant.",
     ));
-    p.blocks.push(Block::Links(vec![("Recommencer l'import".into(), back.into())]));
+    p.blocks.push(Block::Links(vec![(
+        "Recommencer l'import".into(),
+        back.into(),
+    )]));
     with_status(view::render(&p), StatusCode::CONFLICT)
 }
 
@@ -437,7 +467,10 @@ pub async fn import_confirm(
                 ),
             ));
             p.blocks.extend(change_tables(&prepared));
-            p.blocks.push(Block::Links(vec![("Retour à l'import".into(), "/admin/import".into())]));
+            p.blocks.push(Block::Links(vec![(
+                "Retour à l'import".into(),
+                "/admin/import".into(),
+            )]));
             view::render(&p)
         }
         Err(WriteError::Conflict) => conflict_page(&access, "/admin/import"),
@@ -447,7 +480,11 @@ pub async fn import_confirm(
 
 // ---------------------------------------------------------------- export
 
-pub async fn export(State(state): State<AppState>, Path(table): Path<String>, _access: Access) -> Response {
+pub async fn export(
+    State(state): State<AppState>,
+    Path(table): Path<String>,
+    _access: Access,
+) -> Response {
     let Some(kind) = Kind::parse(&table) else {
         return not_found();
     };
@@ -463,7 +500,10 @@ pub async fn export(State(state): State<AppState>, Path(table): Path<String>, _a
     let name = format!("locadocs-{}-{}.csv", kind.as_str(), state.clock.today());
     let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -474,7 +514,7 @@ pub async fn export(State(state): State<AppState>, Path(table): Path<String>, _a
 // ---------------------------------------------------------------- Annuaire
 
 fn annuaire_form(access: &Access, error: Option<String>) -> Block {
-    Block::Upload(Upload {
+    Block::Upload(Box::new(Upload {
         action: "/admin/annuaire".into(),
         csrf: access.csrf.clone(),
         hidden: vec![],
@@ -488,7 +528,7 @@ fn annuaire_form(access: &Access, error: Option<String>) -> Block {
         ),
         fields: vec![],
         button: Button::primary("Vérifier le fichier (rien n'est enregistré)"),
-    })
+    }))
 }
 
 fn annuaire_page(access: &Access, error: Option<String>) -> Page {
@@ -558,7 +598,10 @@ pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Res
     let access = &up.access;
     let Some(bytes) = &up.file else {
         return with_status(
-            view::render(&annuaire_page(access, Some("Choisissez un fichier JSON.".into()))),
+            view::render(&annuaire_page(
+                access,
+                Some("Choisissez un fichier JSON.".into()),
+            )),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };
@@ -570,7 +613,10 @@ pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Res
         Ok(r) => r,
         Err(e) => {
             return with_status(
-                view::render(&annuaire_page(access, Some(format!("Fichier refusé : {e}")))),
+                view::render(&annuaire_page(
+                    access,
+                    Some(format!("Fichier refusé : {e}")),
+                )),
                 StatusCode::UNPROCESSABLE_ENTITY,
             );
         }
@@ -579,13 +625,23 @@ pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Res
     p.blocks.push(report_table(&report));
     if report.changes.is_empty() {
         p.notice = Some(Notice::info("Rien à changer", &report.summary()));
-        p.blocks.push(Block::Links(vec![("Retour".into(), "/admin/annuaire".into())]));
+        p.blocks.push(Block::Links(vec![(
+            "Retour".into(),
+            "/admin/annuaire".into(),
+        )]));
     } else {
         p.notice = Some(Notice::info(
             "Vérification terminée : rien n'est encore enregistré",
-            &format!("{}. Les enregistrements rejetés ne seront pas importés.", report.summary()),
+            &format!(
+                "{}. Les enregistrements rejetés ne seront pas importés.",
+                report.summary()
+            ),
         ));
-        let lines: Vec<String> = report.lines.iter().map(annuaire::Report::line_text).collect();
+        let lines: Vec<String> = report
+            .lines
+            .iter()
+            .map(annuaire::Report::line_text)
+            .collect();
         p.blocks.push(Block::Form(FormView {
             action: "/admin/annuaire/confirmer".into(),
             csrf: access.csrf.clone(),
@@ -598,7 +654,10 @@ pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Res
             fields: vec![],
             buttons: vec![Button::primary("Confirmer et enregistrer ces services")],
         }));
-        p.blocks.push(Block::Links(vec![("Annuler (ne rien enregistrer)".into(), "/admin/annuaire".into())]));
+        p.blocks.push(Block::Links(vec![(
+            "Annuler (ne rien enregistrer)".into(),
+            "/admin/annuaire".into(),
+        )]));
     }
     view::render(&p)
 }
@@ -624,7 +683,11 @@ pub async fn annuaire_confirm(
         Ok(r) => r,
         Err(_) => return bad_request("Ce fichier est refusé : vérifiez-le d'abord."),
     };
-    let lines: Vec<String> = report.lines.iter().map(annuaire::Report::line_text).collect();
+    let lines: Vec<String> = report
+        .lines
+        .iter()
+        .map(annuaire::Report::line_text)
+        .collect();
     if digest(&lines) != form.digest {
         return conflict_page(&access, "/admin/annuaire");
     }
@@ -645,7 +708,10 @@ pub async fn annuaire_confirm(
                 ),
             ));
             p.blocks.push(report_table(&report));
-            p.blocks.push(Block::Links(vec![("Retour".into(), "/admin/annuaire".into())]));
+            p.blocks.push(Block::Links(vec![(
+                "Retour".into(),
+                "/admin/annuaire".into(),
+            )]));
             view::render(&p)
         }
         Err(WriteError::Conflict) => conflict_page(&access, "/admin/annuaire"),

@@ -167,8 +167,18 @@ pub fn routes() -> Vec<AdminRoute> {
             post(imports::import_confirm),
         ),
         r(Get, "/admin/export/{table}", Signed, get(imports::export)),
-        r(Get, "/admin/annuaire", Editor, get(imports::annuaire_form_page)),
-        r(Post, "/admin/annuaire", Editor, post(imports::annuaire_upload)),
+        r(
+            Get,
+            "/admin/annuaire",
+            Editor,
+            get(imports::annuaire_form_page),
+        ),
+        r(
+            Post,
+            "/admin/annuaire",
+            Editor,
+            post(imports::annuaire_upload),
+        ),
         r(
             Post,
             "/admin/annuaire/confirmer",

@@ -93,7 +93,7 @@ pub enum Block {
     /// Terms and their descriptions.
     Dl(Vec<(String, String)>),
     /// A form that sends a file (`multipart/form-data`).
-    Upload(Upload),
+    Upload(Box<Upload>),
 }
 
 /// A file upload form: the file field, then select and checkbox fields.
