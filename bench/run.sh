@@ -73,3 +73,5 @@ echo "resident memory after load test: $(grep VmRSS /proc/$PID/status | awk '{pr
 
 echo "== widget weight and time to first step (headless Chromium) =="
 LOCADOCS_BIN=$BIN node bench/embed.mjs
+
+BIN=$BIN bench/live.sh

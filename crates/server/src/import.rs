@@ -244,6 +244,9 @@ pub async fn run(
     if kind == "guide" || kind == "guides" {
         return import_guide(store, path, dry_run).await;
     }
+    if kind == "annuaire" {
+        return import_annuaire(store, path, dry_run).await;
+    }
     let Some(kind) = Kind::parse(kind) else {
         bail!(
             "« {kind} » : type d'import inconnu (attendu : communes, document-types, services ou holdings)"
@@ -290,6 +293,31 @@ fn print_prepared(p: &Prepared) {
     if p.details.len() > SHOWN {
         println!("  … et {} autres changements", p.details.len() - SHOWN);
     }
+}
+
+/// `locadocs import annuaire <file.json>`: services from Annuaire records.
+async fn import_annuaire(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let bytes = crate::cli::read_limited(path, crate::annuaire::MAX_FILE)?;
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    let existing = store.load_ref_data().await?;
+    let report = crate::annuaire::prepare(&bytes, &territories, &existing)
+        .map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))?;
+    for l in &report.lines {
+        println!("{}", crate::annuaire::Report::line_text(l));
+    }
+    println!("services : {}", report.summary());
+    if dry_run {
+        println!("Vérification seule (--dry-run) : rien n'a été écrit.");
+        return Ok(());
+    }
+    if report.changes.is_empty() {
+        println!("Rien à changer.");
+        return Ok(());
+    }
+    store.apply(&report.changes, Some(version)).await?;
+    println!("Import enregistré.");
+    Ok(())
 }
 
 async fn import_guide(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<()> {

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::{self, format_day, from_bound_text, join_list};
-use super::{SqlStore, StoreError};
+use super::{Changes, SqlStore, StoreError};
 
 /// What a back-office user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -453,6 +453,17 @@ pub trait Accounts: Send + Sync {
         after: Option<Record>,
     ) -> Result<String, WriteError>;
 
+    /// Applies a batch of changes (an import) in one transaction, recording
+    /// every change in the history as if made on its screen. Refused with
+    /// `WriteError::Conflict` if the data version is no longer
+    /// `expected_version`. Returns the new data version.
+    async fn apply_recorded(
+        &self,
+        author: &Author,
+        changes: &Changes,
+        expected_version: i64,
+    ) -> Result<i64, WriteError>;
+
     /// Undoes a recorded change, if the record has not changed since; the
     /// undoing is itself recorded.
     async fn revert(&self, author: &Author, history_id: i64) -> Result<HistoryEntry, WriteError>;
@@ -535,6 +546,29 @@ async fn bump_data_version(tx: &mut Transaction<'_, Any>) -> Result<(), StoreErr
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+async fn data_version_in(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT value FROM meta WHERE key = 'data_version'")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get("value")?)
+}
+
+/// The id of the holding rule with this key, inside a transaction.
+async fn holding_id_in(
+    tx: &mut Transaction<'_, Any>,
+    k: &super::HoldingKey,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id FROM holdings WHERE document_type = $1 AND territory = $2 AND from_bound = $3",
+    )
+    .bind(k.0.as_str())
+    .bind(k.1.to_string())
+    .bind(from_bound_text(k.2))
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
 
 /// Reads a record's current state and revision inside a transaction.
@@ -1260,6 +1294,123 @@ impl Accounts for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(key)
+    }
+
+    async fn apply_recorded(
+        &self,
+        author: &Author,
+        changes: &Changes,
+        expected_version: i64,
+    ) -> Result<i64, WriteError> {
+        let mut tx = self.pool().begin().await?;
+        // Bumping first takes the version row: concurrent writers wait here,
+        // and then see the version they moved.
+        bump_data_version(&mut tx).await?;
+        let found = data_version_in(&mut tx).await?;
+        if found != expected_version + 1 {
+            return Err(WriteError::Conflict);
+        }
+        // Deleted rules first (they may point at deleted services or types),
+        // then types and services, then rules, then deleted services and types.
+        for k in &changes.delete_holdings {
+            if let Some(id) = holding_id_in(&mut tx, k).await? {
+                save_in(
+                    &mut tx,
+                    author,
+                    Entity::Holding,
+                    Some(&id.to_string()),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            }
+        }
+        for d in &changes.upsert_document_types {
+            let key = d.slug.to_string();
+            let exists = read_record(&mut tx, Entity::DocumentType, &key)
+                .await?
+                .is_some();
+            let after = Record::DocumentType(d.clone());
+            save_in(
+                &mut tx,
+                author,
+                Entity::DocumentType,
+                exists.then_some(key.as_str()),
+                None,
+                Some(&after),
+                None,
+            )
+            .await?;
+        }
+        for s in &changes.upsert_services {
+            let key = s.id.to_string();
+            let exists = read_record(&mut tx, Entity::Service, &key).await?.is_some();
+            let after = Record::Service(s.clone());
+            save_in(
+                &mut tx,
+                author,
+                Entity::Service,
+                exists.then_some(key.as_str()),
+                None,
+                Some(&after),
+                None,
+            )
+            .await?;
+        }
+        for h in &changes.upsert_holdings {
+            let id = holding_id_in(&mut tx, &h.key())
+                .await?
+                .map(|i| i.to_string());
+            let after = Record::Holding(h.clone());
+            save_in(
+                &mut tx,
+                author,
+                Entity::Holding,
+                id.as_deref(),
+                None,
+                Some(&after),
+                None,
+            )
+            .await?;
+        }
+        for id in &changes.delete_services {
+            if read_record(&mut tx, Entity::Service, id.as_str())
+                .await?
+                .is_some()
+            {
+                save_in(
+                    &mut tx,
+                    author,
+                    Entity::Service,
+                    Some(id.as_str()),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            }
+        }
+        for slug in &changes.delete_document_types {
+            if read_record(&mut tx, Entity::DocumentType, slug.as_str())
+                .await?
+                .is_some()
+            {
+                save_in(
+                    &mut tx,
+                    author,
+                    Entity::DocumentType,
+                    Some(slug.as_str()),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            }
+        }
+        let version = data_version_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(version)
     }
 
     async fn revert(&self, author: &Author, history_id: i64) -> Result<HistoryEntry, WriteError> {

@@ -268,6 +268,7 @@ admin_test!(every_route_is_checked_for_every_role, |app| {
             .path
             .replace("{token}", &"x".repeat(43))
             .replace("{slug}", "permis-de-construire")
+            .replace("{table}", "services")
             .replace("{entity}/{key}", "service/svc-a");
         let path = if !path.contains("{id}") {
             path

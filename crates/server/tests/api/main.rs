@@ -5,6 +5,7 @@ mod admin;
 mod embed;
 mod guides;
 mod helpers;
+mod import_screens;
 mod imports;
 mod locate;
 mod store;

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod imports;
 pub mod mail;
 pub mod routes;
 pub mod screens;

@@ -6,7 +6,9 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 
-use super::{Access, RouteRule, auth, can_edit_service, forbidden, not_found, screens, unexpected};
+use super::{
+    Access, RouteRule, auth, can_edit_service, forbidden, imports, not_found, screens, unexpected,
+};
 use crate::store::Role;
 use crate::web::AppState;
 
@@ -151,6 +153,36 @@ pub fn routes() -> Vec<AdminRoute> {
             "/admin/historique/{id}/annuler",
             Editor,
             post(s::revert),
+        ),
+        // Imports write many records at once: editors and administrators
+        // only (the page itself shows contributors the exports). Exports
+        // are read-only, like every screen.
+        r(Get, "/admin/import", Signed, get(imports::import_form)),
+        r(Post, "/admin/import", Editor, post(imports::import_upload)),
+        r(
+            Post,
+            "/admin/import/confirmer",
+            Editor,
+            post(imports::import_confirm),
+        ),
+        r(Get, "/admin/export/{table}", Signed, get(imports::export)),
+        r(
+            Get,
+            "/admin/annuaire",
+            Editor,
+            get(imports::annuaire_form_page),
+        ),
+        r(
+            Post,
+            "/admin/annuaire",
+            Editor,
+            post(imports::annuaire_upload),
+        ),
+        r(
+            Post,
+            "/admin/annuaire/confirmer",
+            Editor,
+            post(imports::annuaire_confirm),
         ),
         r(Get, "/admin/utilisateurs", Admin, get(s::users)),
         r(Post, "/admin/utilisateurs", Admin, post(s::user_invite)),

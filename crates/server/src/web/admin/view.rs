@@ -38,6 +38,7 @@ impl Nav {
         if user.role >= Role::Editor {
             links.push(("Types de documents".into(), "/admin/types".into()));
         }
+        links.push(("Import / export".into(), "/admin/import".into()));
         if user.role == Role::Admin {
             links.push(("Utilisateurs".into(), "/admin/utilisateurs".into()));
         }
@@ -91,6 +92,19 @@ pub enum Block {
     Form(FormView),
     /// Terms and their descriptions.
     Dl(Vec<(String, String)>),
+    /// A form that sends a file (`multipart/form-data`).
+    Upload(Box<Upload>),
+}
+
+/// A file upload form: the file field, then select and checkbox fields.
+pub struct Upload {
+    pub action: String,
+    pub csrf: String,
+    pub hidden: Vec<(String, String)>,
+    /// The file field; its `value` is the `accept` attribute.
+    pub file: Option<Field>,
+    pub fields: Vec<Field>,
+    pub button: Button,
 }
 
 pub struct Table {

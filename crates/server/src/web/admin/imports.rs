@@ -1,0 +1,720 @@
+//! The *Import / export* and *Annuaire* screens.
+//!
+//! An upload is checked first (a dry run that writes nothing and shows what
+//! would be added, changed and removed, and every row error). The preview
+//! page carries the file itself back in a hidden field, with the data
+//! version it was checked against and a digest of the planned changes: the
+//! confirmation re-plans the same file and applies it only if the data has
+//! not changed since and the plan is the one shown. Every applied change is
+//! recorded in the history, as edits on the screens are.
+
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use locadocs_core::formats::{self, Kind, Rejected};
+use sha2::{Digest, Sha256};
+
+use super::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table, Upload};
+use super::{Access, CsrfChecked, auth, bad_request, not_found, unexpected};
+use crate::annuaire::{self, Outcome};
+use crate::import::{Prepared, prepare};
+use crate::store::WriteError;
+use crate::web::AppState;
+
+/// Largest file accepted on the screen (the request carries it twice at
+/// confirmation time, encoded; larger files go through the command line).
+const MAX_UPLOAD: usize = 640 * 1024;
+
+fn page(access: &Access, title: &str) -> Page {
+    let nav = access.user.as_ref().map(|u| view::Nav::of(u, &access.csrf));
+    Page::new(title, nav)
+}
+
+fn with_status(mut r: Response, s: StatusCode) -> Response {
+    *r.status_mut() = s;
+    r
+}
+
+/// A POSTed `multipart/form-data` form whose CSRF token was checked: its
+/// text fields and its file, if any.
+pub struct Uploaded {
+    pub access: Access,
+    pub fields: Vec<(String, String)>,
+    pub file: Option<Vec<u8>>,
+}
+
+impl Uploaded {
+    fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+impl FromRequest<AppState> for Uploaded {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        parts.extensions.insert(CsrfChecked);
+        // Permissions first: a forbidden request learns nothing more.
+        let access = Access::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let too_big = || {
+            bad_request(&format!(
+                "Fichier trop gros pour l'écran ({} Ko au plus) : importez-le avec la ligne de commande `locadocs import`.",
+                MAX_UPLOAD / 1024
+            ))
+        };
+        let mut mp = Multipart::from_request(req, state).await.map_err(|_| {
+            bad_request("Envoyez le fichier avec le formulaire de la page d'import.")
+        })?;
+        let mut fields = vec![];
+        let mut file = None;
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
+                Err(_) => return Err(bad_request("Formulaire incomplet ou mal formé.")),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            let is_file = field.file_name().is_some();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| bad_request("Formulaire incomplet ou mal formé."))?;
+            if is_file {
+                if bytes.len() > MAX_UPLOAD {
+                    return Err(too_big());
+                }
+                if !bytes.is_empty() {
+                    file = Some(bytes.to_vec());
+                }
+            } else {
+                fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        if access.csrf.is_empty()
+            || !auth::constant_time_eq(sent.as_bytes(), access.csrf.as_bytes())
+        {
+            return Err(view::message_page(
+                StatusCode::FORBIDDEN,
+                access.user.as_ref(),
+                "Formulaire expiré",
+                "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.",
+            ));
+        }
+        Ok(Uploaded {
+            access,
+            fields,
+            file,
+        })
+    }
+}
+
+fn kind_label(k: Kind) -> &'static str {
+    match k {
+        Kind::DocumentTypes => "Types de documents",
+        Kind::Services => "Services",
+        Kind::Holdings => "Règles de détention",
+    }
+}
+
+fn digest(lines: &[String]) -> String {
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+// ---------------------------------------------------------------- CSV import
+
+fn upload_form(access: &Access, kind: &str, error: Option<String>) -> Block {
+    Block::Upload(Box::new(Upload {
+        action: "/admin/import".into(),
+        csrf: access.csrf.clone(),
+        hidden: vec![],
+        file: Some(
+            Field::new("fichier", "Fichier CSV", ".csv,text/csv", view::Kind::Text)
+                .hint(&format!(
+                    "Séparateur « ; » (Excel) ou « , », encodage UTF-8 ou Windows-1252, colonnes décrites dans la documentation des formats ; {} Ko au plus.",
+                    MAX_UPLOAD / 1024
+                ))
+                .error(error),
+        ),
+        fields: vec![
+            Field::select(
+                "table",
+                "Table à importer",
+                Kind::ALL
+                    .iter()
+                    .map(|k| (k.as_str().to_owned(), kind_label(*k).to_owned()))
+                    .collect(),
+                kind,
+            ),
+            Field::checkboxes(
+                "replace",
+                "Remplacement",
+                vec![(
+                    "1".into(),
+                    "Supprimer les lignes absentes du fichier (remplacement complet de la table)".into(),
+                    false,
+                )],
+            ),
+        ],
+        button: Button::primary("Vérifier le fichier (rien n'est enregistré)"),
+    }))
+}
+
+fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
+    let mut p = page(access, "Import / export");
+    p.blocks.push(Block::H2("Importer un fichier".into()));
+    if !access.is_editor() {
+        p.blocks.push(Block::P(
+            "L'import de fichiers est réservé aux éditeurs et aux administrateurs : modifiez vos services et vos règles depuis leurs fiches, ou envoyez votre fichier à un éditeur.".into(),
+        ));
+    }
+    p.blocks.push(Block::P(
+        "Le fichier est d'abord vérifié : vous voyez ce qui serait ajouté, modifié et supprimé, et chaque erreur de ligne. Rien n'est enregistré avant votre confirmation.".into(),
+    ));
+    if let Some(e) = &error {
+        p.errors = vec![("fichier".into(), e.clone())];
+    }
+    if access.is_editor() {
+        p.blocks.push(upload_form(access, kind, error));
+    }
+    p.blocks.push(Block::H2("Exporter".into()));
+    p.blocks.push(Block::P(
+        "Fichiers CSV en UTF-8 avec BOM, séparateur « ; » : ils s'ouvrent tels quels dans Excel, LibreOffice et Grist.".into(),
+    ));
+    p.blocks.push(Block::Links(
+        Kind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    format!("Exporter : {} (CSV)", kind_label(*k)),
+                    format!("/admin/export/{}", k.as_str()),
+                )
+            })
+            .collect(),
+    ));
+    if access.is_editor() {
+        p.blocks.push(Block::Links(vec![(
+            "Importer des services depuis l'Annuaire de l'administration".into(),
+            "/admin/annuaire".into(),
+        )]));
+    }
+    p
+}
+
+pub async fn import_form(access: Access) -> Response {
+    view::render(&import_page(&access, "holdings", None))
+}
+
+fn rejected_blocks(r: &Rejected) -> Vec<Block> {
+    let mut out = vec![Block::Table(Table {
+        caption: format!("Erreurs ({})", r.errors.len()),
+        head: vec!["Erreur".into()],
+        rows: r
+            .errors
+            .iter()
+            .map(|e| vec![Cell::text(e.to_string())])
+            .collect(),
+    })];
+    if !r.warnings.is_empty() {
+        out.push(Block::Table(Table {
+            caption: format!("Avertissements ({})", r.warnings.len()),
+            head: vec!["Avertissement".into()],
+            rows: r
+                .warnings
+                .iter()
+                .map(|e| vec![Cell::text(e.to_string())])
+                .collect(),
+        }));
+    }
+    out
+}
+
+fn change_tables(p: &Prepared) -> Vec<Block> {
+    let mut out = vec![];
+    for (prefix, caption) in [
+        ("+ ", "À ajouter"),
+        ("~ ", "À modifier"),
+        ("- ", "À supprimer"),
+    ] {
+        let rows: Vec<Vec<Cell>> = p
+            .details
+            .iter()
+            .filter_map(|d| d.strip_prefix(prefix))
+            .map(|d| vec![Cell::text(d)])
+            .collect();
+        if rows.is_empty() {
+            out.push(Block::P(format!("{caption} : rien.")));
+        } else {
+            out.push(Block::Table(Table {
+                caption: format!("{caption} ({})", rows.len()),
+                head: vec!["Ligne".into()],
+                rows,
+            }));
+        }
+    }
+    if !p.warnings.is_empty() {
+        out.push(Block::Table(Table {
+            caption: format!("Avertissements ({})", p.warnings.len()),
+            head: vec!["Avertissement".into()],
+            rows: p
+                .warnings
+                .iter()
+                .map(|e| vec![Cell::text(e.to_string())])
+                .collect(),
+        }));
+    }
+    out
+}
+
+/// Checks a file against the current data: the version it was checked
+/// against and the plan (or the errors).
+async fn check(
+    state: &AppState,
+    kind: Kind,
+    bytes: &[u8],
+    replace: bool,
+) -> Result<(i64, Result<Prepared, Rejected>), Response> {
+    let store = state.live.store();
+    // The version is read first: if anything is written while the data is
+    // read, the confirmation will see a newer version and refuse.
+    let version = store.data_version().await.map_err(unexpected)?;
+    let territories = store.load_territories().await.map_err(unexpected)?;
+    let existing = store.load_ref_data().await.map_err(unexpected)?;
+    let today = state.clock.today();
+    Ok((
+        version,
+        prepare(kind, bytes, &territories, &existing, replace, today),
+    ))
+}
+
+pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Response {
+    let access = &up.access;
+    let kind_text = up.field("table").to_owned();
+    let Some(kind) = Kind::parse(&kind_text) else {
+        return with_status(
+            view::render(&import_page(
+                access,
+                "holdings",
+                Some("Choisissez la table à importer.".into()),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    let Some(bytes) = &up.file else {
+        return with_status(
+            view::render(&import_page(
+                access,
+                kind.as_str(),
+                Some("Choisissez un fichier CSV.".into()),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    let replace = up.field("replace") == "1";
+    let (version, result) = match check(&state, kind, bytes, replace).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let mut p = page(access, "Vérification de l'import");
+    p.blocks.push(Block::Dl(vec![
+        ("Table".into(), kind_label(kind).into()),
+        (
+            "Mode".into(),
+            if replace {
+                "remplacement complet (les lignes absentes du fichier sont supprimées)".into()
+            } else {
+                "ajout et mise à jour".into()
+            },
+        ),
+    ]));
+    match result {
+        Err(rejected) => {
+            p.notice = Some(Notice::error(
+                "Fichier refusé : rien ne sera enregistré",
+                &format!(
+                    "{} erreur(s) à corriger dans le fichier, puis envoyez-le à nouveau.",
+                    rejected.errors.len()
+                ),
+            ));
+            p.blocks.extend(rejected_blocks(&rejected));
+            p.blocks.push(upload_form(access, kind.as_str(), None));
+            with_status(view::render(&p), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Ok(prepared) => {
+            p.blocks.extend(change_tables(&prepared));
+            if prepared.changes.is_empty() {
+                p.notice = Some(Notice::info(
+                    "Rien à changer",
+                    "Le fichier correspond déjà aux données enregistrées.",
+                ));
+                p.blocks.push(Block::Links(vec![(
+                    "Retour à l'import".into(),
+                    "/admin/import".into(),
+                )]));
+            } else {
+                p.notice = Some(Notice::info(
+                    "Vérification terminée : rien n'est encore enregistré",
+                    &prepared.summary.join(" ; "),
+                ));
+                p.blocks.push(Block::Form(FormView {
+                    action: "/admin/import/confirmer".into(),
+                    csrf: access.csrf.clone(),
+                    hidden: vec![
+                        ("table".into(), kind.as_str().into()),
+                        ("replace".into(), if replace { "1" } else { "" }.into()),
+                        ("version".into(), version.to_string()),
+                        ("digest".into(), digest(&prepared.details)),
+                        ("data".into(), b64().encode(bytes)),
+                    ],
+                    fields: vec![],
+                    buttons: vec![Button::primary("Confirmer et enregistrer ces changements")],
+                }));
+                p.blocks.push(Block::Links(vec![(
+                    "Annuler (ne rien enregistrer)".into(),
+                    "/admin/import".into(),
+                )]));
+            }
+            view::render(&p)
+        }
+    }
+}
+
+/// The confirmation form of a preview.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConfirmForm {
+    table: String,
+    #[serde(default)]
+    replace: String,
+    version: i64,
+    digest: String,
+    data: String,
+}
+
+fn conflict_page(access: &Access, back: &str) -> Response {
+    let mut p = page(access, "Données modifiées entre-temps");
+    p.notice = Some(Notice::error(
+        "Conflit : rien n'a été enregistré",
+        "Les données ont été modifiées (par quelqu'un d'autre ou par un autre import) depuis la vérification de ce fichier. Renvoyez le fichier pour voir ce qu'il changerait maintenant.",
+    ));
+    p.blocks.push(Block::Links(vec![(
+        "Recommencer l'import".into(),
+        back.into(),
+    )]));
+    with_status(view::render(&p), StatusCode::CONFLICT)
+}
+
+pub async fn import_confirm(
+    State(state): State<AppState>,
+    super::Posted { access, form }: super::Posted<ConfirmForm>,
+) -> Response {
+    let Ok(author) = access.author() else {
+        return not_found();
+    };
+    let Some(kind) = Kind::parse(&form.table) else {
+        return bad_request("Table inconnue.");
+    };
+    let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
+        return bad_request("Formulaire incomplet ou mal formé.");
+    };
+    let replace = form.replace == "1";
+    let (version, result) = match check(&state, kind, &bytes, replace).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if version != form.version {
+        return conflict_page(&access, "/admin/import");
+    }
+    let prepared = match result {
+        Ok(p) if digest(&p.details) == form.digest => p,
+        Ok(_) => return conflict_page(&access, "/admin/import"),
+        Err(_) => return bad_request("Ce fichier est refusé : vérifiez-le d'abord."),
+    };
+    match state
+        .live
+        .store()
+        .apply_recorded(&author, &prepared.changes, form.version)
+        .await
+    {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            let mut p = page(&access, "Import enregistré");
+            p.notice = Some(Notice::success(
+                "Import enregistré",
+                &format!(
+                    "{} Chaque changement figure dans l'historique de sa fiche.",
+                    prepared.summary.join(" ; ")
+                ),
+            ));
+            p.blocks.extend(change_tables(&prepared));
+            p.blocks.push(Block::Links(vec![(
+                "Retour à l'import".into(),
+                "/admin/import".into(),
+            )]));
+            view::render(&p)
+        }
+        Err(WriteError::Conflict) => conflict_page(&access, "/admin/import"),
+        Err(e) => unexpected(e),
+    }
+}
+
+// ---------------------------------------------------------------- export
+
+pub async fn export(
+    State(state): State<AppState>,
+    Path(table): Path<String>,
+    _access: Access,
+) -> Response {
+    let Some(kind) = Kind::parse(&table) else {
+        return not_found();
+    };
+    let data = match state.live.store().load_ref_data().await {
+        Ok(d) => d,
+        Err(e) => return unexpected(e),
+    };
+    let body = match kind {
+        Kind::DocumentTypes => formats::write_document_types(&data.document_types),
+        Kind::Services => formats::write_services(&data.services),
+        Kind::Holdings => formats::write_holdings(&data.holdings),
+    };
+    let name = format!("locadocs-{}-{}.csv", kind.as_str(), state.clock.today());
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+// ---------------------------------------------------------------- Annuaire
+
+fn annuaire_form(access: &Access, error: Option<String>) -> Block {
+    Block::Upload(Box::new(Upload {
+        action: "/admin/annuaire".into(),
+        csrf: access.csrf.clone(),
+        hidden: vec![],
+        file: Some(
+            Field::new("fichier", "Fichier JSON de l'Annuaire", ".json,application/json", view::Kind::Text)
+                .hint(&format!(
+                    "Enregistrements au format de l'Annuaire de l'administration (id, nom, pivot, code_insee_commune, adresse, telephone, adresse_courriel, site_internet, plage_ouverture) ; {} Ko au plus.",
+                    MAX_UPLOAD / 1024
+                ))
+                .error(error),
+        ),
+        fields: vec![],
+        button: Button::primary("Vérifier le fichier (rien n'est enregistré)"),
+    }))
+}
+
+fn annuaire_page(access: &Access, error: Option<String>) -> Page {
+    let mut p = page(access, "Annuaire de l'administration");
+    p.blocks.push(Block::P(
+        "Les services sont reconnus par leur identifiant dans l'Annuaire : un nouvel import met à jour les services déjà importés au lieu de les dupliquer. Le type de service, l'adresse de demande et le délai de réponse saisis ici sont conservés.".into(),
+    ));
+    if let Some(e) = &error {
+        p.errors = vec![("fichier".into(), e.clone())];
+    }
+    p.blocks.push(annuaire_form(access, error));
+    p
+}
+
+pub async fn annuaire_form_page(access: Access) -> Response {
+    view::render(&annuaire_page(&access, None))
+}
+
+async fn annuaire_check(
+    state: &AppState,
+    bytes: &[u8],
+) -> Result<(i64, Result<annuaire::Report, String>), Response> {
+    let store = state.live.store();
+    let version = store.data_version().await.map_err(unexpected)?;
+    let territories = store.load_territories().await.map_err(unexpected)?;
+    let existing = store.load_ref_data().await.map_err(unexpected)?;
+    Ok((version, annuaire::prepare(bytes, &territories, &existing)))
+}
+
+fn report_table(r: &annuaire::Report) -> Block {
+    Block::Table(Table {
+        caption: format!("Compte rendu : {}", r.summary()),
+        head: vec![
+            "Enregistrement".into(),
+            "Nom".into(),
+            "Service".into(),
+            "Résultat".into(),
+        ],
+        rows: r
+            .lines
+            .iter()
+            .map(|l| {
+                let outcome = match &l.outcome {
+                    Outcome::Added => "ajouté".to_owned(),
+                    Outcome::Updated(f) => format!("mis à jour : {}", f.join(", ")),
+                    Outcome::Unchanged => "inchangé".to_owned(),
+                    Outcome::Rejected(why) => format!("rejeté : {why}"),
+                };
+                vec![
+                    Cell::text(format!("{} ({})", l.index, l.annuaire_id)),
+                    Cell::text(&l.name),
+                    match &l.service {
+                        Some(s) if !matches!(l.outcome, Outcome::Added) => {
+                            Cell::link(s, format!("/admin/services/{s}"))
+                        }
+                        Some(s) => Cell::text(s),
+                        None => Cell::text("—"),
+                    },
+                    Cell::text(outcome),
+                ]
+            })
+            .collect(),
+    })
+}
+
+pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Response {
+    let access = &up.access;
+    let Some(bytes) = &up.file else {
+        return with_status(
+            view::render(&annuaire_page(
+                access,
+                Some("Choisissez un fichier JSON.".into()),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    let (version, result) = match annuaire_check(&state, bytes).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            return with_status(
+                view::render(&annuaire_page(
+                    access,
+                    Some(format!("Fichier refusé : {e}")),
+                )),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    let mut p = page(access, "Vérification de l'import Annuaire");
+    p.blocks.push(report_table(&report));
+    if report.changes.is_empty() {
+        p.notice = Some(Notice::info("Rien à changer", &report.summary()));
+        p.blocks.push(Block::Links(vec![(
+            "Retour".into(),
+            "/admin/annuaire".into(),
+        )]));
+    } else {
+        p.notice = Some(Notice::info(
+            "Vérification terminée : rien n'est encore enregistré",
+            &format!(
+                "{}. Les enregistrements rejetés ne seront pas importés.",
+                report.summary()
+            ),
+        ));
+        let lines: Vec<String> = report
+            .lines
+            .iter()
+            .map(annuaire::Report::line_text)
+            .collect();
+        p.blocks.push(Block::Form(FormView {
+            action: "/admin/annuaire/confirmer".into(),
+            csrf: access.csrf.clone(),
+            hidden: vec![
+                ("table".into(), "annuaire".into()),
+                ("version".into(), version.to_string()),
+                ("digest".into(), digest(&lines)),
+                ("data".into(), b64().encode(bytes)),
+            ],
+            fields: vec![],
+            buttons: vec![Button::primary("Confirmer et enregistrer ces services")],
+        }));
+        p.blocks.push(Block::Links(vec![(
+            "Annuler (ne rien enregistrer)".into(),
+            "/admin/annuaire".into(),
+        )]));
+    }
+    view::render(&p)
+}
+
+pub async fn annuaire_confirm(
+    State(state): State<AppState>,
+    super::Posted { access, form }: super::Posted<ConfirmForm>,
+) -> Response {
+    let Ok(author) = access.author() else {
+        return not_found();
+    };
+    let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
+        return bad_request("Formulaire incomplet ou mal formé.");
+    };
+    let (version, result) = match annuaire_check(&state, &bytes).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if version != form.version {
+        return conflict_page(&access, "/admin/annuaire");
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(_) => return bad_request("Ce fichier est refusé : vérifiez-le d'abord."),
+    };
+    let lines: Vec<String> = report
+        .lines
+        .iter()
+        .map(annuaire::Report::line_text)
+        .collect();
+    if digest(&lines) != form.digest {
+        return conflict_page(&access, "/admin/annuaire");
+    }
+    match state
+        .live
+        .store()
+        .apply_recorded(&author, &report.changes, form.version)
+        .await
+    {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            let mut p = page(&access, "Import Annuaire enregistré");
+            p.notice = Some(Notice::success(
+                "Import enregistré",
+                &format!(
+                    "{}. Chaque changement figure dans l'historique du service.",
+                    report.summary()
+                ),
+            ));
+            p.blocks.push(report_table(&report));
+            p.blocks.push(Block::Links(vec![(
+                "Retour".into(),
+                "/admin/annuaire".into(),
+            )]));
+            view::render(&p)
+        }
+        Err(WriteError::Conflict) => conflict_page(&access, "/admin/annuaire"),
+        Err(e) => unexpected(e),
+    }
+}
