@@ -918,7 +918,7 @@ impl Accounts for SqlStore {
         author: Option<&Author>,
     ) -> Result<User, WriteError> {
         let email = email.trim().to_lowercase();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *tx)
@@ -1029,7 +1029,7 @@ impl Accounts for SqlStore {
     }
 
     async fn set_password(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(user_id)
             .bind(hash)
@@ -1281,7 +1281,7 @@ impl Accounts for SqlStore {
         {
             return Err(WriteError::Invalid("type de fiche incohérent".into()));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let key = save_in(
             &mut tx,
             author,
@@ -1302,7 +1302,7 @@ impl Accounts for SqlStore {
         changes: &Changes,
         expected_version: i64,
     ) -> Result<i64, WriteError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Bumping first takes the version row: concurrent writers wait here,
         // and then see the version they moved.
         bump_data_version(&mut tx).await?;
@@ -1423,7 +1423,7 @@ impl Accounts for SqlStore {
                 "cette modification a déjà été annulée".into(),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Only the latest state may be undone: the record must still be as
         // the change left it, or the revert would silently drop later work.
         let current = read_record(&mut tx, entry.entity, &entry.key).await?;

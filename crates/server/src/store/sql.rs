@@ -165,6 +165,17 @@ impl SqlStore {
         &self.pool
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads
+    /// first and writes later fails with "database is locked", without
+    /// waiting, when another writer committed in between.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
+    }
+
     async fn meta(&self, key: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
             .bind(key)
@@ -286,7 +297,7 @@ impl Store for SqlStore {
     }
 
     async fn replace_territories(&self, data: &CogData) -> Result<TerritoryCounts, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         Self::bump(&mut tx, "geo_version", None).await?;
         for table in ["communes", "epcis", "departements", "regions"] {
             // `table` comes from the fixed list above.
@@ -430,7 +441,7 @@ impl Store for SqlStore {
         changes: &Changes,
         expected_version: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Taking the version row first serializes writers and makes the
         // optimistic check atomic with the write.
         let version = Self::bump(&mut tx, "data_version", expected_version).await?;
@@ -640,7 +651,7 @@ impl Store for SqlStore {
         source: &str,
         publish: bool,
     ) -> Result<StoredGuide, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Taking the version row first serializes concurrent saves.
         Self::bump(&mut tx, "data_version", None).await?;
         let latest = sqlx::query(
@@ -747,7 +758,7 @@ impl Store for SqlStore {
     }
 
     async fn save_site(&self, site: &Site) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         Self::bump(&mut tx, "data_version", None).await?;
         let existed = sqlx::query("SELECT key FROM sites WHERE key = $1")
             .bind(site.key.as_str())
@@ -779,7 +790,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_site(&self, key: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         Self::bump(&mut tx, "data_version", None).await?;
         let done = sqlx::query("DELETE FROM sites WHERE key = $1")
             .bind(key)
@@ -798,7 +809,7 @@ impl Store for SqlStore {
         if counts.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (k, n) in counts {
             sqlx::query(
                 "INSERT INTO usage_daily (day, guide, site, channel, event, count) \
