@@ -17,7 +17,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { useServer, useBrowser, auditAxe, pageOutline } from './harness.mjs';
+import { useServer, useBrowser, auditAxe, pageOutline, ROOT } from './harness.mjs';
 
 const execFileP = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -413,6 +413,42 @@ test('the change is in the history; an editor reverts it and the public answer g
     (h) => h.length === 2 && h[0].startsWith('Archives de Rennes') && h[0].endsWith('2015-06-30'),
     'the public answer goes back to the Archives de Rennes until 30 June 2015',
   );
+});
+
+test('import and Annuaire screens: errors, a dry run and a confirmation, all accessible', async () => {
+  await login(EDITOR);
+  await goto('/admin/import');
+  await clean(state.page, 'import / export');
+  const upload = async (name, text, encoding = 'utf8') => {
+    await state.page.locator('input[type=file]').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text, encoding) });
+    return submit("Vérifier le fichier (rien n'est enregistré)");
+  };
+  // Excel's habits: ';' and Windows-1252; one bad row is named with its line and column.
+  await state.page.locator('select[name=table]').selectOption('document-types');
+  await upload('types.csv', 'slug;label;communicability_years\nacte-de-test;Acte de test é;0\nMauvais Slug;Autre;abc\n', 'latin1');
+  const errors = await state.page.locator('main').innerText();
+  assert.match(errors, /ligne 3, colonne slug/);
+  await clean(state.page, 'import dry run with row errors');
+  await goto('/admin/import');
+  await state.page.locator('select[name=table]').selectOption('document-types');
+  await upload('types.csv', 'slug;label;communicability_years\nacte-de-test;Acte de test é;0\n', 'latin1');
+  assert.match(await state.page.locator('main').innerText(), /Acte de test é/);
+  await clean(state.page, 'import dry run');
+  assert.equal(await submit('Confirmer et enregistrer ces changements'), 200);
+  await clean(state.page, 'import applied');
+  // Live: the public API knows the new document type within its polling interval.
+  let status = 0;
+  for (let i = 0; i < 20 && status !== 200; i++) {
+    status = (await fetch(`${server.baseUrl}/api/v1/document-types/acte-de-test`)).status;
+    if (status !== 200) await sleep(100);
+  }
+  assert.equal(status, 200, 'the imported document type is public');
+  await goto('/admin/annuaire');
+  await clean(state.page, 'Annuaire');
+  const json = await readFile(join(ROOT, 'crates/server/tests/data/annuaire-1.json'), 'utf8');
+  await state.page.locator('input[type=file]').setInputFiles({ name: 'annuaire.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+  await submit("Vérifier le fichier (rien n'est enregistré)");
+  await clean(state.page, 'Annuaire dry run');
 });
 
 test('reset links: valid, then expired, both clear and accessible', async () => {

@@ -72,7 +72,12 @@ fn bind_all(vals: Vec<Val>) -> Result<AnyArguments, StoreError> {
         let r = match v {
             Val::Text(t) => args.add(t),
             Val::Int(i) => args.add(i),
-            Val::Real(f) => args.add(f),
+            Val::Real(Some(f)) => args.add(f),
+            // sqlx 0.9's `Any` driver turns a NULL `f64` into a NULL `float4`
+            // for PostgreSQL (and a NULL `f32` into a `float8`): a batch mixing
+            // values and NULLs in a DOUBLE PRECISION column would then send
+            // one parameter with two types. A NULL `f32` arrives as `float8`.
+            Val::Real(None) => args.add(Option::<f32>::None),
         };
         r.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
     }
