@@ -11,7 +11,7 @@ use locadocs_core::{InseeCode, Snapshot};
 
 use super::AppState;
 use super::api::IfNoneMatch;
-use super::pages::{Display, Layout, render};
+use super::pages::{Display, Layout, fingerprint, render};
 use super::params::Params;
 use super::theme::{Lang, Palette};
 
@@ -25,19 +25,11 @@ pub fn router() -> Router<AppState> {
 pub const EMBED_JS: &str = include_str!("../../assets/embed.js");
 const INTEGRATOR_JS: &str = include_str!("../../assets/integrer.js");
 
-fn fingerprint(text: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
-    }
-    format!("{:08x}", h as u32)
-}
-
 /// The loader. Its address is fixed (host sites copy it), so it is cached
 /// for an hour and revalidated, not cached forever.
 async fn embed_js(headers: IfNoneMatch) -> Response {
     static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let etag = ETAG.get_or_init(|| format!("W/\"embed-{}\"", fingerprint(EMBED_JS)));
+    let etag = ETAG.get_or_init(|| format!("W/\"embed-{}\"", fingerprint(EMBED_JS.bytes())));
     let mut resp = super::api::revalidate(&headers, etag.clone(), || EMBED_JS.into_response());
     let h = resp.headers_mut();
     h.insert(

@@ -1133,13 +1133,17 @@ const GUIDE_JS: &str = include_str!("../../assets/guide.js");
 /// year and still change at once after a release.
 pub fn asset_version() -> &'static str {
     static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    V.get_or_init(|| {
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in NEUTRAL_CSS.bytes().chain(GUIDE_JS.bytes()) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
-        }
-        format!("{:08x}", h as u32)
-    })
+    V.get_or_init(|| fingerprint(NEUTRAL_CSS.bytes().chain(GUIDE_JS.bytes())))
+}
+
+/// Eight hex digits that change whenever the bytes do (FNV-1a): a cache
+/// validator for files compiled into the binary.
+pub fn fingerprint(bytes: impl IntoIterator<Item = u8>) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    format!("{:08x}", h as u32)
 }
 
 fn cached(content_type: &'static str, body: impl IntoResponse) -> Response {
