@@ -43,6 +43,13 @@ impl Live {
         self.current.load_full()
     }
 
+    /// The current snapshot for a short, synchronous read: cheaper than
+    /// [`Live::snapshot`] on hot paths (no shared reference count to
+    /// update), but not to be held across an `.await`.
+    pub fn peek(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
     /// Rebuilds the snapshot if the store has moved on. Returns whether it did.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
         let _guard = self.rebuild.lock().await;

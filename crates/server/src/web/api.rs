@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::cors;
 use super::error::{ApiError, ErrorBody};
 use super::params::Params;
 
@@ -47,16 +48,49 @@ fn day(d: Option<NaiveDate>) -> Option<String> {
     d.map(iso_day)
 }
 
+/// A day written `YYYY-MM-DD` straight into the output, without an
+/// intermediate string.
+#[derive(Debug, Clone, Copy)]
+pub struct Day(pub NaiveDate);
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use chrono::Datelike;
+        let d = self.0;
+        let (y, m, dd) = (d.year(), d.month(), d.day());
+        if !(0..=9999).contains(&y) {
+            return s.serialize_str(&iso_day(d));
+        }
+        let mut buf = *b"0000-00-00";
+        for (i, v) in [(0, y as u32 / 100), (2, y as u32 % 100), (5, m), (8, dd)] {
+            buf[i] = b'0' + (v / 10) as u8;
+            buf[i + 1] = b'0' + (v % 10) as u8;
+        }
+        // Digits and hyphens only.
+        s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    }
+}
+
+/// A value written through its `Display` form, straight into the output.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<T>(pub T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 /// A commune named by its code.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommuneRef {
-    pub code: String,
-    pub name: String,
+pub struct CommuneRef<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
 }
 
 /// A commune search result.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommuneOut {
+pub struct CommuneOut<'a> {
     pub code: String,
     pub name: String,
     pub postal_codes: Vec<String>,
@@ -65,22 +99,22 @@ pub struct CommuneOut {
     #[serde(rename = "type")]
     pub kind: String,
     /// For a former commune or an arrondissement: the commune it belongs to today.
-    pub current: Option<CommuneRef>,
+    pub current: Option<CommuneRef<'a>>,
 }
 
 /// Commune search results, best first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommuneResults {
-    pub results: Vec<CommuneOut>,
+pub struct CommuneResults<'a> {
+    pub results: Vec<CommuneOut<'a>>,
 }
 
-fn commune_out(c: &Commune, snap: &Snapshot) -> CommuneOut {
+fn commune_out<'a>(c: &'a Commune, snap: &'a Snapshot) -> CommuneOut<'a> {
     let current = c
         .current
         .and_then(|code| snap.territories().current(code))
         .map(|cur| CommuneRef {
-            code: cur.code.to_string(),
-            name: cur.name.clone(),
+            code: cur.code.as_str(),
+            name: &cur.name,
         });
     // A former commune has no postal codes of its own in the COG: give its current commune's.
     let postal_codes = if c.postal_codes.is_empty() {
@@ -119,7 +153,7 @@ fn commune_out(c: &Commune, snap: &Snapshot) -> CommuneOut {
 async fn search_communes(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<CommuneResults>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = Params::parse(raw.as_deref())?;
     let q = params.required("q")?;
     let limit = match params.get("limit") {
@@ -138,7 +172,7 @@ async fn search_communes(
         .into_iter()
         .map(|c| commune_out(c, &snap))
         .collect();
-    Ok(Json(CommuneResults { results }))
+    Ok(cors::open(Json(CommuneResults { results }).into_response()))
 }
 
 /// A document type and its access rules.
@@ -220,21 +254,41 @@ pub fn revalidate(
     etag: String,
     body: impl FnOnce() -> Response,
 ) -> Response {
+    match HeaderValue::try_from(etag) {
+        Ok(etag) => revalidate_with(headers, &etag, body),
+        // Our validators are ASCII: not reached, but never worth a failure.
+        Err(_) => no_cache(body()),
+    }
+}
+
+/// [`revalidate`] with a validator already made into a header.
+pub fn revalidate_with(
+    headers: &IfNoneMatch,
+    etag: &HeaderValue,
+    body: impl FnOnce() -> Response,
+) -> Response {
+    let tag = etag.as_bytes();
     let matches = headers
         .0
         .as_ref()
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().as_bytes())
+                .any(|t| t == tag || t == b"*")
+        });
     let mut resp = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         body()
     };
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp.headers_mut().insert(header::ETAG, etag.clone());
+    no_cache(resp)
+}
+
+fn no_cache(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp
 }
 
@@ -247,12 +301,12 @@ pub fn revalidate(
 )]
 async fn list_document_types(State(state): State<AppState>, headers: IfNoneMatch) -> Response {
     let snap = state.live.snapshot();
-    conditional(&headers, &snap, state.clock.today(), || {
+    cors::open(conditional(&headers, &snap, state.clock.today(), || {
         Json(DocumentTypeList {
             results: snap.document_types().iter().map(Into::into).collect(),
         })
         .into_response()
-    })
+    }))
 }
 
 /// One document type.
@@ -275,9 +329,12 @@ async fn get_document_type(
     let doc = snap.document_type(&slug).ok_or_else(|| {
         ApiError::UnknownDocumentType(format!("type de document inconnu : « {} »", clip(&slug)))
     })?;
-    Ok(conditional(&headers, &snap, state.clock.today(), || {
-        Json(DocumentTypeOut::from(doc)).into_response()
-    }))
+    Ok(cors::open(conditional(
+        &headers,
+        &snap,
+        state.clock.today(),
+        || Json(DocumentTypeOut::from(doc)).into_response(),
+    )))
 }
 
 /// A service that holds documents or handles requests.
@@ -350,17 +407,22 @@ async fn get_service(
     let s = snap
         .service(&id)
         .ok_or_else(|| ApiError::UnknownService(format!("service inconnu : « {} »", clip(&id))))?;
-    Ok(conditional(&headers, &snap, state.clock.today(), || {
-        Json(ServiceDetail {
-            service: s.into(),
-            commune: s.commune.map(|c| c.to_string()),
-            latitude: s.latitude,
-            longitude: s.longitude,
-            annuaire_id: s.annuaire_id.clone(),
-            verified_at: day(s.verified_at),
-        })
-        .into_response()
-    }))
+    Ok(cors::open(conditional(
+        &headers,
+        &snap,
+        state.clock.today(),
+        || {
+            Json(ServiceDetail {
+                service: s.into(),
+                commune: s.commune.map(|c| c.to_string()),
+                latitude: s.latitude,
+                longitude: s.longitude,
+                annuaire_id: s.annuaire_id.clone(),
+                verified_at: day(s.verified_at),
+            })
+            .into_response()
+        },
+    )))
 }
 
 /// Whether anyone may consult the document.
@@ -369,7 +431,8 @@ pub struct CommunicabilityOut<'a> {
     /// `true`: freely accessible now; `false`: not yet; `null`: depends on the document's date, not given.
     pub free: Option<bool>,
     /// From when it is freely accessible (`YYYY-MM-DD`), when a delay applies and the date is known.
-    pub free_from: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub free_from: Option<Day>,
     /// The legal delay in years (0: at once).
     pub delay_years: u32,
     /// Who may access earlier, exceptions.
@@ -381,11 +444,14 @@ pub struct CommunicabilityOut<'a> {
 pub struct MatchOut<'a> {
     pub service: ServiceOut<'a>,
     /// First day of the stretch this holder covers (`null`: since ever).
-    pub from: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<Day>,
     /// Last day (`null`: up to now and beyond).
-    pub to: Option<String>,
-    /// The territory of the rule that gives this holder.
-    pub territory: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<Day>,
+    /// The territory of the rule that gives this holder, e.g. `commune:35238`.
+    #[schema(value_type = String)]
+    pub territory: Shown<&'a locadocs_core::reference::Territory>,
     pub instructions: Option<&'a str>,
     pub source: Option<&'a str>,
     pub communicability: CommunicabilityOut<'a>,
@@ -394,16 +460,18 @@ pub struct MatchOut<'a> {
 /// A period no rule covers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodOut {
-    pub from: Option<String>,
-    pub to: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<Day>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<Day>,
 }
 
 /// The commune asked about, and the current one if it is a former commune.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LocatedCommune {
-    pub code: String,
-    pub name: String,
-    pub current: Option<CommuneRef>,
+pub struct LocatedCommune<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub current: Option<CommuneRef<'a>>,
 }
 
 /// The document type of an answer, without its long texts (see
@@ -421,7 +489,7 @@ pub struct DocumentTypeBrief<'a> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LocateOut<'a> {
     pub document_type: DocumentTypeBrief<'a>,
-    pub commune: LocatedCommune,
+    pub commune: LocatedCommune<'a>,
     /// Holders, oldest first; with a year that straddles a transfer, every holder of that year.
     pub matches: Vec<MatchOut<'a>>,
     /// Periods touching the date asked about that no rule covers.
@@ -480,7 +548,7 @@ fn communicability_out(
 ) -> CommunicabilityOut<'_> {
     CommunicabilityOut {
         free: c.free,
-        free_from: day(c.free_from),
+        free_from: c.free_from.map(Day),
         delay_years: c.delay_years,
         note: c.note.as_deref(),
     }
@@ -488,29 +556,26 @@ fn communicability_out(
 
 fn period_out(p: &Period) -> PeriodOut {
     PeriodOut {
-        from: day(p.from),
-        to: day(p.to),
+        from: p.from.map(Day),
+        to: p.to.map(Day),
     }
 }
 
 /// Builds the JSON answer; shared with the guide pages.
 pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
     let res = &answer.commune;
-    let commune = match res.former_code {
+    let commune = match &res.former_code {
         None => LocatedCommune {
-            code: res.current.code.to_string(),
-            name: res.current.name.clone(),
+            code: res.current.code.as_str(),
+            name: &res.current.name,
             current: None,
         },
         Some(code) => LocatedCommune {
-            code: code.to_string(),
-            name: res
-                .entry
-                .map(|e| e.name.clone())
-                .unwrap_or_else(|| res.current.name.clone()),
+            code: code.as_str(),
+            name: res.entry.map_or(&res.current.name, |e| &e.name),
             current: Some(CommuneRef {
-                code: res.current.code.to_string(),
-                name: res.current.name.clone(),
+                code: res.current.code.as_str(),
+                name: &res.current.name,
             }),
         },
     };
@@ -535,9 +600,9 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
                     response_time: None,
                 },
             },
-            from: day(m.period.from),
-            to: day(m.period.to),
-            territory: m.rule.territory.to_string(),
+            from: m.period.from.map(Day),
+            to: m.period.to.map(Day),
+            territory: Shown(&m.rule.territory),
             instructions: m.rule.instructions.as_deref(),
             source: m.rule.source.as_deref(),
             communicability: communicability_out(&m.communicability),
@@ -577,10 +642,38 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
 )]
 async fn locate(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-    headers: IfNoneMatch,
+    req: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(raw.as_deref())?;
+    let query = req.uri().query().unwrap_or("");
+    let snap = state.live.peek();
+    let today = state.clock.today();
+    // The same question asked again, on the same data and the same day,
+    // gets the answer already written, without parsing it again.
+    let (etag, cached) = state.answers.get(snap.version, today, query);
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            let body = answer_locate(&snap, today, query)?;
+            state.answers.put(snap.version, today, query, body.clone());
+            body
+        }
+    };
+    let if_none_match = IfNoneMatch(req.headers().get(header::IF_NONE_MATCH).cloned());
+    Ok(cors::open(revalidate_with(&if_none_match, &etag, || {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
+    })))
+}
+
+/// Parses a locate question, answers it and writes the answer.
+fn answer_locate(snap: &Snapshot, today: NaiveDate, query: &str) -> Result<Bytes, ApiError> {
+    let params = Params::parse(Some(query))?;
     let doc = params.required("document_type")?;
     let commune = params.required("commune")?;
     if InseeCode::parse(commune).is_err() {
@@ -593,98 +686,103 @@ async fn locate(
         ));
     }
     let when = parse_when(&params)?;
-    let snap: Arc<Snapshot> = state.live.snapshot();
-    let today = state.clock.today();
-    let key = AnswerKey {
-        version: snap.version,
-        today,
-        document_type: doc.to_owned(),
-        commune: commune.to_owned(),
-        when,
-    };
-    let body = match state.answers.get(&key) {
-        Some(bytes) => bytes,
-        None => {
-            let answer =
-                snap.locate(doc, commune, when, today)
-                    .map_err(|e| match e {
-                        LocateError::UnknownDocumentType(d) => ApiError::UnknownDocumentType(
-                            format!("type de document inconnu : « {} »", clip(&d)),
-                        ),
-                        LocateError::UnknownCommune(c) => {
-                            ApiError::UnknownCommune(format!("commune inconnue : « {} »", clip(&c)))
-                        }
-                    })?;
-            let bytes = Bytes::from(
-                serde_json::to_vec(&answer_out(&answer))
-                    .map_err(|e| ApiError::Unexpected(e.into()))?,
-            );
-            state.answers.put(key, bytes.clone());
-            bytes
-        }
-    };
-    Ok(conditional(&headers, &snap, today, || {
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response()
-    }))
+    let answer = snap
+        .locate(doc, commune, when, today)
+        .map_err(|e| match e {
+            LocateError::UnknownDocumentType(d) => ApiError::UnknownDocumentType(format!(
+                "type de document inconnu : « {} »",
+                clip(&d)
+            )),
+            LocateError::UnknownCommune(c) => {
+                ApiError::UnknownCommune(format!("commune inconnue : « {} »", clip(&c)))
+            }
+        })?;
+    write_json(&answer_out(&answer))
 }
 
-/// What identifies a locate answer: the data and the day it was computed
-/// for, and the question.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AnswerKey {
+/// Serializes into a buffer kept by the thread, so that an answer costs
+/// one allocation of its exact size rather than a series of regrowths.
+fn write_json(value: &impl Serialize) -> Result<Bytes, ApiError> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        serde_json::to_writer(&mut *buf, value).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let bytes = Bytes::copy_from_slice(&buf);
+        // One unusually long answer does not pin its buffer for good.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+        Ok(bytes)
+    })
+}
+
+/// Longest query string whose answer is kept: real questions are far
+/// shorter, and the bound keeps the cache's memory bounded too.
+const MAX_CACHED_QUERY: usize = 256;
+
+/// Written locate answers for one data version and one day, keyed by the
+/// query string as sent. An answer is a pure function of the snapshot, the
+/// day and the query, so a hit is exactly what a recomputation would give;
+/// only answers (never errors) are kept, the cache is bounded and starts
+/// over when full, and a new version or a new day empties it.
+pub struct AnswerCache {
+    current: std::sync::Mutex<Generation>,
+    capacity: usize,
+}
+
+struct Generation {
     version: i64,
     today: NaiveDate,
-    document_type: String,
-    commune: String,
-    when: When,
+    /// The validator of every answer of this generation.
+    etag: HeaderValue,
+    entries: foldhash::HashMap<Box<str>, Bytes>,
 }
 
-/// Serialized locate answers, reused while the data and the day stay the
-/// same. Answers are a pure function of the snapshot, so a hit is exactly
-/// what a recomputation would give; the cache is bounded and starts over
-/// when full.
-pub struct AnswerCache {
-    entries: std::sync::Mutex<std::collections::HashMap<AnswerKey, Bytes>>,
-    capacity: usize,
+impl Generation {
+    fn new(version: i64, today: NaiveDate) -> Generation {
+        Generation {
+            version,
+            today,
+            etag: HeaderValue::try_from(etag(version, today))
+                .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\"")),
+            entries: foldhash::HashMap::default(),
+        }
+    }
 }
 
 impl AnswerCache {
     pub fn new(capacity: usize) -> Arc<AnswerCache> {
         Arc::new(AnswerCache {
-            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            current: std::sync::Mutex::new(Generation::new(i64::MIN, NaiveDate::MIN)),
             capacity,
         })
     }
 
-    fn get(&self, key: &AnswerKey) -> Option<Bytes> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
+    /// The validator for this version and day, and the answer to `query`
+    /// if it is known.
+    fn get(&self, version: i64, today: NaiveDate, query: &str) -> (HeaderValue, Option<Bytes>) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.version != version || current.today != today {
+            *current = Generation::new(version, today);
+        }
+        (current.etag.clone(), current.entries.get(query).cloned())
     }
 
-    fn put(&self, key: AnswerKey, value: Bytes) {
-        if self.capacity == 0 {
+    fn put(&self, version: i64, today: NaiveDate, query: &str, body: Bytes) {
+        if self.capacity == 0 || query.len() > MAX_CACHED_QUERY {
             return;
         }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        // Entries of older versions or days can never be hit again.
-        if entries.len() >= self.capacity
-            || entries
-                .keys()
-                .next()
-                .is_some_and(|k| k.version != key.version || k.today != key.today)
-        {
-            entries.clear();
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        // Computed on data that has been replaced meanwhile: not kept.
+        if current.version != version || current.today != today {
+            return;
         }
-        entries.insert(key, value);
+        if current.entries.len() >= self.capacity {
+            current.entries.clear();
+        }
+        current.entries.insert(query.into(), body);
     }
 }

@@ -94,6 +94,6 @@ impl IntoResponse for ApiError {
                 parameter,
             },
         };
-        (self.status(), Json(body)).into_response()
+        super::cors::open((self.status(), Json(body)).into_response())
     }
 }

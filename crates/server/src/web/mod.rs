@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod cors;
 pub mod embed;
 pub mod error;
 pub mod i18n;
@@ -13,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -25,9 +26,22 @@ use utoipa::OpenApi;
 use crate::clock::Clock;
 use crate::live::Live;
 
-/// What every handler can reach.
+/// What every handler can reach: one shared value, so that handing it to
+/// a handler costs one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The application's shared parts.
+#[derive(Clone)]
+pub struct Shared {
     pub live: Arc<Live>,
     pub clock: Clock,
     /// Serialized locate answers for the current data version.
@@ -42,19 +56,19 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(live: Arc<Live>, clock: Clock) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             live,
             clock,
             answers: api::AnswerCache::new(4_096),
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
             usage: crate::usage::Usage::new(),
             admin: admin::AdminConfig::from_env_or_default(),
-        }
+        }))
     }
 
     /// Replaces the back-office settings (tests).
     pub fn with_admin(mut self, admin: admin::AdminConfig) -> AppState {
-        self.admin = Arc::new(admin);
+        Arc::make_mut(&mut self.0).admin = Arc::new(admin);
         self
     }
 }
@@ -85,13 +99,21 @@ pub fn app(state: AppState) -> Router {
     let api = api
         .route(
             "/api/v1/openapi.json",
-            get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))),
+            get(move || {
+                std::future::ready(cors::open(
+                    axum::Json(openapi.as_ref().clone()).into_response(),
+                ))
+            }),
         )
         .route(
             "/api/v1/{*rest}",
             any(|| async { error::ApiError::NotFound }),
         )
-        .method_not_allowed_fallback(|| async {
+        // Also where preflights land: the API's routes only allow GET and HEAD.
+        .method_not_allowed_fallback(|method: Method, headers: HeaderMap| async move {
+            if cors::is_preflight(&method, &headers) {
+                return cors::preflight(&headers);
+            }
             let body = error::ErrorBody {
                 error: error::ErrorDetail {
                     code: "method_not_allowed".into(),
@@ -99,14 +121,8 @@ pub fn app(state: AppState) -> Router {
                     parameter: None,
                 },
             };
-            (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body))
-        })
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::HEAD])
-                .allow_headers(Any),
-        );
+            cors::open((StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response())
+        });
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

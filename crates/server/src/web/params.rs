@@ -1,20 +1,21 @@
 //! Strict, friendly parsing of query strings: every problem names the
 //! parameter at fault.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use super::error::ApiError;
 
 /// Longest value accepted for any query parameter.
 pub const MAX_PARAM_LEN: usize = 200;
 
-/// The parameters of one request, each given at most once.
+/// The parameters of one request, each given at most once. Names and
+/// values borrow from the query string unless they had to be decoded.
 #[derive(Debug, Default)]
-pub struct Params(HashMap<String, String>);
+pub struct Params<'q>(Vec<(Cow<'q, str>, Cow<'q, str>)>);
 
-impl Params {
-    pub fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
-        let mut map = HashMap::new();
+impl<'q> Params<'q> {
+    pub fn parse(raw: Option<&'q str>) -> Result<Params<'q>, ApiError> {
+        let mut params: Vec<(Cow<'q, str>, Cow<'q, str>)> = Vec::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             if k.chars().count() > 64 {
                 return Err(ApiError::invalid("?", "nom de paramètre trop long"));
@@ -27,21 +28,28 @@ impl Params {
                     ),
                 ));
             }
-            if map.insert(k.to_string(), v.trim().to_owned()).is_some() {
+            if params.iter().any(|(name, _)| *name == k) {
                 return Err(ApiError::invalid(
                     &k,
                     format!("le paramètre « {k} » est donné plusieurs fois"),
                 ));
             }
+            let v = match v {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) if v.trim().len() == v.len() => Cow::Owned(v),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+            };
+            params.push((k, v));
         }
-        Ok(Params(map))
+        Ok(Params(params))
     }
 
     /// A parameter's value; an empty value counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
-            .get(name)
-            .map(String::as_str)
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
             .filter(|v| !v.is_empty())
     }
 
@@ -49,5 +57,29 @@ impl Params {
         self.get(name).ok_or_else(|| {
             ApiError::invalid(name, format!("le paramètre « {name} » est obligatoire"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_decoded_trimmed_and_borrowed_when_possible() {
+        let p = Params::parse(Some("a=+x+&b=%C3%A9t%C3%A9&c=&d=plain")).unwrap();
+        assert_eq!(p.get("a"), Some("x"));
+        assert_eq!(p.get("b"), Some("été"));
+        assert_eq!(p.get("c"), None);
+        assert_eq!(p.get("missing"), None);
+        assert!(matches!(p.0[3].1, Cow::Borrowed("plain")));
+        assert!(p.required("c").is_err());
+    }
+
+    #[test]
+    fn a_repeated_or_oversize_parameter_is_refused() {
+        assert!(Params::parse(Some("a=1&a=2")).is_err());
+        assert!(Params::parse(Some(&format!("a={}", "x".repeat(MAX_PARAM_LEN + 1)))).is_err());
+        assert!(Params::parse(Some(&format!("{}=1", "k".repeat(65)))).is_err());
+        assert!(Params::parse(None).unwrap().get("a").is_none());
     }
 }

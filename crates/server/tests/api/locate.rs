@@ -489,3 +489,129 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    every_api_response_is_open_to_other_origins,
+    Geo::Sample,
+    |app| {
+        seed(app).await;
+        let locate = "/api/v1/locate?document_type=permis-de-construire&commune=35238&year=2015";
+        let get = |path: &'static str| {
+            let req = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .header("origin", "https://www.mairie.example");
+            async move { req.send().await.unwrap() }
+        };
+        // Answers (computed, then from the answer cache), errors, the catch-all
+        // and the OpenAPI document all carry the header.
+        for (path, status) in [
+            (locate, 200),
+            (locate, 200),
+            (
+                "/api/v1/locate?document_type=permis-de-construire&commune=3523",
+                400,
+            ),
+            (
+                "/api/v1/locate?document_type=permis-de-construire&commune=99999",
+                404,
+            ),
+            ("/api/v1/nothing-here", 404),
+            ("/api/v1/openapi.json", 200),
+            ("/api/v1/communes?q=rennes", 200),
+            ("/api/v1/communes", 400),
+            ("/api/v1/document-types", 200),
+            ("/api/v1/document-types/acte-notarie", 200),
+            ("/api/v1/services/mairie-rennes", 200),
+            ("/api/v1/services/nobody", 404),
+        ] {
+            let resp = get(path).await;
+            assert_eq!(resp.status().as_u16(), status, "{path}");
+            assert_eq!(
+                resp.headers()
+                    .get("access-control-allow-origin")
+                    .map(|v| v.to_str().unwrap()),
+                Some("*"),
+                "{path}"
+            );
+            assert!(
+                resp.headers()
+                    .get("access-control-allow-credentials")
+                    .is_none(),
+                "{path}"
+            );
+        }
+        // A 304 and a refused method too.
+        let first = get(locate).await;
+        let etag = first.headers()["etag"].clone();
+        let again = app
+            .client
+            .get(format!("{}{locate}", app.base))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304);
+        assert_eq!(again.headers()["access-control-allow-origin"], "*");
+        let post = app
+            .client
+            .post(format!("{}{locate}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status().as_u16(), 405);
+        assert_eq!(post.headers()["access-control-allow-origin"], "*");
+
+        // Preflight: GET and HEAD allowed, the asked headers echoed, cached a day.
+        let pre = app
+            .client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/v1/locate", app.base),
+            )
+            .header("origin", "https://www.mairie.example")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "x-requested-with")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pre.status().as_u16(), 204);
+        let h = pre.headers();
+        assert_eq!(h["access-control-allow-origin"], "*");
+        assert_eq!(h["access-control-allow-methods"], "GET, HEAD");
+        assert_eq!(h["access-control-allow-headers"], "x-requested-with");
+        assert_eq!(h["access-control-max-age"], "86400");
+
+        // The public pages are not part of the API: no CORS header there.
+        let page = get("/").await;
+        assert_eq!(page.status().as_u16(), 200);
+        assert!(page.headers().get("access-control-allow-origin").is_none());
+    }
+);
+
+dual_test!(cached_answers_match_fresh_ones, Geo::Sample, |app| {
+    seed(app).await;
+    // The same question written three ways, asked twice each: every answer
+    // is the same, whether computed or served from the answer cache.
+    let spellings = [
+        "/api/v1/locate?document_type=permis-de-construire&commune=35238&year=2015",
+        "/api/v1/locate?year=2015&commune=35238&document_type=permis-de-construire",
+        "/api/v1/locate?document_type=permis%2Dde%2Dconstruire&commune=+35238+&year=2015",
+    ];
+    let (status, reference) = app.get_json(spellings[0]).await;
+    assert_eq!(status, 200);
+    assert_eq!(reference["matches"].as_array().unwrap().len(), 2);
+    for path in spellings.iter().chain(spellings.iter()) {
+        let (status, body) = app.get_json(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(body, reference, "{path}");
+    }
+    // Errors are never cached: a bad question stays bad, a good one good.
+    for _ in 0..2 {
+        let (status, body) = app
+            .get_json("/api/v1/locate?document_type=permis-de-construire&commune=35238&year=15")
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["parameter"], "year");
+    }
+});
