@@ -54,7 +54,7 @@ echo "  neutral theme, answer page:"; weight "/g/immobilier?document_type=permis
 echo "  dsfr theme, first step (Marianne regular and bold, the weights used):"
 weight "/g/immobilier?theme=dsfr" "/assets/dsfr/core/core.min.css" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V" "/assets/dsfr/fonts/Marianne-Regular.woff2" "/assets/dsfr/fonts/Marianne-Bold.woff2"
 
-THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-10}s; ROUNDS=${BENCH_ROUNDS:-3}
+THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-5}s; ROUNDS=${BENCH_ROUNDS:-5}
 python3 bench/gen_cold_lua.py $COG/communes.json "$OUT/cold.lua"
 rps() { wrk -t$THREADS -c$CONN -d$DUR "$@" | awk '/Requests\/sec/ {print $2}'; }
 # The machine is shared and its speed drifts: /healthz runs before and after
