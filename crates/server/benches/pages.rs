@@ -1,6 +1,9 @@
 //! Server-side handling of guide pages and API answers, through the whole
 //! router (routing, guide walk, locate, template rendering), on the full
-//! national territories and the demo data.
+//! national territories and the demo data. The `api` group puts `/healthz`,
+//! a locate answer served from the answer cache and locate answers computed
+//! each time side by side: the in-process part of the locate/healthz ratio
+//! that `bench/run.sh` measures over HTTP.
 
 use std::hint::black_box;
 
@@ -21,6 +24,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let dir = std::env::temp_dir().join(format!("locadocs-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let mut codes: Vec<String> = Vec::new();
     let router = rt.block_on(async {
         let store = locadocs::store::open(&format!("sqlite://{}", dir.join("b.db").display()))
             .await
@@ -36,6 +40,12 @@ fn bench(c: &mut Criterion) {
         )
         .unwrap();
         store.replace_territories(&cog).await.unwrap();
+        codes = cog
+            .communes
+            .iter()
+            .filter(|c| c.current.is_none())
+            .map(|c| c.code.to_string())
+            .collect();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         locadocs::import::demo(store.as_ref(), today).await.unwrap();
         let live = Live::load(store).await.unwrap();
@@ -83,6 +93,51 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+
+    // More distinct questions than the answer cache keeps (4,096), asked in
+    // turn: every one is computed again.
+    let fresh: Vec<String> = codes
+        .iter()
+        .take(6_000)
+        .map(|c| format!("/api/v1/locate?document_type=permis-de-construire&commune={c}&year=1985"))
+        .collect();
+    assert!(fresh.len() > 4_096, "not enough communes for the cold case");
+    let get = |uri: String| {
+        let router = router.clone();
+        async move {
+            let resp = router
+                .oneshot(Request::get(uri.as_str()).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{uri}");
+            black_box(
+                axum::body::to_bytes(resp.into_body(), usize::MAX)
+                    .await
+                    .unwrap()
+                    .len(),
+            )
+        }
+    };
+    let mut group = c.benchmark_group("api");
+    group.bench_function("healthz", |b| {
+        b.to_async(&rt).iter(|| get("/healthz".to_owned()))
+    });
+    group.bench_function("locate, answer cached (Rennes, 2015)", |b| {
+        b.to_async(&rt).iter(|| {
+            get(
+                "/api/v1/locate?document_type=permis-de-construire&commune=35238&year=2015"
+                    .to_owned(),
+            )
+        })
+    });
+    let mut i = 0;
+    group.bench_function("locate, computed (6,000 communes in turn)", |b| {
+        b.to_async(&rt).iter(|| {
+            i = (i + 1) % fresh.len();
+            get(fresh[i].clone())
+        })
+    });
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }
