@@ -726,8 +726,9 @@ const MAX_CACHED_QUERY: usize = 256;
 /// Written locate answers for one data version and one day, keyed by the
 /// query string as sent. An answer is a pure function of the snapshot, the
 /// day and the query, so a hit is exactly what a recomputation would give;
-/// only answers (never errors) are kept, the cache is bounded and starts
-/// over when full, and a new version or a new day empties it.
+/// only answers (never errors) are kept, the cache is bounded (a full cache
+/// drops one entry for each new one), and a new version or a new day
+/// empties it.
 pub struct AnswerCache {
     current: std::sync::Mutex<Generation>,
     capacity: usize,
@@ -780,9 +781,68 @@ impl AnswerCache {
         if current.version != version || current.today != today {
             return;
         }
+        if current.entries.contains_key(query) {
+            return;
+        }
+        // Full: one entry makes room, the first in the table's order, which
+        // follows the hash and so is as good as a random pick. Frequent
+        // questions are asked again before they are picked, and stay.
         if current.entries.len() >= self.capacity {
-            current.entries.clear();
+            current.entries.extract_if(|_, _| true).next();
         }
         current.entries.insert(query.into(), body);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    #[test]
+    fn the_cache_keeps_answers_of_one_version_and_one_day() {
+        let cache = AnswerCache::new(10);
+        let (etag, hit) = cache.get(7, day(23), "q=1");
+        assert_eq!(etag, "W/\"7-20261123\"");
+        assert!(hit.is_none());
+        cache.put(7, day(23), "q=1", Bytes::from_static(b"one"));
+        assert_eq!(cache.get(7, day(23), "q=1").1.as_deref(), Some(&b"one"[..]));
+        // Another spelling is another key; a new version or day empties it.
+        assert!(cache.get(7, day(23), "q=01").1.is_none());
+        let (etag, hit) = cache.get(8, day(23), "q=1");
+        assert_eq!(etag, "W/\"8-20261123\"");
+        assert!(hit.is_none());
+        cache.put(8, day(23), "q=1", Bytes::from_static(b"eight"));
+        assert!(cache.get(8, day(24), "q=1").1.is_none());
+        // An answer computed on replaced data is not kept.
+        cache.put(8, day(23), "q=1", Bytes::from_static(b"stale"));
+        assert!(cache.get(8, day(24), "q=1").1.is_none());
+        // Nor one for an overlong query.
+        let long = "q=".to_owned() + &"x".repeat(MAX_CACHED_QUERY);
+        cache.put(8, day(24), &long, Bytes::from_static(b"long"));
+        assert!(cache.get(8, day(24), &long).1.is_none());
+    }
+
+    #[test]
+    fn a_full_cache_makes_room_one_entry_at_a_time() {
+        let cache = AnswerCache::new(100);
+        cache.get(1, day(23), "");
+        for i in 0..1_000 {
+            let q = format!("q={i}");
+            cache.put(1, day(23), &q, Bytes::from(q.clone()));
+            // The newest answer is always there, and right.
+            assert_eq!(cache.get(1, day(23), &q).1, Some(Bytes::from(q)));
+            let len = cache.current.lock().unwrap().entries.len();
+            assert_eq!(len, (i + 1).min(100));
+        }
+        // Answers kept are the right ones.
+        let kept = cache.current.lock().unwrap().entries.clone();
+        assert_eq!(kept.len(), 100);
+        for (q, body) in kept {
+            assert_eq!(&body[..], q.as_bytes());
+        }
     }
 }
