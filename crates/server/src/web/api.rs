@@ -35,13 +35,22 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// `YYYY-MM-DD`, written by hand: chrono's formatter is slow on a hot path.
 pub fn iso_day(d: NaiveDate) -> String {
-    use chrono::Datelike;
-    let y = d.year();
-    if (0..=9999).contains(&y) {
-        format!("{y:04}-{:02}-{:02}", d.month(), d.day())
-    } else {
-        d.format("%Y-%m-%d").to_string()
+    match iso_digits(d) {
+        Some(b) => String::from_utf8_lossy(&b).into_owned(),
+        None => d.format("%Y-%m-%d").to_string(),
     }
+}
+
+/// The ten bytes of `YYYY-MM-DD` for a year from 0 to 9999.
+fn iso_digits(d: NaiveDate) -> Option<[u8; 10]> {
+    use chrono::Datelike;
+    let y = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let mut buf = *b"0000-00-00";
+    for (i, v) in [(0, y / 100), (2, y % 100), (5, d.month()), (8, d.day())] {
+        buf[i] = b'0' + (v / 10) as u8;
+        buf[i + 1] = b'0' + (v % 10) as u8;
+    }
+    Some(buf)
 }
 
 fn day(d: Option<NaiveDate>) -> Option<String> {
@@ -55,19 +64,11 @@ pub struct Day(pub NaiveDate);
 
 impl Serialize for Day {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use chrono::Datelike;
-        let d = self.0;
-        let (y, m, dd) = (d.year(), d.month(), d.day());
-        if !(0..=9999).contains(&y) {
-            return s.serialize_str(&iso_day(d));
+        match iso_digits(self.0) {
+            // Digits and hyphens only.
+            Some(b) => s.serialize_str(std::str::from_utf8(&b).unwrap_or_default()),
+            None => s.serialize_str(&iso_day(self.0)),
         }
-        let mut buf = *b"0000-00-00";
-        for (i, v) in [(0, y as u32 / 100), (2, y as u32 % 100), (5, m), (8, dd)] {
-            buf[i] = b'0' + (v / 10) as u8;
-            buf[i + 1] = b'0' + (v % 10) as u8;
-        }
-        // Digits and hyphens only.
-        s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
     }
 }
 
@@ -800,6 +801,23 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    #[test]
+    fn days_are_written_iso() {
+        for (y, m, d, text) in [
+            (2015, 6, 30, "2015-06-30"),
+            (1908, 1, 1, "1908-01-01"),
+            (999, 12, 31, "0999-12-31"),
+            (10000, 1, 1, "+10000-01-01"),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_day(date), text);
+            assert_eq!(
+                serde_json::to_string(&Day(date)).unwrap(),
+                format!("\"{text}\"")
+            );
+        }
     }
 
     #[test]
