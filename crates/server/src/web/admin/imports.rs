@@ -16,7 +16,7 @@ use locadocs_core::formats::{self, Kind, Rejected};
 use sha2::{Digest, Sha256};
 
 use super::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table, Upload};
-use super::{Access, CsrfChecked, auth, bad_request, not_found, unexpected};
+use super::{Access, CsrfChecked, bad_request, not_found, unexpected};
 use crate::annuaire::{self, Outcome};
 use crate::import::{Prepared, prepare};
 use crate::store::WriteError;
@@ -103,16 +103,7 @@ impl FromRequest<AppState> for Uploaded {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if access.csrf.is_empty()
-            || !auth::constant_time_eq(sent.as_bytes(), access.csrf.as_bytes())
-        {
-            return Err(view::message_page(
-                StatusCode::FORBIDDEN,
-                access.user.as_ref(),
-                "Formulaire expiré",
-                "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.",
-            ));
-        }
+        access.check_csrf(sent)?;
         Ok(Uploaded {
             access,
             fields,

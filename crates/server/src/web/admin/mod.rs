@@ -135,6 +135,19 @@ pub struct Access {
 // Handlers answer a refusal as the response itself, as axum does.
 #[allow(clippy::result_large_err)]
 impl Access {
+    /// Refuses a form whose CSRF token is not this request's.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
+        if self.csrf.is_empty() || !auth::constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
+            return Err(view::message_page(
+                StatusCode::FORBIDDEN,
+                self.user.as_ref(),
+                "Formulaire expiré",
+                "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.",
+            ));
+        }
+        Ok(())
+    }
+
     /// The signed-in user; routes other than `Perm::Anyone` always have one.
     pub fn user(&self) -> Result<&User, Response> {
         self.user
@@ -228,16 +241,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default();
-        if access.csrf.is_empty()
-            || !auth::constant_time_eq(sent.as_bytes(), access.csrf.as_bytes())
-        {
-            return Err(view::message_page(
-                StatusCode::FORBIDDEN,
-                access.user.as_ref(),
-                "Formulaire expiré",
-                "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.",
-            ));
-        }
+        access.check_csrf(&sent)?;
         let req = Request::from_parts(parts, Body::from(bytes));
         let Form(form) = Form::<T>::from_request(req, state)
             .await
