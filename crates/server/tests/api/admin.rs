@@ -12,49 +12,11 @@ use locadocs_core::{
     Bound, DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Slug, Territory,
 };
 
-use crate::helpers::{Db, Geo, TestApp};
-
-static OUTBOX: AtomicU32 = AtomicU32::new(0);
-
-fn outbox_dir() -> PathBuf {
-    let n = OUTBOX.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("locadocs_outbox_{}_{n}", std::process::id()))
-}
-
-async fn spawn(db: Db, mailer: Option<Mailer>) -> Option<TestApp> {
-    let mailer = mailer.unwrap_or_else(|| Mailer::Outbox(outbox_dir()));
-    TestApp::spawn_with(db, Geo::Sample, move |s, base| {
-        s.with_admin(AdminConfig::for_tests(base, mailer))
-    })
-    .await
-}
-
-macro_rules! admin_test {
-    ($name:ident, |$app:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: &TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = spawn(Db::Sqlite, None).await.unwrap();
-                body(&app).await;
-                app.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = spawn(Db::Postgres, None).await else {
-                    return;
-                };
-                body(&app).await;
-                app.cleanup().await;
-            }
-        }
-    };
-}
+use crate::backoffice::{
+    Who, cookie_pair, get, hidden, location, outbox_dir, post, session_of, set_cookie, signed_in,
+    spawn,
+};
+use crate::helpers::{Db, TestApp};
 
 fn slug(s: &str) -> Slug {
     Slug::parse(s).unwrap()
@@ -128,91 +90,6 @@ async fn seed(app: &TestApp) -> Seed {
         rule_b: id("commune:35238", "svc-b"),
         rule_france: id("france", "svc-a"),
     }
-}
-
-/// A signed-in browser: its session cookie and CSRF token.
-struct Who {
-    cookie: String,
-    csrf: String,
-    email: String,
-}
-
-static USERS: AtomicU32 = AtomicU32::new(0);
-
-async fn signed_in(app: &TestApp, role: Role, services: &[&str]) -> Who {
-    let n = USERS.fetch_add(1, Ordering::Relaxed);
-    let email = format!("{}-{n}@exemple.fr", role.as_str());
-    let services: Vec<String> = services.iter().map(|s| s.to_string()).collect();
-    let user = app
-        .store
-        .create_user(&email, role, &services, None)
-        .await
-        .unwrap();
-    session_of(app, user.id, &email).await
-}
-
-async fn session_of(app: &TestApp, user_id: i64, email: &str) -> Who {
-    let token = random_token();
-    let csrf = random_token();
-    let expires = time_text(chrono::Utc::now() + chrono::Duration::hours(1));
-    app.store
-        .add_session(&token_hash(&token), user_id, &csrf, &expires)
-        .await
-        .unwrap();
-    Who {
-        cookie: format!("ld_session={token}"),
-        csrf,
-        email: email.to_owned(),
-    }
-}
-
-async fn get(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-/// The `name=value` part of a Set-Cookie header.
-fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- route table

@@ -2,52 +2,13 @@
 //! confirmation, conflicts, row errors, permissions, exports, and the
 //! Annuaire import (twice: updates, not duplicates).
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use locadocs::store::{Changes, Entity, Role, time_text};
 use locadocs::web::admin::auth::{random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
 use locadocs_core::{DocumentType, Service, ServiceKind, Slug};
 
-use crate::helpers::{Db, Geo, TestApp};
-
-static N: AtomicU32 = AtomicU32::new(0);
-
-async fn spawn(db: Db) -> Option<TestApp> {
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("locadocs_imp_{}_{n}", std::process::id()));
-    TestApp::spawn_with(db, Geo::Sample, move |s, base| {
-        s.with_admin(AdminConfig::for_tests(base, Mailer::Outbox(dir)))
-    })
-    .await
-}
-
-macro_rules! screen_test {
-    ($name:ident, |$app:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: &TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = spawn(Db::Sqlite).await.unwrap();
-                body(&app).await;
-                app.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = spawn(Db::Postgres).await else {
-                    return;
-                };
-                body(&app).await;
-                app.cleanup().await;
-            }
-        }
-    };
-}
+use crate::backoffice::{Who, signed_in};
+use crate::helpers::TestApp;
 
 fn slug(s: &str) -> Slug {
     Slug::parse(s).unwrap()
@@ -76,35 +37,6 @@ async fn seed(app: &TestApp) {
     };
     app.store.apply(&changes, None).await.unwrap();
     app.refresh().await;
-}
-
-struct Who {
-    cookie: String,
-    csrf: String,
-    email: String,
-}
-
-async fn signed_in(app: &TestApp, role: Role, services: &[&str]) -> Who {
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let email = format!("imp-{}-{n}@exemple.fr", role.as_str());
-    let services: Vec<String> = services.iter().map(|s| s.to_string()).collect();
-    let user = app
-        .store
-        .create_user(&email, role, &services, None)
-        .await
-        .unwrap();
-    let token = random_token();
-    let csrf = random_token();
-    let expires = time_text(chrono::Utc::now() + chrono::Duration::hours(1));
-    app.store
-        .add_session(&token_hash(&token), user.id, &csrf, &expires)
-        .await
-        .unwrap();
-    Who {
-        cookie: format!("ld_session={token}"),
-        csrf,
-        email,
-    }
 }
 
 /// Posts a `multipart/form-data` form with text fields and one file.
@@ -200,7 +132,7 @@ fn excel_holdings(rows: &str) -> Vec<u8> {
     bytes.into_owned()
 }
 
-screen_test!(
+admin_test!(
     csv_dry_run_writes_nothing_then_confirm_applies_and_records,
     |app| {
         seed(app).await;
@@ -263,7 +195,7 @@ screen_test!(
     }
 );
 
-screen_test!(csv_row_errors_are_all_shown_and_nothing_is_written, |app| {
+admin_test!(csv_row_errors_are_all_shown_and_nothing_is_written, |app| {
     seed(app).await;
     let editor = signed_in(app, Role::Editor, &[]).await;
     let file = excel_holdings(
@@ -291,7 +223,7 @@ screen_test!(csv_row_errors_are_all_shown_and_nothing_is_written, |app| {
     assert_eq!(app.store.data_version().await.unwrap(), version);
 });
 
-screen_test!(
+admin_test!(
     csv_confirm_fails_with_a_conflict_if_data_changed_since_preview,
     |app| {
         seed(app).await;
@@ -333,7 +265,7 @@ screen_test!(
     }
 );
 
-screen_test!(only_editors_import_and_everyone_signed_in_exports, |app| {
+admin_test!(only_editors_import_and_everyone_signed_in_exports, |app| {
     seed(app).await;
     let contributor = signed_in(app, Role::Contributor, &["svc-a"]).await;
     let file = "id;name;kind\nsvc-a;Archives A renommées;archives-municipales\n";
@@ -415,7 +347,7 @@ screen_test!(only_editors_import_and_everyone_signed_in_exports, |app| {
 const ANNUAIRE_1: &[u8] = include_bytes!("../data/annuaire-1.json");
 const ANNUAIRE_2: &[u8] = include_bytes!("../data/annuaire-2.json");
 
-screen_test!(
+admin_test!(
     annuaire_import_twice_updates_rather_than_duplicates,
     |app| {
         seed(app).await;
@@ -512,12 +444,9 @@ screen_test!(
     }
 );
 
-screen_test!(annuaire_command_line_uses_the_same_code, |app| {
+admin_test!(annuaire_command_line_uses_the_same_code, |app| {
     seed(app).await;
-    let dir = std::env::temp_dir().join(format!(
-        "locadocs_annuaire_{}",
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let dir = crate::backoffice::outbox_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("annuaire.json");
     std::fs::write(&path, ANNUAIRE_1).unwrap();

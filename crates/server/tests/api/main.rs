@@ -1,6 +1,8 @@
 //! Integration tests: a real server, a real database, real HTTP.
 //! Every test runs on SQLite and on PostgreSQL.
 
+#[macro_use]
+mod backoffice;
 mod admin;
 mod embed;
 mod guides;
