@@ -19,6 +19,7 @@ pub mod site;
 pub mod snapshot;
 pub mod territory;
 pub mod text;
+pub mod timeline;
 
 pub use codes::{CodeError, DeptCode, InseeCode, RegionCode, Siren, Slug};
 pub use reference::{

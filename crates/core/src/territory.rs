@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{InseeCode, Siren};
+use crate::codes::{DeptCode, InseeCode, Siren};
+use crate::reference::Territory;
 
 /// What an entry of the Code officiel géographique is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -220,5 +221,94 @@ impl Territories {
 
     pub fn regions(&self) -> impl Iterator<Item = &Region> {
         self.regions.values()
+    }
+}
+
+impl Territories {
+    /// The territories whose rules apply to a commune, most specific first:
+    /// the former commune asked about (if any), the current commune, its
+    /// EPCI, its département, France.
+    pub fn levels(&self, code: InseeCode) -> Vec<Territory> {
+        let Some(r) = self.resolve(code) else {
+            return vec![];
+        };
+        let mut levels = vec![];
+        if let Some(f) = r.former_code {
+            levels.push(Territory::Commune(f));
+        }
+        levels.push(Territory::Commune(r.current.code));
+        if let Some(e) = &r.current.epci {
+            levels.push(Territory::Epci(e.clone()));
+        }
+        if let Ok(d) = DeptCode::parse(&r.current.departement) {
+            levels.push(Territory::Departement(d));
+        }
+        levels.push(Territory::France);
+        levels
+    }
+
+    /// Whether `inner` lies wholly inside `outer`: a commune (current or
+    /// former) inside its current commune, its EPCI and its département; an
+    /// EPCI inside a département when all its member communes are; anything
+    /// inside France. A territory contains itself. Unknown codes are inside
+    /// nothing but themselves, so a scope never grows by a typo.
+    pub fn contains(&self, outer: &Territory, inner: &Territory) -> bool {
+        if outer == inner || *outer == Territory::France {
+            return true;
+        }
+        match (outer, inner) {
+            (_, Territory::France) => false,
+            (Territory::Commune(o), Territory::Commune(i)) => {
+                self.resolve(*i).is_some_and(|r| r.current.code == *o)
+            }
+            (Territory::Epci(o), Territory::Commune(i)) => self
+                .resolve(*i)
+                .is_some_and(|r| r.current.epci.as_ref() == Some(o)),
+            (Territory::Departement(o), Territory::Commune(i)) => self
+                .resolve(*i)
+                .is_some_and(|r| r.current.departement == o.as_str()),
+            (Territory::Departement(o), Territory::Epci(i)) => {
+                let mut members = self
+                    .communes
+                    .iter()
+                    .filter(|c| c.kind == CommuneKind::Current && c.epci.as_ref() == Some(i))
+                    .peekable();
+                members.peek().is_some() && members.all(|c| c.departement == o.as_str())
+            }
+            _ => false,
+        }
+    }
+
+    /// The name people know a territory by: « Rennes (35238) », « Rennes
+    /// Métropole », « Ille-et-Vilaine (35) », « France ».
+    pub fn display_name(&self, t: &Territory) -> String {
+        match t {
+            Territory::France => "France".into(),
+            Territory::Commune(c) => match self.resolve(*c) {
+                Some(r) => match r.entry {
+                    Some(e) => format!("{} ({c})", e.name),
+                    None => format!("{c} (ancienne commune de {})", r.current.name),
+                },
+                None => format!("commune {c}"),
+            },
+            Territory::Epci(s) => self
+                .epci(s)
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| format!("EPCI {s}")),
+            Territory::Departement(d) => self
+                .departement(d.as_str())
+                .map(|x| format!("{} ({d})", x.name))
+                .unwrap_or_else(|| format!("département {d}")),
+        }
+    }
+
+    /// Whether every code of a territory is known (France always is).
+    pub fn has(&self, t: &Territory) -> bool {
+        match t {
+            Territory::France => true,
+            Territory::Commune(c) => self.knows(*c),
+            Territory::Epci(s) => self.epci(s).is_some(),
+            Territory::Departement(d) => self.departement(d.as_str()).is_some(),
+        }
     }
 }

@@ -110,6 +110,10 @@ pub enum UserCommand {
         /// A service the contributor edits (repeatable).
         #[arg(long = "service")]
         services: Vec<String>,
+        /// A territory the contributor's rules may cover (repeatable):
+        /// commune:35238, epci:243500139, departement:35.
+        #[arg(long = "territory")]
+        territories: Vec<String>,
     },
 }
 
@@ -150,7 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => crate::import::demo(store.as_ref(), clock.today()).await,
         Command::Check => crate::import::check(store.as_ref(), clock.today()).await,
         Command::Site { action } => site(store.as_ref(), action).await,
-        Command::User { action } => crate::web::admin::cli::run(store.as_ref(), action).await,
+        Command::User { action } => user(store, action).await,
     }
 }
 
@@ -237,6 +241,72 @@ async fn site(store: &dyn Store, action: SiteAction) -> anyhow::Result<()> {
             } else {
                 bail!("aucun site n'est enregistré sous la clé « {key} »")
             }
+        }
+    }
+}
+
+/// `locadocs user add`: the first administrator, and accounts made from a
+/// terminal, recorded in the history with the command line as author.
+async fn user(store: Arc<dyn Store>, action: UserCommand) -> anyhow::Result<()> {
+    use crate::store::Role;
+    match action {
+        UserCommand::Add {
+            email,
+            admin,
+            role,
+            services,
+            territories,
+        } => {
+            let role = if admin {
+                Role::Admin
+            } else {
+                match Role::parse(&role) {
+                    Some(r) => r,
+                    None => bail!("rôle « {role} » inconnu : admin, editor ou contributor"),
+                }
+            };
+            if role == Role::Contributor && services.is_empty() {
+                bail!("un contributeur a besoin d'au moins un --service");
+            }
+            if role != Role::Contributor && !(services.is_empty() && territories.is_empty()) {
+                bail!("--service et --territory ne concernent que les contributeurs (--role contributor)");
+            }
+            let snap = Live::load(store.clone()).await?.snapshot();
+            for s in &services {
+                if snap.service(s).is_none() {
+                    bail!("--service : aucun service n'a l'identifiant « {s} »");
+                }
+            }
+            let mut scope = vec![];
+            for t in &territories {
+                let parsed = locadocs_core::Territory::parse(t)
+                    .map_err(|e| anyhow::anyhow!("--territory {t} : {e}"))?;
+                if parsed == locadocs_core::Territory::France {
+                    bail!("--territory france : les règles nationales sont réservées aux éditeurs");
+                }
+                if !snap.territories().has(&parsed) && snap.territories().commune_count() > 0 {
+                    bail!("--territory {t} : aucun territoire ne correspond");
+                }
+                scope.push(parsed);
+            }
+            let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+            let cfg = crate::web::admin::AdminConfig::from_env()?;
+            let link = crate::web::admin::auth::cli_add_user(
+                store.as_ref(),
+                &cfg,
+                &email,
+                role,
+                &services,
+                &scope,
+                &format!("locadocs {command}"),
+            )
+            .await?;
+            println!(
+                "Compte créé pour {} ({}). Lien à usage unique pour choisir le mot de passe :\n{link}",
+                email.trim().to_lowercase(),
+                role.label()
+            );
+            Ok(())
         }
     }
 }

@@ -57,7 +57,7 @@ mod document_types;
 mod fields;
 mod holdings;
 mod keys;
-mod overlap;
+pub(crate) mod overlap;
 mod plan;
 mod report;
 mod services;

@@ -65,6 +65,9 @@ pub struct User {
     pub has_password: bool,
     /// The services a contributor may edit, sorted.
     pub services: Vec<String>,
+    /// The territories a contributor's rules may cover, sorted: a rule is
+    /// theirs to write only on a territory inside one of these.
+    pub territories: Vec<Territory>,
     pub revision: i64,
     pub created_at: String,
 }
@@ -197,6 +200,9 @@ pub struct UserFields {
     pub role: Role,
     pub active: bool,
     pub services: Vec<String>,
+    /// Absent from history entries written before territory scopes existed.
+    #[serde(default)]
+    pub territories: Vec<String>,
 }
 
 impl From<&User> for UserFields {
@@ -206,6 +212,7 @@ impl From<&User> for UserFields {
             role: u.role,
             active: u.active,
             services: u.services.clone(),
+            territories: u.territories.iter().map(|t| t.to_string()).collect(),
         }
     }
 }
@@ -256,11 +263,30 @@ impl Record {
     }
 }
 
-/// Who makes a change.
+/// Who makes a change: a signed-in account, or the command line.
 #[derive(Debug, Clone)]
 pub struct Author {
-    pub id: i64,
+    /// The account; `None` for the command line.
+    pub id: Option<i64>,
+    /// The account's address, or the command that made the change.
     pub email: String,
+}
+
+impl Author {
+    pub fn user(id: i64, email: &str) -> Author {
+        Author {
+            id: Some(id),
+            email: email.to_owned(),
+        }
+    }
+
+    /// Changes made from a terminal are recorded with the command line.
+    pub fn command_line(command: &str) -> Author {
+        Author {
+            id: None,
+            email: format!("ligne de commande : {command}"),
+        }
+    }
 }
 
 /// One change, as recorded.
@@ -352,13 +378,15 @@ impl From<sqlx::Error> for WriteError {
 /// Accounts, sessions and history.
 #[async_trait]
 pub trait Accounts: Send + Sync {
-    /// Creates an account without password. The email is lower-cased.
+    /// Creates an account without password, with its scope (services and
+    /// territories, for a contributor). The email is lower-cased.
     async fn create_user(
         &self,
         email: &str,
         role: Role,
         services: &[String],
-        author: Option<&Author>,
+        territories: &[Territory],
+        author: &Author,
     ) -> Result<User, WriteError>;
 
     async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
@@ -485,22 +513,51 @@ pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// What a contributor may edit: services, and territories.
+#[derive(Debug, Default)]
+struct Scope {
+    services: Vec<String>,
+    territories: Vec<Territory>,
+}
+
+/// The scope of an account, in one query.
 async fn services_of(
     ex: impl sqlx::Executor<'_, Database = Any>,
     user_id: i64,
-) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query("SELECT service FROM user_services WHERE user_id = $1 ORDER BY service")
-        .bind(user_id)
-        .fetch_all(ex)
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>("service").map_err(Into::into))
-        .collect()
+) -> Result<Scope, StoreError> {
+    let rows = sqlx::query(
+        "SELECT 's' AS k, service AS v FROM user_services WHERE user_id = $1 \
+         UNION ALL SELECT 't' AS k, territory AS v FROM user_territories WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(ex)
+    .await?;
+    let mut scope = Scope::default();
+    for r in &rows {
+        scope_add(&mut scope, user_id, &r.try_get::<String, _>("k")?, r.try_get("v")?)?;
+    }
+    Ok(scope)
 }
 
-fn user_row(r: &AnyRow, services: Vec<String>) -> Result<User, StoreError> {
+fn scope_add(scope: &mut Scope, user_id: i64, kind: &str, v: String) -> Result<(), StoreError> {
+    if kind == "s" {
+        scope.services.push(v);
+    } else {
+        let t = Territory::parse(&v).map_err(|e| StoreError::Corrupt {
+            table: "user_territories",
+            key: user_id.to_string(),
+            message: e.to_string(),
+        })?;
+        scope.territories.push(t);
+    }
+    Ok(())
+}
+
+fn user_row(r: &AnyRow, mut scope: Scope) -> Result<User, StoreError> {
     let role: String = r.try_get("role")?;
     let id: i64 = r.try_get("id")?;
+    scope.services.sort();
+    scope.territories.sort();
     Ok(User {
         id,
         email: r.try_get("email")?,
@@ -511,7 +568,8 @@ fn user_row(r: &AnyRow, services: Vec<String>) -> Result<User, StoreError> {
         })?,
         active: r.try_get::<i64, _>("active")? != 0,
         has_password: r.try_get::<Option<String>, _>("password_hash")?.is_some(),
-        services,
+        services: scope.services,
+        territories: scope.territories,
         revision: r.try_get("revision")?,
         created_at: r.try_get("created_at")?,
     })
@@ -697,6 +755,9 @@ async fn write_record(
                 .bind(ts)
                 .execute(&mut **tx)
                 .await?;
+            if let Some(msg) = super::sql::second_town_hall(&mut **tx).await? {
+                return Err(WriteError::Invalid(msg));
+            }
             Ok(s.id.to_string())
         }
         (Some(Record::DocumentType(d)), _) => {
@@ -802,6 +863,7 @@ async fn write_record(
                     .execute(&mut **tx)
                     .await?;
             }
+            write_territories(tx, id, &u.territories).await?;
             if !u.active {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                     .bind(id)
@@ -811,6 +873,27 @@ async fn write_record(
             Ok(id.to_string())
         }
     }
+}
+
+/// Replaces the territory scope of an account.
+async fn write_territories(
+    tx: &mut Transaction<'_, Any>,
+    user_id: i64,
+    territories: &[String],
+) -> Result<(), WriteError> {
+    sqlx::query("DELETE FROM user_territories WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    for t in territories {
+        let t = Territory::parse(t).map_err(|e| WriteError::Invalid(e.to_string()))?;
+        sqlx::query("INSERT INTO user_territories (user_id, territory) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(t.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn exists_holding(tx: &mut Transaction<'_, Any>, id: i64) -> Result<bool, StoreError> {
@@ -915,7 +998,8 @@ impl Accounts for SqlStore {
         email: &str,
         role: Role,
         services: &[String],
-        author: Option<&Author>,
+        territories: &[Territory],
+        author: &Author,
     ) -> Result<User, WriteError> {
         let email = email.trim().to_lowercase();
         let mut tx = self.begin_write().await?;
@@ -945,20 +1029,20 @@ impl Accounts for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        let mut territories: Vec<String> = territories.iter().map(|t| t.to_string()).collect();
+        territories.sort();
+        territories.dedup();
+        write_territories(&mut tx, id, &territories).await?;
         let fields = UserFields {
             email: email.clone(),
             role,
             active: true,
             services: services.clone(),
+            territories,
         };
-        // The command line creates the first administrator: nobody is signed in.
-        let author = author.cloned().unwrap_or(Author {
-            id,
-            email: "ligne de commande".into(),
-        });
         insert_history(
             &mut tx,
-            &author,
+            author,
             Entity::User,
             &id.to_string(),
             None,
@@ -971,7 +1055,7 @@ impl Accounts for SqlStore {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        let user = user_row(&row, services)?;
+        let user = user_row(&row, services_of(&mut *tx, id).await?)?;
         tx.commit().await?;
         Ok(user)
     }
@@ -1012,18 +1096,26 @@ impl Accounts for SqlStore {
         let rows = sqlx::query("SELECT * FROM users ORDER BY email")
             .fetch_all(self.pool())
             .await?;
-        let links = sqlx::query("SELECT user_id, service FROM user_services ORDER BY service")
-            .fetch_all(self.pool())
-            .await?;
+        let links = sqlx::query(
+            "SELECT user_id, 's' AS k, service AS v FROM user_services \
+             UNION ALL SELECT user_id, 't' AS k, territory AS v FROM user_territories",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut scopes: std::collections::HashMap<i64, Scope> = Default::default();
+        for l in &links {
+            let id: i64 = l.try_get("user_id")?;
+            scope_add(
+                scopes.entry(id).or_default(),
+                id,
+                &l.try_get::<String, _>("k")?,
+                l.try_get("v")?,
+            )?;
+        }
         rows.iter()
             .map(|r| {
                 let id: i64 = r.try_get("id")?;
-                let services = links
-                    .iter()
-                    .filter(|l| l.try_get::<i64, _>("user_id").ok() == Some(id))
-                    .filter_map(|l| l.try_get::<String, _>("service").ok())
-                    .collect();
-                user_row(r, services)
+                user_row(r, scopes.remove(&id).unwrap_or_default())
             })
             .collect()
     }

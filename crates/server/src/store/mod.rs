@@ -62,6 +62,9 @@ pub enum StoreError {
         key: String,
         message: String,
     },
+    /// The data would break a rule of the domain (the message says which).
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -127,6 +127,29 @@ fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+
+/// A commune with two town halls, as a message naming both, if any: every
+/// `@mairie` rule resolves to the one town hall of the commune asked about,
+/// so which service it is must never depend on the order of rows.
+pub(crate) async fn second_town_hall(
+    ex: impl sqlx::Executor<'_, Database = Any>,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT a.commune AS commune, a.id AS first, b.id AS second FROM services a \
+         JOIN services b ON b.commune = a.commune AND b.kind = 'mairie' AND b.id > a.id \
+         WHERE a.kind = 'mairie' LIMIT 1",
+    )
+    .fetch_optional(ex)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(format!(
+        "la commune {} aurait deux mairies (« {} » et « {} ») : une commune n'a qu'une mairie ; changez le type ou la commune de l'un des deux services",
+        r.try_get::<String, _>("commune")?,
+        r.try_get::<String, _>("first")?,
+        r.try_get::<String, _>("second")?
+    )))
+}
+
 /// The store on a SQL database.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
@@ -533,6 +556,10 @@ impl Store for SqlStore {
              revision = services.revision + 1",
         )
         .await?;
+
+        if let Some(msg) = second_town_hall(&mut *tx).await? {
+            return Err(StoreError::Invalid(msg));
+        }
 
         let holdings: Vec<Vec<Val>> = changes
             .upsert_holdings

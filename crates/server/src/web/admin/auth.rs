@@ -175,10 +175,11 @@ pub async fn invite(
     email: &str,
     role: Role,
     services: &[String],
-    author: Option<&crate::store::Author>,
+    territories: &[locadocs_core::Territory],
+    author: &crate::store::Author,
 ) -> Result<(User, String), crate::store::WriteError> {
     let user = state_store
-        .create_user(email, role, services, author)
+        .create_user(email, role, services, territories, author)
         .await?;
     let link = new_link(state_store, cfg, &user, TokenPurpose::Invitation).await?;
     Ok((user, link))
@@ -618,17 +619,23 @@ pub async fn forgot_post(
 }
 
 /// `locadocs user add`: creates an account and prints its invitation link.
+/// Creates an account from the command line (the first administrator, or
+/// any account), recorded in its history with the command as author;
+/// returns its invitation link.
 pub async fn cli_add_user(
     store: &dyn Accounts,
+    cfg: &AdminConfig,
     email: &str,
     role: Role,
     services: &[String],
+    territories: &[locadocs_core::Territory],
+    command: &str,
 ) -> anyhow::Result<String> {
-    let cfg = AdminConfig::from_env()?;
     if !email.contains('@') || email.len() > 254 {
         anyhow::bail!("« {email} » n'est pas une adresse électronique");
     }
-    let (_, link) = invite(store, &cfg, email, role, services, None)
+    let author = crate::store::Author::command_line(command);
+    let (_, link) = invite(store, cfg, email, role, services, territories, &author)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(link)

@@ -16,6 +16,7 @@ use locadocs_core::formats::{self, Kind, Rejected};
 use sha2::{Digest, Sha256};
 
 use super::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table, Upload};
+use super::policy::Act;
 use super::{Access, CsrfChecked, bad_request, not_found, unexpected};
 use crate::annuaire::{self, Outcome};
 use crate::import::{Prepared, prepare};
@@ -175,7 +176,7 @@ fn upload_form(access: &Access, kind: &str, error: Option<String>) -> Block {
 fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
     let mut p = page(access, "Import / export");
     p.blocks.push(Block::H2("Importer un fichier".into()));
-    if !access.is_editor() {
+    if !access.may(Act::Import) {
         p.blocks.push(Block::P(
             "L'import de fichiers est réservé aux éditeurs et aux administrateurs : modifiez vos services et vos règles depuis leurs fiches, ou envoyez votre fichier à un éditeur.".into(),
         ));
@@ -186,7 +187,7 @@ fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
     if let Some(e) = &error {
         p.errors = vec![("fichier".into(), e.clone())];
     }
-    if access.is_editor() {
+    if access.may(Act::Import) {
         p.blocks.push(upload_form(access, kind, error));
     }
     p.blocks.push(Block::H2("Exporter".into()));
@@ -204,7 +205,7 @@ fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
             })
             .collect(),
     ));
-    if access.is_editor() {
+    if access.may(Act::Import) {
         p.blocks.push(Block::Links(vec![(
             "Importer des services depuis l'Annuaire de l'administration".into(),
             "/admin/annuaire".into(),
@@ -417,11 +418,10 @@ fn conflict_page(access: &Access, back: &str) -> Response {
 
 pub async fn import_confirm(
     State(state): State<AppState>,
-    super::Posted { access, form }: super::Posted<ConfirmForm>,
+    super::SignedForm { me, form }: super::SignedForm<ConfirmForm>,
 ) -> Response {
-    let Ok(author) = access.author() else {
-        return not_found();
-    };
+    let author = me.author();
+    let access = me.access;
     let Some(kind) = Kind::parse(&form.table) else {
         return bad_request("Table inconnue.");
     };
@@ -655,11 +655,10 @@ pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Res
 
 pub async fn annuaire_confirm(
     State(state): State<AppState>,
-    super::Posted { access, form }: super::Posted<ConfirmForm>,
+    super::SignedForm { me, form }: super::SignedForm<ConfirmForm>,
 ) -> Response {
-    let Ok(author) = access.author() else {
-        return not_found();
-    };
+    let author = me.author();
+    let access = me.access;
     let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
         return bad_request("Formulaire incomplet ou mal formé.");
     };

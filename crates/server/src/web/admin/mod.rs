@@ -7,9 +7,10 @@
 //! role.
 
 pub mod auth;
-pub mod cli;
+pub mod error;
 pub mod imports;
 pub mod mail;
+pub mod policy;
 pub mod routes;
 pub mod screens;
 pub mod view;
@@ -26,7 +27,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use crate::store::{Author, Role, User};
+use crate::store::{Author, User};
 pub use mail::Mailer;
 pub use routes::{AdminRoute, Perm, routes};
 
@@ -135,6 +136,11 @@ pub struct Access {
 // Handlers answer a refusal as the response itself, as axum does.
 #[allow(clippy::result_large_err)]
 impl Access {
+    /// Whether someone is signed in and the policy lets them do `act`.
+    pub fn may(&self, act: policy::Act<'_>) -> bool {
+        self.user.as_ref().is_some_and(|u| policy::allows(u, act))
+    }
+
     /// Refuses a form whose CSRF token is not this request's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
         if self.csrf.is_empty() || !auth::constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
@@ -148,34 +154,68 @@ impl Access {
         Ok(())
     }
 
-    /// The signed-in user; routes other than `Perm::Anyone` always have one.
-    pub fn user(&self) -> Result<&User, Response> {
-        self.user
-            .as_ref()
-            .ok_or_else(|| forbidden("Connectez-vous pour continuer."))
+}
+
+/// A request from a signed-in, active account that its route's permission
+/// lets through: what every handler of a signed-in route takes.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub access: Access,
+}
+
+impl SignedIn {
+    /// The author recorded in the history for this account's changes.
+    pub fn author(&self) -> Author {
+        Author::user(self.user.id, &self.user.email)
     }
 
-    pub fn author(&self) -> Result<Author, Response> {
-        let u = self.user()?;
-        Ok(Author {
-            id: u.id,
-            email: u.email.clone(),
-        })
+    /// Whether the policy lets this account do `act`.
+    pub fn may(&self, act: policy::Act<'_>) -> bool {
+        policy::allows(&self.user, act)
     }
 
-    pub fn is_editor(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role >= Role::Editor)
-    }
-
-    /// Whether the user may edit this service's data.
-    pub fn can_edit_service(&self, id: &str) -> bool {
-        self.user.as_ref().is_some_and(|u| can_edit_service(u, id))
+    /// Refuses with the policy's reason when this account may not do `act`.
+    pub fn ensure(&self, act: policy::Act<'_>) -> error::Result<()> {
+        match policy::refusal(&self.user, act) {
+            None => Ok(()),
+            Some(why) => Err(error::AdminError::forbidden(why)),
+        }
     }
 }
 
-/// Whether a user may edit a service's details and the rules it holds.
-pub fn can_edit_service(u: &User, id: &str) -> bool {
-    u.active && (u.role >= Role::Editor || u.services.iter().any(|s| s == id))
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let access = Access::from_request_parts(parts, state).await?;
+        let safe = parts.method == Method::GET || parts.method == Method::HEAD;
+        match access.user.clone() {
+            Some(user) => Ok(SignedIn { user, access }),
+            None => Err(error::AdminError::SignedOut { page: safe }.into_response()),
+        }
+    }
+}
+
+/// A POSTed form of a signed-in account, its CSRF token checked.
+pub struct SignedForm<T> {
+    pub me: SignedIn,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for SignedForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let Posted { access, form } = Posted::<T>::from_request(req, state).await?;
+        match access.user.clone() {
+            Some(user) => Ok(SignedForm {
+                me: SignedIn { user, access },
+                form,
+            }),
+            None => Err(error::AdminError::SignedOut { page: false }.into_response()),
+        }
+    }
 }
 
 /// Marks a request whose form body is checked for the CSRF token.
@@ -216,7 +256,9 @@ impl FromRequestParts<AppState> for Access {
             set_cookie,
             session_hash,
         };
-        routes::check(rule, &access, parts, state, safe).await?;
+        routes::check(rule, &access, parts, state, safe)
+            .await
+            .map_err(IntoResponse::into_response)?;
         Ok(access)
     }
 }

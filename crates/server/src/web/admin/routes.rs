@@ -2,33 +2,46 @@
 //! needs. The router is built from it (axum cannot list its routes), and the
 //! authorization test walks it for every role.
 
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 
-use super::{
-    Access, RouteRule, auth, can_edit_service, forbidden, imports, not_found, screens, unexpected,
-};
-use crate::store::Role;
+use super::error::AdminError;
+use super::policy::{self, Act};
+use super::{Access, RouteRule, auth, imports, screens};
+use crate::store::{Entity, User};
 use crate::web::AppState;
 
-/// What a route requires.
+/// What a route requires, as a question to the policy ([`policy::Act`])
+/// about the record its path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Perm {
     /// Anyone, signed in or not (login, one-time links).
     Anyone,
-    /// Any signed-in user (read-only screens, logout).
+    /// Any signed-in account: read-only screens, exports, logout
+    /// ([`Act::Read`]).
     Signed,
-    /// Editing the service named by `{id}`: its contributors, editors, admins.
+    /// Editing the service `{id}` ([`Act::EditService`]).
     Service,
-    /// Editing the holding rule `{id}`: contributors of the service holding
-    /// it (not on the `france` territory), editors, admins.
+    /// Changing the holding rule `{id}` as it is now ([`Act::WriteRule`]);
+    /// the handler asks again about the rule as it will be.
     Rule,
-    /// Creating a holding rule: the posted holder must be one of the user's
-    /// services (checked by the handler, which has the body).
+    /// Creating a holding rule: any signed-in account may open the form; the
+    /// handler asks [`Act::WriteRule`] about the rule sent.
     RuleCreate,
-    Editor,
-    Admin,
+    /// [`Act::EditDocumentTypes`].
+    DocumentTypes,
+    /// [`Act::Import`].
+    Import,
+    /// [`Act::ManageAccounts`].
+    Accounts,
+    /// The history of the record `{entity}/{key}` ([`Act::ViewHistory`]).
+    History,
+    /// Undoing the recorded change `{id}`, by the kind of record it changed
+    /// ([`Act::Revert`]).
+    Revert,
 }
 
 /// HTTP method of a route.
@@ -139,132 +152,123 @@ pub fn routes() -> Vec<AdminRoute> {
             Rule,
             post(s::rule_verified),
         ),
-        r(Get, "/admin/types", Editor, get(s::types)),
-        r(Get, "/admin/types/{slug}", Editor, get(s::type_edit)),
-        r(Post, "/admin/types/{slug}", Editor, post(s::type_save)),
+        r(Get, "/admin/types", DocumentTypes, get(s::types)),
+        r(Get, "/admin/types/{slug}", DocumentTypes, get(s::type_edit)),
+        r(Post, "/admin/types/{slug}", DocumentTypes, post(s::type_save)),
         r(
             Get,
             "/admin/historique/{entity}/{key}",
-            Signed,
+            History,
             get(s::history),
         ),
         r(
             Post,
             "/admin/historique/{id}/annuler",
-            Editor,
+            Revert,
             post(s::revert),
         ),
         // Imports write many records at once: editors and administrators
         // only (the page itself shows contributors the exports). Exports
         // are read-only, like every screen.
         r(Get, "/admin/import", Signed, get(imports::import_form)),
-        r(Post, "/admin/import", Editor, post(imports::import_upload)),
+        r(Post, "/admin/import", Import, post(imports::import_upload)),
         r(
             Post,
             "/admin/import/confirmer",
-            Editor,
+            Import,
             post(imports::import_confirm),
         ),
         r(Get, "/admin/export/{table}", Signed, get(imports::export)),
         r(
             Get,
             "/admin/annuaire",
-            Editor,
+            Import,
             get(imports::annuaire_form_page),
         ),
         r(
             Post,
             "/admin/annuaire",
-            Editor,
+            Import,
             post(imports::annuaire_upload),
         ),
         r(
             Post,
             "/admin/annuaire/confirmer",
-            Editor,
+            Import,
             post(imports::annuaire_confirm),
         ),
-        r(Get, "/admin/utilisateurs", Admin, get(s::users)),
-        r(Post, "/admin/utilisateurs", Admin, post(s::user_invite)),
-        r(Get, "/admin/utilisateurs/{id}", Admin, get(s::user_edit)),
-        r(Post, "/admin/utilisateurs/{id}", Admin, post(s::user_save)),
+        r(Get, "/admin/utilisateurs", Accounts, get(s::users)),
+        r(Post, "/admin/utilisateurs", Accounts, post(s::user_invite)),
+        r(Get, "/admin/utilisateurs/{id}", Accounts, get(s::user_edit)),
+        r(Post, "/admin/utilisateurs/{id}", Accounts, post(s::user_save)),
     ]
 }
 
-/// The `{id}` of the request's path, for the routes that have one.
-fn path_id(parts: &Parts, rule: RouteRule) -> Option<String> {
-    // The route's pattern and the request's path have the same segments.
-    let pattern: Vec<&str> = rule.path.split('/').collect();
-    let actual: Vec<&str> = parts.uri.path().split('/').collect();
-    pattern
-        .iter()
-        .position(|s| *s == "{id}")
-        .and_then(|i| actual.get(i))
-        .map(|s| percent_decode(s))
+/// A placeholder of the request's path, decoded exactly as the handler's
+/// `Path` extractor decodes it, so that the check is about the record the
+/// handler will touch.
+async fn param(parts: &mut Parts, state: &AppState, name: &str) -> Result<String, AdminError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| AdminError::NotFound)?;
+    params.get(name).cloned().ok_or(AdminError::NotFound)
 }
 
-fn percent_decode(s: &str) -> String {
-    form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
-/// Checks a request against its route's permission.
-#[allow(clippy::result_large_err)]
+/// Checks a request against its route's permission, before the handler.
 pub async fn check(
     rule: RouteRule,
     access: &Access,
-    parts: &Parts,
+    parts: &mut Parts,
     state: &AppState,
     safe: bool,
-) -> Result<(), Response> {
+) -> Result<(), AdminError> {
     if rule.perm == Perm::Anyone {
         return Ok(());
     }
     let Some(user) = &access.user else {
-        return Err(if safe {
-            Redirect::to("/admin/login").into_response()
-        } else {
-            forbidden("Votre session a expiré : connectez-vous à nouveau.")
-        });
+        return Err(AdminError::SignedOut { page: safe });
     };
-    let refuse = || {
-        Err(forbidden(
-            "Votre compte ne permet pas d'ouvrir cette page ni de modifier ces données.",
-        ))
-    };
-    match rule.perm {
-        Perm::Anyone | Perm::Signed | Perm::RuleCreate => Ok(()),
-        Perm::Editor if user.role >= Role::Editor => Ok(()),
-        Perm::Admin if user.role == Role::Admin => Ok(()),
-        Perm::Editor | Perm::Admin => refuse(),
+    let act = match rule.perm {
+        Perm::Anyone => return Ok(()),
+        Perm::Signed | Perm::RuleCreate => Act::Read,
+        Perm::DocumentTypes => Act::EditDocumentTypes,
+        Perm::Import => Act::Import,
+        Perm::Accounts => Act::ManageAccounts,
         Perm::Service => {
-            let id = path_id(parts, rule).unwrap_or_default();
-            if can_edit_service(user, &id) {
-                Ok(())
-            } else {
-                refuse()
-            }
+            let id = param(parts, state, "id").await?;
+            return decide(user, Act::EditService(&id));
         }
         Perm::Rule => {
-            let Some(id) = path_id(parts, rule).and_then(|s| s.parse::<i64>().ok()) else {
-                return Err(not_found());
-            };
-            let held = state
-                .live
-                .store()
-                .stored_holding(id)
-                .await
-                .map_err(unexpected)?;
-            let Some(held) = held else {
-                return Err(not_found());
-            };
-            if screens::can_edit_rule(user, &held.rule) {
-                Ok(())
-            } else {
-                refuse()
-            }
+            let id: i64 = param(parts, state, "id")
+                .await?
+                .parse()
+                .map_err(|_| AdminError::NotFound)?;
+            let held = state.live.store().stored_holding(id).await?;
+            let held = held.ok_or(AdminError::NotFound)?;
+            let snap = state.live.snapshot();
+            return decide(user, Act::WriteRule(&held.rule, snap.territories()));
         }
+        Perm::History => {
+            let entity = param(parts, state, "entity").await?;
+            let entity = Entity::parse(&entity).ok_or(AdminError::NotFound)?;
+            Act::ViewHistory(entity)
+        }
+        Perm::Revert => {
+            let id: i64 = param(parts, state, "id")
+                .await?
+                .parse()
+                .map_err(|_| AdminError::NotFound)?;
+            let entry = state.live.store().history_entry(id).await?;
+            let entry = entry.ok_or(AdminError::NotFound)?;
+            Act::Revert(entry.entity)
+        }
+    };
+    decide(user, act)
+}
+
+fn decide(user: &User, act: Act<'_>) -> Result<(), AdminError> {
+    match policy::refusal(user, act) {
+        None => Ok(()),
+        Some(why) => Err(AdminError::forbidden(why)),
     }
 }

@@ -6,7 +6,8 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::store::{Role, User};
+use super::policy::{self, Act};
+use crate::store::User;
 
 /// A back-office page.
 #[derive(Template)]
@@ -35,11 +36,11 @@ impl Nav {
             ("Services".to_owned(), "/admin/services".to_owned()),
             ("Règles".to_owned(), "/admin/regles".to_owned()),
         ];
-        if user.role >= Role::Editor {
+        if policy::allows(user, Act::EditDocumentTypes) {
             links.push(("Types de documents".into(), "/admin/types".into()));
         }
         links.push(("Import / export".into(), "/admin/import".into()));
-        if user.role == Role::Admin {
+        if policy::allows(user, Act::ManageAccounts) {
             links.push(("Utilisateurs".into(), "/admin/utilisateurs".into()));
         }
         Nav {
@@ -322,6 +323,19 @@ pub fn message_page(status: StatusCode, user: Option<&User>, title: &str, text: 
         "/admin".into(),
     )]));
     let mut r = render(&page);
+    *r.status_mut() = status;
+    r
+}
+
+/// A page of the back office, with the menu of whoever is signed in.
+pub fn page(access: &super::Access, title: &str) -> Page {
+    let nav = access.user.as_ref().map(|u| Nav::of(u, &access.csrf));
+    Page::new(title, nav)
+}
+
+/// A rendered page with another status than 200.
+pub fn render_with(status: StatusCode, page: &Page) -> Response {
+    let mut r = render(page);
     *r.status_mut() = status;
     r
 }

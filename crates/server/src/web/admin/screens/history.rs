@@ -1,0 +1,128 @@
+//! The history of a record, and undoing one of its changes.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+
+use crate::store::Entity;
+use crate::web::AppState;
+use crate::web::admin::auth;
+use crate::web::admin::error::{AdminError, Result};
+use crate::web::admin::policy::Act;
+use crate::web::admin::view::{self, Block, Button, Cell, FormView, Table};
+use crate::web::admin::{SignedForm, SignedIn, see_other};
+
+
+fn field_label(f: &str) -> String {
+    let known: HashMap<&str, &str> = [
+        ("name", "Nom"),
+        ("kind", "Type"),
+        ("commune", "Commune"),
+        ("address", "Adresse"),
+        ("postal_code", "Code postal"),
+        ("city", "Ville"),
+        ("phone", "Téléphone"),
+        ("email", "Courriel"),
+        ("website", "Site internet"),
+        ("request_url", "Formulaire de demande"),
+        ("opening_hours", "Horaires"),
+        ("response_time", "Délai de réponse"),
+        ("verified_at", "Vérifié le"),
+        ("document_type", "Type de document"),
+        ("territory", "Territoire"),
+        ("from", "Du"),
+        ("to", "Au"),
+        ("service", "Détenteur"),
+        ("instructions", "Consignes"),
+        ("source", "Source"),
+        ("label", "Libellé"),
+        ("aliases", "Autres noms"),
+        ("communicability_years", "Délai (années)"),
+        ("role", "Rôle"),
+        ("active", "Actif"),
+        ("services", "Services"),
+        ("territories", "Territoires"),
+    ]
+    .into_iter()
+    .collect();
+    known
+        .get(f)
+        .map(|s| (*s).to_owned())
+        .unwrap_or_else(|| f.to_owned())
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    Path((entity, key)): Path<(String, String)>,
+    me: SignedIn,
+) -> Result {
+    let entity = Entity::parse(&entity).ok_or(AdminError::NotFound)?;
+    // The route's rule already asked; asking again keeps the handler safe
+    // whatever route reaches it.
+    me.ensure(Act::ViewHistory(entity))?;
+    let entries = state.live.store().history_of(entity, &key).await?;
+    let mut p = view::page(&me.access, &format!("Historique : {} {key}", entity.as_str()));
+    if entries.is_empty() {
+        p.blocks.push(Block::P(
+            "Aucune modification enregistrée depuis l'administration.".into(),
+        ));
+    }
+    let may_revert = me.may(Act::Revert(entity));
+    for e in &entries {
+        let what = match (&e.before, &e.after) {
+            (None, _) => "création",
+            (_, None) => "suppression",
+            _ => "modification",
+        };
+        p.blocks
+            .push(Block::H2(format!("{} – {what} par {}", e.at, e.user_email)));
+        if let Some(r) = e.reverts {
+            p.blocks
+                .push(Block::P(format!("Annule la modification n° {r}.")));
+        }
+        p.blocks.push(Block::Table(Table {
+            caption: format!("Champs modifiés (modification n° {})", e.id),
+            head: vec!["Champ".into(), "Avant".into(), "Après".into()],
+            rows: e
+                .changed_fields()
+                .into_iter()
+                .map(|(f, b, a)| vec![Cell::text(field_label(&f)), Cell::text(b), Cell::text(a)])
+                .collect(),
+        }));
+        if let Some(by) = e.reverted_by {
+            p.blocks
+                .push(Block::P(format!("Annulée par la modification n° {by}.")));
+        } else if may_revert {
+            p.blocks.push(Block::Form(FormView {
+                action: format!("/admin/historique/{}/annuler", e.id),
+                csrf: me.access.csrf.clone(),
+                hidden: vec![],
+                fields: vec![],
+                buttons: vec![Button::named(
+                    "revert",
+                    "1",
+                    &format!("Annuler la modification n° {}", e.id),
+                    true,
+                )],
+            }));
+        }
+    }
+    Ok(view::render(&p))
+}
+
+pub async fn revert(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    SignedForm { me, .. }: SignedForm<auth::Empty>,
+) -> Result {
+    let store = state.live.store();
+    let entry = store.history_entry(id).await?.ok_or(AdminError::NotFound)?;
+    me.ensure(Act::Revert(entry.entity))?;
+    let done = store.revert(&me.author(), id).await?;
+    let _ = state.live.refresh().await;
+    Ok(see_other(&format!(
+        "/admin/historique/{}/{}",
+        done.entity.as_str(),
+        done.key
+    )))
+}

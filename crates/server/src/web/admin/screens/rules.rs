@@ -1,0 +1,723 @@
+//! Holding rules: the list and a commune's timeline of every level, a
+//! rule's page, its form with the preview of the public answer, creation,
+//! deletion and verification.
+
+use axum::extract::{Path, Query, State};
+use chrono::NaiveDate;
+use locadocs_core::locate::When;
+use locadocs_core::reference::parse_day;
+use locadocs_core::{Bound, HoldingRule, InseeCode, ServiceRef, Slug, Snapshot, Territory};
+use serde::Deserialize;
+
+use super::{
+    Errors, MAX_TEXT, RevisionForm, check_len, clean, day_text, err_of, gap_text, gaps_of,
+    holder_name, opt, period_text, timeline_table,
+};
+use crate::store::{Entity, Record, StoredHolding};
+use crate::web::AppState;
+use crate::web::admin::error::{AdminError, Result, write_notice};
+use crate::web::admin::policy::{self, Act};
+use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
+use crate::web::admin::{SignedForm, SignedIn, see_other};
+
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RulesQuery {
+    #[serde(default, rename = "type")]
+    document_type: String,
+    #[serde(default)]
+    commune: String,
+}
+
+/// The public answer for a commune and a date, as lines of text.
+fn answer_lines(
+    snap: &Snapshot,
+    doc: &str,
+    commune: &str,
+    when: When,
+    today: NaiveDate,
+) -> Vec<(String, String)> {
+    match snap.locate(doc, commune, when, today) {
+        Err(e) => vec![("Réponse".into(), e.to_string())],
+        Ok(a) => {
+            let mut lines: Vec<(String, String)> = a
+                .matches
+                .iter()
+                .map(|m| (period_text(m.period.from, m.period.to), m.holder.name()))
+                .collect();
+            for gap in &a.uncovered {
+                lines.push((
+                    period_text(gap.from, gap.to),
+                    "aucune règle : réponse générale".into(),
+                ));
+            }
+            if lines.is_empty() {
+                lines.push(("Réponse".into(), "aucun détenteur connu".into()));
+            }
+            lines
+        }
+    }
+}
+
+pub async fn rules(
+    State(state): State<AppState>,
+    Query(q): Query<RulesQuery>,
+    me: SignedIn,
+) -> Result {
+    let snap = state.live.snapshot();
+    let today = state.clock.today();
+    let holdings = state.live.store().stored_holdings().await?;
+    let mut p = view::page(&me.access, "Règles de détention");
+    let docs: Vec<(String, String)> = std::iter::once((String::new(), "Tous".to_owned()))
+        .chain(
+            snap.document_types()
+                .iter()
+                .map(|d| (d.slug.to_string(), d.label.clone())),
+        )
+        .collect();
+    p.blocks.push(Block::Form(FormView {
+        action: "/admin/regles".into(),
+        csrf: String::new(),
+        hidden: vec![],
+        fields: vec![
+            Field::select("type", "Type de document", docs, &q.document_type),
+            Field::text("commune", "Commune (code INSEE)", &q.commune)
+                .hint("pour voir la chronologie de tous les niveaux qui la concernent"),
+        ],
+        buttons: vec![Button::primary("Afficher")],
+    }));
+    p.blocks.push(Block::Links(vec![(
+        "Ajouter une règle".into(),
+        "/admin/regles/nouvelle".into(),
+    )]));
+    let code = InseeCode::parse(q.commune.trim()).ok();
+    let commune = code.and_then(|c| snap.territories().resolve(c));
+    let doc = q.document_type.trim();
+    let of_doc = |h: &&StoredHolding| doc.is_empty() || h.rule.document_type.as_str() == doc;
+    let selected: Vec<&StoredHolding> = match code.filter(|_| commune.is_some()) {
+        Some(code) => {
+            let levels = snap.territories().levels(code);
+            let mut v: Vec<&StoredHolding> = holdings
+                .iter()
+                .filter(of_doc)
+                .filter(|h| levels.contains(&h.rule.territory))
+                .collect();
+            v.sort_by_key(|h| (h.rule.territory.level(), h.rule.start(today)));
+            v
+        }
+        None => holdings.iter().filter(of_doc).collect(),
+    };
+    let caption = match &commune {
+        Some(r) => format!(
+            "Chronologie des détenteurs pour {} ({}), du niveau le plus précis au plus général",
+            r.current.name, r.current.code
+        ),
+        None => "Toutes les règles".into(),
+    };
+    let found = gaps_of(&selected, today);
+    p.blocks.push(Block::Table(timeline_table(
+        &caption, &selected, &found, &snap,
+    )));
+    for g in &found {
+        p.blocks.push(Block::P(format!(
+            "{} La réponse publique vient alors d'un niveau plus général.",
+            gap_text(g)
+        )));
+    }
+    // Overlaps: two rules of one type and territory sharing a day.
+    let plain: Vec<&HoldingRule> = selected.iter().map(|h| &h.rule).collect();
+    for (i, j) in locadocs_core::timeline::overlaps(&plain, today) {
+        p.blocks.push(Block::P(format!(
+            "Les règles n° {} et n° {} se chevauchent.",
+            selected[j].id, selected[i].id
+        )));
+    }
+    if let (Some(r), false) = (&commune, doc.is_empty()) {
+        p.blocks
+            .push(Block::H2("Réponse publique, toutes dates".into()));
+        p.blocks.push(Block::Dl(answer_lines(
+            &snap,
+            doc,
+            r.current.code.as_str(),
+            When::Unknown,
+            today,
+        )));
+    }
+    Ok(view::render(&p))
+}
+
+async fn stored(state: &AppState, id: i64) -> Result<StoredHolding> {
+    state
+        .live
+        .store()
+        .stored_holding(id)
+        .await?
+        .ok_or(AdminError::NotFound)
+}
+
+pub async fn rule_page(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    me: SignedIn,
+) -> Result {
+    let snap = state.live.snapshot();
+    let held = stored(&state, id).await?;
+    let r = &held.rule;
+    let mut p = view::page(&me.access, &format!("Règle n° {id}"));
+    p.blocks.push(Block::Dl(vec![
+        ("Type de document".into(), r.document_type.to_string()),
+        (
+            "Territoire".into(),
+            snap.territories().display_name(&r.territory),
+        ),
+        (
+            "Du".into(),
+            r.from.map(|b| b.to_string()).unwrap_or_default(),
+        ),
+        ("Au".into(), r.to.map(|b| b.to_string()).unwrap_or_default()),
+        ("Détenteur".into(), holder_name(&snap, &r.service)),
+        ("Consignes".into(), opt(&r.instructions)),
+        ("Source".into(), opt(&r.source)),
+        ("Vérifiée le".into(), day_text(r.verified_at)),
+    ]));
+    let mut links = vec![];
+    if me.may(Act::WriteRule(r, snap.territories())) {
+        links.push((
+            "Modifier cette règle".into(),
+            format!("/admin/regles/{id}/modifier"),
+        ));
+    } else if let Some(why) = policy::refusal(&me.user, Act::WriteRule(r, snap.territories())) {
+        p.blocks.push(Block::P(format!(
+            "{why} Les éditeurs peuvent modifier cette règle."
+        )));
+    }
+    if me.may(Act::ViewHistory(Entity::Holding)) {
+        links.push((
+            "Historique des modifications".into(),
+            format!("/admin/historique/regle/{id}"),
+        ));
+    }
+    p.blocks.push(Block::Links(links));
+    Ok(view::render(&p))
+}
+
+/// The rule form's fields, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct RuleForm {
+    #[serde(default)]
+    document_type: String,
+    #[serde(default)]
+    territory: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    instructions: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    revision: Option<i64>,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    preview_commune: String,
+    #[serde(default)]
+    preview_date: String,
+}
+
+impl RuleForm {
+    fn of(r: &HoldingRule) -> RuleForm {
+        RuleForm {
+            document_type: r.document_type.to_string(),
+            territory: r.territory.to_string(),
+            from: r.from.map(|b| b.to_string()).unwrap_or_default(),
+            to: r.to.map(|b| b.to_string()).unwrap_or_default(),
+            service: r.service.to_string(),
+            instructions: opt(&r.instructions),
+            source: opt(&r.source),
+            ..RuleForm::default()
+        }
+    }
+
+    /// Parses the form into a rule, or says what is wrong, field by field.
+    /// `replacing` is the rule being edited (left out of the overlap check).
+    /// Whether the account may write the rule is the caller's to ask.
+    fn parse(
+        &self,
+        snap: &Snapshot,
+        today: NaiveDate,
+        replacing: Option<&HoldingRule>,
+        verified_at: Option<NaiveDate>,
+    ) -> std::result::Result<HoldingRule, Errors> {
+        let mut errors: Errors = vec![];
+        let doc = match Slug::parse(self.document_type.trim()) {
+            Ok(s) if snap.document_type(s.as_str()).is_some() => Some(s),
+            _ => {
+                errors.push((
+                    "document_type".into(),
+                    "Choisissez un type de document dans la liste.".into(),
+                ));
+                None
+            }
+        };
+        let territory = match Territory::parse(&self.territory) {
+            Ok(t) if snap.territories().has(&t) || snap.territories().commune_count() == 0 => {
+                Some(t)
+            }
+            Ok(t) => {
+                errors.push((
+                    "territory".into(),
+                    format!("Aucun territoire ne correspond à « {t} »."),
+                ));
+                None
+            }
+            Err(e) => {
+                errors.push(("territory".into(), e.to_string()));
+                None
+            }
+        };
+        let bound = |v: &str, f: &str, errs: &mut Errors| -> Option<Bound> {
+            let v = v.trim();
+            if v.is_empty() {
+                return None;
+            }
+            match Bound::parse(v) {
+                Ok((b, _)) => Some(b),
+                Err(e) => {
+                    errs.push((f.into(), e.to_string()));
+                    None
+                }
+            }
+        };
+        let from = bound(&self.from, "from", &mut errors);
+        let to = bound(&self.to, "to", &mut errors);
+        let service = match ServiceRef::parse(&self.service) {
+            Ok(ServiceRef::Id(s)) if snap.service(s.as_str()).is_none() => {
+                errors.push((
+                    "service".into(),
+                    format!("Aucun service n'a l'identifiant « {s} »."),
+                ));
+                None
+            }
+            Ok(r) => Some(r),
+            Err(_) => {
+                errors.push((
+                    "service".into(),
+                    "Choisissez le détenteur dans la liste.".into(),
+                ));
+                None
+            }
+        };
+        check_len(&mut errors, "instructions", &self.instructions, 2000);
+        check_len(&mut errors, "source", &self.source, MAX_TEXT);
+        let (Some(document_type), Some(territory), Some(service)) = (doc, territory, service)
+        else {
+            return Err(errors);
+        };
+        let rule = HoldingRule {
+            document_type,
+            territory,
+            from,
+            to,
+            service,
+            instructions: clean(&self.instructions),
+            source: clean(&self.source),
+            verified_at,
+        };
+        if rule.is_empty_period(today) {
+            errors.push((
+                "to".into(),
+                "La fin de la période est avant son début.".into(),
+            ));
+        }
+        for other in snap.holdings() {
+            if Some(other) == replacing
+                || other.document_type != rule.document_type
+                || other.territory != rule.territory
+            {
+                continue;
+            }
+            if other.overlaps(&rule, today) {
+                errors.push((
+                    "from".into(),
+                    format!(
+                        "Cette période chevauche une autre règle ({} – {}, {}) : ajustez les dates de l'une ou de l'autre.",
+                        other.from.map(|b| b.to_string()).unwrap_or("début".into()),
+                        other.to.map(|b| b.to_string()).unwrap_or("aujourd'hui".into()),
+                        holder_name(snap, &other.service)
+                    ),
+                ));
+                break;
+            }
+        }
+        if errors.is_empty() {
+            Ok(rule)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Asks the policy whether the account may write `rule`. A holder that is
+/// not the account's can only come from a hand-made request (the form lists
+/// only theirs): refused outright. A territory outside their scope can be
+/// typed: a field error, with the form kept.
+fn may_write(me: &SignedIn, snap: &Snapshot, rule: &HoldingRule) -> Result<Option<(String, String)>> {
+    let Some(why) = policy::refusal(&me.user, Act::WriteRule(rule, snap.territories())) else {
+        return Ok(None);
+    };
+    let holder_theirs = matches!(&rule.service, ServiceRef::Id(s) if me.user.services.iter().any(|x| x == s.as_str()));
+    if !holder_theirs && !policy::edits_everything(&me.user) {
+        return Err(AdminError::forbidden(why));
+    }
+    Ok(Some(("territory".into(), why.to_owned())))
+}
+
+fn rule_fields(snap: &Snapshot, me: &SignedIn, f: &RuleForm, errors: &[(String, String)]) -> Vec<Field> {
+    let e = |n: &str| err_of(errors, n);
+    let docs = snap
+        .document_types()
+        .iter()
+        .map(|d| (d.slug.to_string(), d.label.clone()))
+        .collect();
+    let mut holders: Vec<(String, String)> = snap
+        .services()
+        .iter()
+        .filter(|s| me.may(Act::EditService(s.id.as_str())))
+        .map(|s| (s.id.to_string(), s.name.clone()))
+        .collect();
+    if policy::edits_everything(&me.user) {
+        holders.insert(0, ("@mairie".into(), "La mairie de la commune".into()));
+    }
+    let scope = if policy::edits_everything(&me.user) {
+        "commune:35238, epci:243500139, departement:35 ou france".to_owned()
+    } else {
+        format!(
+            "commune:35238, epci:243500139 ou departement:35 ; votre périmètre : {}",
+            if me.user.territories.is_empty() {
+                "aucun territoire".to_owned()
+            } else {
+                me.user
+                    .territories
+                    .iter()
+                    .map(|t| format!("{t} ({})", snap.territories().display_name(t)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )
+    };
+    vec![
+        Field::select("document_type", "Type de document", docs, &f.document_type)
+            .error(e("document_type")),
+        Field::text("territory", "Territoire", &f.territory)
+            .hint(&scope)
+            .error(e("territory")),
+        Field::text("from", "Du", &f.from)
+            .hint("AAAA-MM-JJ, AAAA ou -75y ; vide : depuis toujours")
+            .error(e("from")),
+        Field::text("to", "Au", &f.to)
+            .hint("AAAA-MM-JJ, AAAA ou -75y ; vide : jusqu'à aujourd'hui")
+            .error(e("to")),
+        Field::select("service", "Détenteur", holders, &f.service).error(e("service")),
+        Field::textarea(
+            "instructions",
+            "Consignes pour le demandeur",
+            &f.instructions,
+        )
+        .error(e("instructions")),
+        Field::text("source", "Source", &f.source).error(e("source")),
+    ]
+}
+
+fn new_rule_page(snap: &Snapshot, me: &SignedIn, f: &RuleForm, errors: Errors) -> Page {
+    let mut p = view::page(&me.access, "Nouvelle règle");
+    p.blocks.push(Block::Form(FormView {
+        action: "/admin/regles/nouvelle".into(),
+        csrf: me.access.csrf.clone(),
+        hidden: vec![],
+        fields: rule_fields(snap, me, f, &errors),
+        buttons: vec![Button::primary("Créer la règle")],
+    }));
+    p.errors = errors;
+    p
+}
+
+pub async fn rule_new(State(state): State<AppState>, me: SignedIn) -> Result {
+    let snap = state.live.snapshot();
+    Ok(view::render(&new_rule_page(
+        &snap,
+        &me,
+        &RuleForm::default(),
+        vec![],
+    )))
+}
+
+pub async fn rule_create(
+    State(state): State<AppState>,
+    SignedForm { me, form }: SignedForm<RuleForm>,
+) -> Result {
+    let snap = state.live.snapshot();
+    let today = state.clock.today();
+    let parsed = form.parse(&snap, today, None, Some(today));
+    // A rule for another service's holder is refused outright (403), not
+    // merely shown as a field error: it can only come from a hand-made request.
+    if let Ok(ServiceRef::Id(s)) = ServiceRef::parse(&form.service) {
+        me.ensure(Act::EditService(s.as_str()))?;
+    }
+    let mut errors = match &parsed {
+        Ok(_) => vec![],
+        Err(errors) => errors.clone(),
+    };
+    if let Ok(rule) = &parsed {
+        errors.extend(may_write(&me, &snap, rule)?);
+    }
+    let rule = match parsed {
+        Ok(r) if errors.is_empty() => r,
+        _ => return Err(AdminError::invalid(new_rule_page(&snap, &me, &form, errors))),
+    };
+    let key = state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::Holding,
+            None,
+            None,
+            Some(Record::Holding(rule)),
+        )
+        .await?;
+    let _ = state.live.refresh().await;
+    Ok(see_other(&format!("/admin/regles/{key}")))
+}
+
+/// The edit form of a rule, with what it shows around the fields.
+struct EditView<'a> {
+    snap: &'a Snapshot,
+    me: &'a SignedIn,
+    id: i64,
+    revision: i64,
+}
+
+impl EditView<'_> {
+    fn page(&self, f: &RuleForm, errors: Errors, notice: Option<Notice>, preview: Vec<Block>) -> Page {
+        let (id, revision) = (self.id, self.revision);
+        let mut p = view::page(&self.me.access, &format!("Modifier la règle n° {id}"));
+        p.notice = notice;
+        let mut fields = rule_fields(self.snap, self.me, f, &errors);
+        fields.push(
+            Field::text(
+                "preview_commune",
+                "Aperçu : commune (code INSEE)",
+                &f.preview_commune,
+            )
+            .hint("pour voir la réponse publique avant et après la modification"),
+        );
+        fields.push(
+            Field::text("preview_date", "Aperçu : date du document", &f.preview_date)
+                .hint("AAAA-MM-JJ ; vide : toutes dates"),
+        );
+        let csrf = self.me.access.csrf.clone();
+        p.blocks.push(Block::Form(FormView {
+            action: format!("/admin/regles/{id}/modifier"),
+            csrf: csrf.clone(),
+            hidden: vec![("revision".into(), revision.to_string())],
+            fields,
+            buttons: vec![
+                Button::named("action", "preview", "Prévisualiser", true),
+                Button::named("action", "save", "Enregistrer", false),
+            ],
+        }));
+        p.blocks.extend(preview);
+        p.blocks.push(Block::H2("Autres actions".into()));
+        p.blocks.push(Block::Form(FormView {
+            action: format!("/admin/regles/{id}/verifie"),
+            csrf: csrf.clone(),
+            hidden: vec![("revision".into(), revision.to_string())],
+            fields: vec![],
+            buttons: vec![Button::named(
+                "verify",
+                "1",
+                "Ces informations sont à jour",
+                true,
+            )],
+        }));
+        p.blocks.push(Block::Form(FormView {
+            action: format!("/admin/regles/{id}/supprimer"),
+            csrf,
+            hidden: vec![("revision".into(), revision.to_string())],
+            fields: vec![],
+            buttons: vec![Button::named("delete", "1", "Supprimer cette règle", true)],
+        }));
+        p.errors = errors;
+        p
+    }
+}
+
+pub async fn rule_edit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    me: SignedIn,
+) -> Result {
+    let held = stored(&state, id).await?;
+    let snap = state.live.snapshot();
+    let v = EditView {
+        snap: &snap,
+        me: &me,
+        id,
+        revision: held.revision,
+    };
+    Ok(view::render(&v.page(&RuleForm::of(&held.rule), vec![], None, vec![])))
+}
+
+/// The public answer before and after a change, for a commune and a date.
+async fn preview_blocks(
+    state: &AppState,
+    snap: &Snapshot,
+    old: &HoldingRule,
+    new: &HoldingRule,
+    f: &RuleForm,
+) -> Vec<Block> {
+    let today = state.clock.today();
+    let commune = f.preview_commune.trim();
+    if commune.is_empty() {
+        return vec![Block::P(
+            "Indiquez une commune dans « Aperçu » pour voir la réponse publique avant et après."
+                .into(),
+        )];
+    }
+    let when = match clean(&f.preview_date) {
+        None => When::Unknown,
+        Some(d) => match parse_day(&d) {
+            Ok((d, _)) => When::Day(d),
+            Err(e) => return vec![Block::P(e.to_string())],
+        },
+    };
+    let mut data = match state.live.store().load_ref_data().await {
+        Ok(d) => d,
+        Err(e) => return vec![Block::P(format!("Aperçu impossible : {e}"))],
+    };
+    data.holdings.retain(|h| h != old);
+    data.holdings.push(new.clone());
+    let after = Snapshot::build(snap.version, snap.geo().clone(), data);
+    let doc = new.document_type.as_str();
+    vec![
+        Block::H2("Aperçu de la réponse publique".into()),
+        Block::P("Avant la modification :".into()),
+        Block::Dl(answer_lines(
+            snap,
+            old.document_type.as_str(),
+            commune,
+            when,
+            today,
+        )),
+        Block::P("Après la modification :".into()),
+        Block::Dl(answer_lines(&after, doc, commune, when, today)),
+    ]
+}
+
+pub async fn rule_save(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    SignedForm { me, form }: SignedForm<RuleForm>,
+) -> Result {
+    let held = stored(&state, id).await?;
+    let snap = state.live.snapshot();
+    let today = state.clock.today();
+    let rev = form.revision.unwrap_or(held.revision);
+    let v = EditView {
+        snap: &snap,
+        me: &me,
+        id,
+        revision: rev,
+    };
+    // Moving a rule to another service's holder is refused outright.
+    if let Ok(ServiceRef::Id(s)) = ServiceRef::parse(&form.service) {
+        me.ensure(Act::EditService(s.as_str()))?;
+    }
+    let parsed = form.parse(&snap, today, Some(&held.rule), held.rule.verified_at);
+    let mut errors = match &parsed {
+        Ok(_) => vec![],
+        Err(errors) => errors.clone(),
+    };
+    // The rule as it will be must be theirs too: no moving it out of scope.
+    if let Ok(rule) = &parsed {
+        errors.extend(may_write(&me, &snap, rule)?);
+    }
+    let rule = match parsed {
+        Ok(r) if errors.is_empty() => r,
+        _ => return Err(AdminError::invalid(v.page(&form, errors, None, vec![]))),
+    };
+    if form.action == "preview" {
+        let blocks = preview_blocks(&state, &snap, &held.rule, &rule, &form).await;
+        return Ok(view::render(&v.page(&form, vec![], None, blocks)));
+    }
+    let saved = state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::Holding,
+            Some(&id.to_string()),
+            Some(rev),
+            Some(Record::Holding(rule)),
+        )
+        .await;
+    match saved {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            Ok(see_other(&format!("/admin/regles/{id}")))
+        }
+        Err(e) => match write_notice(&e) {
+            Some((status, notice)) => Err(AdminError::Form(
+                status,
+                Box::new(v.page(&form, vec![], Some(notice), vec![])),
+            )),
+            None => Err(e.into()),
+        },
+    }
+}
+
+pub async fn rule_delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    SignedForm { me, form }: SignedForm<RevisionForm>,
+) -> Result {
+    state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::Holding,
+            Some(&id.to_string()),
+            form.revision,
+            None,
+        )
+        .await?;
+    let _ = state.live.refresh().await;
+    Ok(see_other("/admin/regles"))
+}
+
+pub async fn rule_verified(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    SignedForm { me, form }: SignedForm<RevisionForm>,
+) -> Result {
+    let mut held = stored(&state, id).await?;
+    held.rule.verified_at = Some(state.clock.today());
+    state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::Holding,
+            Some(&id.to_string()),
+            form.revision,
+            Some(Record::Holding(held.rule)),
+        )
+        .await?;
+    let _ = state.live.refresh().await;
+    Ok(see_other(&format!("/admin/regles/{id}")))
+}

@@ -1,0 +1,396 @@
+//! Services: the list, a service's page, and its form.
+
+use axum::extract::{Path, State};
+use locadocs_core::{InseeCode, Service, ServiceKind, Snapshot};
+use serde::Deserialize;
+
+use super::{Errors, MAX_TEXT, RevisionForm, check_len, clean, day_text, err_of, opt, services_table};
+use crate::store::{Entity, Record};
+use crate::web::AppState;
+use crate::web::admin::error::{AdminError, Result, write_notice};
+use crate::web::admin::policy::Act;
+use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
+use crate::web::admin::{SignedForm, SignedIn, see_other};
+
+pub async fn services(State(state): State<AppState>, me: SignedIn) -> Result {
+    let snap = state.live.snapshot();
+    let all: Vec<&Service> = snap.services().iter().collect();
+    let mut p = view::page(&me.access, "Services");
+    p.blocks.push(Block::Table(services_table(
+        "Tous les services",
+        &all,
+        state.clock.today(),
+    )));
+    Ok(view::render(&p))
+}
+
+/// Which commune a town hall answers for, as its page says it.
+fn town_hall_line(s: &Service, snap: &Snapshot) -> Option<(String, String)> {
+    let c = s.commune.filter(|_| s.kind == ServiceKind::Mairie)?;
+    let name = snap.territories().display_name(&locadocs_core::Territory::Commune(c));
+    Some((
+        "Mairie de la commune".into(),
+        format!(
+            "{name} : les règles « la mairie de la commune » de {name} désignent ce service. Ce choix appartient aux éditeurs."
+        ),
+    ))
+}
+
+pub async fn service_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    me: SignedIn,
+) -> Result {
+    let snap = state.live.snapshot();
+    let s = snap.service(&id).ok_or(AdminError::NotFound)?;
+    let mut p = view::page(&me.access, &s.name);
+    let mut facts = vec![
+        ("Identifiant".into(), s.id.to_string()),
+        ("Type".into(), s.kind.as_str().into()),
+        (
+            "Commune (code INSEE)".into(),
+            s.commune.map(|c| c.to_string()).unwrap_or_default(),
+        ),
+    ];
+    facts.extend(town_hall_line(s, &snap));
+    facts.extend([
+        ("Adresse".into(), opt(&s.address)),
+        ("Code postal".into(), opt(&s.postal_code)),
+        ("Ville".into(), opt(&s.city)),
+        ("Téléphone".into(), opt(&s.phone)),
+        ("Courriel".into(), opt(&s.email)),
+        ("Site internet".into(), opt(&s.website)),
+        ("Formulaire de demande".into(), opt(&s.request_url)),
+        ("Horaires".into(), opt(&s.opening_hours)),
+        ("Délai de réponse".into(), opt(&s.response_time)),
+        ("Vérifié le".into(), day_text(s.verified_at)),
+    ]);
+    p.blocks.push(Block::Dl(facts));
+    let mut links = vec![];
+    if me.may(Act::EditService(&id)) {
+        links.push((
+            "Modifier ce service".into(),
+            format!("/admin/services/{id}/modifier"),
+        ));
+    }
+    if me.may(Act::ViewHistory(Entity::Service)) {
+        links.push((
+            "Historique des modifications".into(),
+            format!("/admin/historique/service/{id}"),
+        ));
+    }
+    p.blocks.push(Block::Links(links));
+    Ok(view::render(&p))
+}
+
+/// The service form's fields, as typed. `kind` and `commune` are absent
+/// from the form of someone who may not change them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ServiceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    commune: Option<String>,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    request_url: String,
+    #[serde(default)]
+    opening_hours: String,
+    #[serde(default)]
+    response_time: String,
+    #[serde(default)]
+    revision: Option<i64>,
+}
+
+impl ServiceForm {
+    fn of(s: &Service) -> ServiceForm {
+        ServiceForm {
+            name: s.name.clone(),
+            kind: Some(s.kind.as_str().into()),
+            commune: Some(s.commune.map(|c| c.to_string()).unwrap_or_default()),
+            address: opt(&s.address),
+            postal_code: opt(&s.postal_code),
+            city: opt(&s.city),
+            phone: opt(&s.phone),
+            email: opt(&s.email),
+            website: opt(&s.website),
+            request_url: opt(&s.request_url),
+            opening_hours: opt(&s.opening_hours),
+            response_time: opt(&s.response_time),
+            revision: None,
+        }
+    }
+
+    /// Applies the form to a service, or says what is wrong, field by field.
+    fn apply(&self, base: &Service, snap: &Snapshot) -> std::result::Result<Service, Errors> {
+        let mut errors = vec![];
+        let mut s = base.clone();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.push(("name".into(), "Indiquez le nom du service.".into()));
+        }
+        check_len(&mut errors, "name", name, 200);
+        for (field, v) in [
+            ("address", &self.address),
+            ("postal_code", &self.postal_code),
+            ("city", &self.city),
+            ("phone", &self.phone),
+            ("email", &self.email),
+            ("website", &self.website),
+            ("request_url", &self.request_url),
+            ("opening_hours", &self.opening_hours),
+            ("response_time", &self.response_time),
+        ] {
+            check_len(&mut errors, field, v, MAX_TEXT);
+        }
+        s.name = name.to_owned();
+        if let Some(kind) = &self.kind {
+            match ServiceKind::parse(kind.trim()) {
+                Some(k) => s.kind = k,
+                None => errors.push((
+                    "kind".into(),
+                    "Choisissez un type de service dans la liste.".into(),
+                )),
+            }
+        }
+        if let Some(commune) = &self.commune {
+            s.commune = match clean(commune) {
+                None => None,
+                Some(c) => match InseeCode::parse(&c) {
+                    Ok(code)
+                        if snap.territories().knows(code)
+                            || snap.territories().commune_count() == 0 =>
+                    {
+                        Some(code)
+                    }
+                    Ok(_) => {
+                        errors.push((
+                            "commune".into(),
+                            format!("Aucune commune n'a le code « {c} »."),
+                        ));
+                        None
+                    }
+                    Err(_) => {
+                        errors.push((
+                            "commune".into(),
+                            "Un code INSEE a 5 caractères, par exemple 35238.".into(),
+                        ));
+                        None
+                    }
+                },
+            };
+        }
+        if let Some(pc) = clean(&self.postal_code)
+            && !(pc.len() == 5 && pc.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errors.push(("postal_code".into(), "Un code postal a 5 chiffres.".into()));
+        }
+        if let Some(e) = clean(&self.email)
+            && (!e.contains('@') || e.contains(char::is_whitespace))
+        {
+            errors.push((
+                "email".into(),
+                "Adresse électronique invalide (exemple : archives@ville.fr).".into(),
+            ));
+        }
+        for (field, v) in [
+            ("website", &self.website),
+            ("request_url", &self.request_url),
+        ] {
+            if let Some(u) = clean(v)
+                && !(u.starts_with("https://") || u.starts_with("http://"))
+            {
+                errors.push((field.into(), "Une adresse web commence par https://".into()));
+            }
+        }
+        s.address = clean(&self.address);
+        s.postal_code = clean(&self.postal_code);
+        s.city = clean(&self.city);
+        s.phone = clean(&self.phone);
+        s.email = clean(&self.email);
+        s.website = clean(&self.website);
+        s.request_url = clean(&self.request_url);
+        s.opening_hours = clean(&self.opening_hours);
+        s.response_time = clean(&self.response_time);
+        if errors.is_empty() {
+            Ok(s)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn service_form_page(
+    me: &SignedIn,
+    id: &str,
+    f: &ServiceForm,
+    revision: i64,
+    errors: Errors,
+    notice: Option<Notice>,
+) -> Page {
+    let mut p = view::page(&me.access, "Modifier le service");
+    p.notice = notice;
+    let e = |n: &str| err_of(&errors, n);
+    let identity = me.may(Act::SetServiceIdentity);
+    let kinds = ServiceKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), k.as_str().to_owned()))
+        .collect();
+    let locked = "Seuls les éditeurs changent le type et la commune d'un service : ils désignent la mairie de chaque commune.";
+    let kind = Field::select("kind", "Type de service", kinds, f.kind.as_deref().unwrap_or(""))
+        .error(e("kind"));
+    let commune = Field::text(
+        "commune",
+        "Commune (code INSEE)",
+        f.commune.as_deref().unwrap_or(""),
+    )
+    .error(e("commune"));
+    let (kind, commune) = if identity {
+        (kind, commune.hint("5 caractères, par exemple 35238 pour Rennes"))
+    } else {
+        (kind.hint(locked).disabled(true), commune.hint(locked).disabled(true))
+    };
+    p.blocks.push(Block::Form(FormView {
+        action: format!("/admin/services/{id}/modifier"),
+        csrf: me.access.csrf.clone(),
+        hidden: vec![("revision".into(), revision.to_string())],
+        fields: vec![
+            Field::text("name", "Nom", &f.name).error(e("name")),
+            kind,
+            commune,
+            Field::text("address", "Adresse", &f.address).error(e("address")),
+            Field::text("postal_code", "Code postal", &f.postal_code).error(e("postal_code")),
+            Field::text("city", "Ville", &f.city).error(e("city")),
+            Field::text("phone", "Téléphone", &f.phone).error(e("phone")),
+            Field::email("email", "Courriel", &f.email).error(e("email")),
+            Field::text("website", "Site internet", &f.website).error(e("website")),
+            Field::text(
+                "request_url",
+                "Formulaire de demande en ligne",
+                &f.request_url,
+            )
+            .error(e("request_url")),
+            Field::textarea("opening_hours", "Horaires", &f.opening_hours)
+                .error(e("opening_hours")),
+            Field::text(
+                "response_time",
+                "Délai de réponse habituel",
+                &f.response_time,
+            )
+            .error(e("response_time")),
+        ],
+        buttons: vec![Button::primary("Enregistrer")],
+    }));
+    p.errors = errors;
+    p
+}
+
+pub async fn service_edit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    me: SignedIn,
+) -> Result {
+    let snap = state.live.snapshot();
+    let s = snap.service(&id).ok_or(AdminError::NotFound)?;
+    let rev = state
+        .live
+        .store()
+        .revision(Entity::Service, &id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    let mut p = service_form_page(&me, &id, &ServiceForm::of(s), rev, vec![], None);
+    p.blocks.push(Block::Form(FormView {
+        action: format!("/admin/services/{id}/verifie"),
+        csrf: me.access.csrf.clone(),
+        hidden: vec![("revision".into(), rev.to_string())],
+        fields: vec![],
+        buttons: vec![Button::named(
+            "verify",
+            "1",
+            "Ces informations sont à jour",
+            true,
+        )],
+    }));
+    Ok(view::render(&p))
+}
+
+pub async fn service_save(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { me, form }: SignedForm<ServiceForm>,
+) -> Result {
+    let store = state.live.store();
+    // The current state from the store, not the snapshot: it may be newer.
+    let current = store
+        .revision(Entity::Service, &id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    let snap = state.live.snapshot();
+    let base = snap.service(&id).ok_or(AdminError::NotFound)?;
+    let rev = form.revision.unwrap_or(current);
+    let s = form
+        .apply(base, &snap)
+        .map_err(|errors| AdminError::invalid(service_form_page(&me, &id, &form, rev, errors, None)))?;
+    // Which service is a commune's town hall is an editor's decision.
+    if s.kind != base.kind || s.commune != base.commune {
+        me.ensure(Act::SetServiceIdentity)?;
+    }
+    match store
+        .save(
+            &me.author(),
+            Entity::Service,
+            Some(&id),
+            Some(rev),
+            Some(Record::Service(s)),
+        )
+        .await
+    {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            Ok(see_other(&format!("/admin/services/{id}")))
+        }
+        Err(e) => match write_notice(&e) {
+            Some((status, notice)) => Err(AdminError::Form(
+                status,
+                Box::new(service_form_page(&me, &id, &form, rev, vec![], Some(notice))),
+            )),
+            None => Err(e.into()),
+        },
+    }
+}
+
+pub async fn service_verified(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { me, form }: SignedForm<RevisionForm>,
+) -> Result {
+    let snap = state.live.snapshot();
+    let mut s = snap.service(&id).ok_or(AdminError::NotFound)?.clone();
+    s.verified_at = Some(state.clock.today());
+    state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::Service,
+            Some(&id),
+            form.revision,
+            Some(Record::Service(s)),
+        )
+        .await?;
+    let _ = state.live.refresh().await;
+    Ok(see_other(&format!("/admin/services/{id}")))
+}

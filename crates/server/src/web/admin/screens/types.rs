@@ -1,0 +1,213 @@
+//! Document types: the list and a type's form (editors).
+
+use axum::extract::{Path, State};
+use locadocs_core::DocumentType;
+use serde::Deserialize;
+
+use super::{Errors, check_len, clean, err_of, opt};
+use crate::store::{Entity, Record};
+use crate::web::AppState;
+use crate::web::admin::error::{AdminError, Result, write_notice};
+use crate::web::admin::policy::Act;
+use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
+use crate::web::admin::{SignedForm, SignedIn, see_other};
+
+
+pub async fn types(State(state): State<AppState>, me: SignedIn) -> Result {
+    let snap = state.live.snapshot();
+    let mut p = view::page(&me.access, "Types de documents");
+    p.blocks.push(Block::Table(Table {
+        caption: "Types de documents".into(),
+        head: vec![
+            "Libellé".into(),
+            "Identifiant".into(),
+            "Délai (années)".into(),
+        ],
+        rows: snap
+            .document_types()
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::link(&d.label, format!("/admin/types/{}", d.slug)),
+                    Cell::text(d.slug.as_str()),
+                    Cell::text(d.communicability_years.to_string()),
+                ]
+            })
+            .collect(),
+    }));
+    Ok(view::render(&p))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TypeForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    aliases: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    communicability_years: String,
+    #[serde(default)]
+    communicability_note: String,
+    #[serde(default)]
+    revision: Option<i64>,
+}
+
+impl TypeForm {
+    fn of(d: &DocumentType) -> TypeForm {
+        TypeForm {
+            label: d.label.clone(),
+            theme: opt(&d.theme),
+            aliases: d.aliases.join(", "),
+            description: opt(&d.description),
+            communicability_years: d.communicability_years.to_string(),
+            communicability_note: opt(&d.communicability_note),
+            revision: None,
+        }
+    }
+
+    fn apply(&self, base: &DocumentType) -> std::result::Result<DocumentType, Errors> {
+        let mut errors = vec![];
+        let mut d = base.clone();
+        if self.label.trim().is_empty() {
+            errors.push(("label".into(), "Indiquez un libellé.".into()));
+        }
+        check_len(&mut errors, "label", &self.label, 200);
+        check_len(&mut errors, "theme", &self.theme, 200);
+        check_len(&mut errors, "aliases", &self.aliases, 1000);
+        check_len(&mut errors, "description", &self.description, 5000);
+        check_len(
+            &mut errors,
+            "communicability_note",
+            &self.communicability_note,
+            2000,
+        );
+        match self.communicability_years.trim().parse::<u32>() {
+            Ok(y) if y <= 200 => d.communicability_years = y,
+            _ => errors.push((
+                "communicability_years".into(),
+                "Indiquez un nombre d'années entre 0 et 200 (0 : librement communicable).".into(),
+            )),
+        }
+        d.label = self.label.trim().to_owned();
+        d.theme = clean(&self.theme);
+        d.aliases = self.aliases.split([',', '|']).filter_map(clean).collect();
+        d.description = clean(&self.description);
+        d.communicability_note = clean(&self.communicability_note);
+        if errors.is_empty() {
+            Ok(d)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn type_page(
+    me: &SignedIn,
+    slug: &str,
+    f: &TypeForm,
+    rev: i64,
+    errors: Errors,
+    notice: Option<Notice>,
+) -> Page {
+    let mut p = view::page(&me.access, "Modifier le type de document");
+    p.notice = notice;
+    let e = |n: &str| err_of(&errors, n);
+    p.blocks.push(Block::Form(FormView {
+        action: format!("/admin/types/{slug}"),
+        csrf: me.access.csrf.clone(),
+        hidden: vec![("revision".into(), rev.to_string())],
+        fields: vec![
+            Field::text("label", "Libellé", &f.label).error(e("label")),
+            Field::text("theme", "Thème", &f.theme).error(e("theme")),
+            Field::text("aliases", "Autres noms", &f.aliases)
+                .hint("séparés par des virgules, par exemple : PC, permis")
+                .error(e("aliases")),
+            Field::textarea("description", "Description", &f.description).error(e("description")),
+            Field::text(
+                "communicability_years",
+                "Délai de communicabilité (années)",
+                &f.communicability_years,
+            )
+            .error(e("communicability_years")),
+            Field::textarea(
+                "communicability_note",
+                "Exceptions au délai",
+                &f.communicability_note,
+            )
+            .error(e("communicability_note")),
+        ],
+        buttons: vec![Button::primary("Enregistrer")],
+    }));
+    if me.may(Act::ViewHistory(Entity::DocumentType)) {
+        p.blocks.push(Block::Links(vec![(
+            "Historique des modifications".into(),
+            format!("/admin/historique/type/{slug}"),
+        )]));
+    }
+    p.errors = errors;
+    p
+}
+
+pub async fn type_edit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    me: SignedIn,
+) -> Result {
+    let snap = state.live.snapshot();
+    let d = snap.document_type(&slug).ok_or(AdminError::NotFound)?;
+    let rev = state
+        .live
+        .store()
+        .revision(Entity::DocumentType, &slug)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    Ok(view::render(&type_page(
+        &me,
+        &slug,
+        &TypeForm::of(d),
+        rev,
+        vec![],
+        None,
+    )))
+}
+
+pub async fn type_save(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    SignedForm { me, form }: SignedForm<TypeForm>,
+) -> Result {
+    let snap = state.live.snapshot();
+    let base = snap.document_type(&slug).ok_or(AdminError::NotFound)?;
+    let rev = form.revision.unwrap_or_default();
+    let d = form
+        .apply(base)
+        .map_err(|errors| AdminError::invalid(type_page(&me, &slug, &form, rev, errors, None)))?;
+    let saved = state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::DocumentType,
+            Some(&slug),
+            Some(rev),
+            Some(Record::DocumentType(d)),
+        )
+        .await;
+    match saved {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            Ok(see_other("/admin/types"))
+        }
+        Err(e) => match write_notice(&e) {
+            Some((status, notice)) => Err(AdminError::Form(
+                status,
+                Box::new(type_page(&me, &slug, &form, rev, vec![], Some(notice))),
+            )),
+            None => Err(e.into()),
+        },
+    }
+}
