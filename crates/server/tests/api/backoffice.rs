@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use locadocs::store::{Role, time_text};
+use locadocs::store::{Author, Role, time_text};
+use locadocs_core::Territory;
 use locadocs::web::admin::auth::{random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
 
@@ -70,13 +71,40 @@ pub struct Who {
     pub user_id: i64,
 }
 
-/// A new account of this role and scope, signed in.
+/// A new account of this role, signed in. Contributors get these services
+/// and Ille-et-Vilaine (`departement:35`, which covers Rennes) as their
+/// territory scope; see [`signed_in_with`] for another scope.
 pub async fn signed_in(app: &TestApp, role: Role, services: &[&str]) -> Who {
+    let territories: &[&str] = if role == Role::Contributor {
+        &["departement:35"]
+    } else {
+        &[]
+    };
+    signed_in_with(app, role, services, territories).await
+}
+
+/// A new account with exactly this scope, signed in.
+pub async fn signed_in_with(
+    app: &TestApp,
+    role: Role,
+    services: &[&str],
+    territories: &[&str],
+) -> Who {
     let email = format!("{}-{}@exemple.fr", role.as_str(), next());
     let services: Vec<String> = services.iter().map(|s| s.to_string()).collect();
+    let territories: Vec<Territory> = territories
+        .iter()
+        .map(|t| Territory::parse(t).unwrap())
+        .collect();
     let user = app
         .store
-        .create_user(&email, role, &services, None)
+        .create_user(
+            &email,
+            role,
+            &services,
+            &territories,
+            &Author::command_line("test"),
+        )
         .await
         .unwrap();
     session_of(app, user.id, &email).await

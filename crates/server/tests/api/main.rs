@@ -4,6 +4,7 @@
 #[macro_use]
 mod backoffice;
 mod admin;
+mod authorization;
 mod embed;
 mod guides;
 mod helpers;
