@@ -107,7 +107,10 @@ mod tests {
         let found = gaps(&[&b, &a], today());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].first, NaiveDate::from_ymd_opt(1951, 1, 1).unwrap());
-        assert_eq!(found[0].last, NaiveDate::from_ymd_opt(1959, 12, 31).unwrap());
+        assert_eq!(
+            found[0].last,
+            NaiveDate::from_ymd_opt(1959, 12, 31).unwrap()
+        );
         assert_eq!(found[0].after, 1, "the gap follows rule a (index 1)");
         assert!(gaps(&[&rule("1908", "1950"), &rule("1951", "")], today()).is_empty());
     }

@@ -138,7 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             replace,
         } => {
-            crate::import::run(
+            let report = crate::import::run(
                 store.as_ref(),
                 &kind,
                 &path,
@@ -146,13 +146,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 replace,
                 clock.today(),
             )
-            .await
+            .await?;
+            print!("{report}");
+            Ok(())
         }
         Command::Export { kind, path } => {
-            crate::import::export(store.as_ref(), &kind, path.as_deref()).await
+            let bytes = crate::import::export(store.as_ref(), &kind).await?;
+            write_out(path.as_deref(), &bytes)
         }
-        Command::Demo => crate::import::demo(store.as_ref(), clock.today()).await,
-        Command::Check => crate::import::check(store.as_ref(), clock.today()).await,
+        Command::Demo => {
+            print!(
+                "{}",
+                crate::import::demo(store.as_ref(), clock.today()).await?
+            );
+            Ok(())
+        }
+        Command::Check => {
+            print!(
+                "{}",
+                crate::import::check(store.as_ref(), clock.today()).await?
+            );
+            Ok(())
+        }
         Command::Site { action } => site(store.as_ref(), action).await,
         Command::User { action } => user(store, action).await,
     }
@@ -269,7 +284,9 @@ async fn user(store: Arc<dyn Store>, action: UserCommand) -> anyhow::Result<()> 
                 bail!("un contributeur a besoin d'au moins un --service");
             }
             if role != Role::Contributor && !(services.is_empty() && territories.is_empty()) {
-                bail!("--service et --territory ne concernent que les contributeurs (--role contributor)");
+                bail!(
+                    "--service et --territory ne concernent que les contributeurs (--role contributor)"
+                );
             }
             let snap = Live::load(store.clone()).await?.snapshot();
             for s in &services {
@@ -289,7 +306,12 @@ async fn user(store: Arc<dyn Store>, action: UserCommand) -> anyhow::Result<()> 
                 }
                 scope.push(parsed);
             }
-            let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+            let command = std::iter::once(format!("user add --role {}", role.as_str()))
+                .chain(services.iter().map(|s| format!("--service {s}")))
+                .chain(territories.iter().map(|t| format!("--territory {t}")))
+                .chain(std::iter::once(email.trim().to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(" ");
             let cfg = crate::web::admin::AdminConfig::from_env()?;
             let link = crate::web::admin::auth::cli_add_user(
                 store.as_ref(),
@@ -373,17 +395,23 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reads a file whole, refusing what is too large to be a data file.
-pub fn read_limited(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("lecture de {}", path.display()))?;
-    if meta.len() > max {
-        bail!(
-            "{} : fichier trop gros ({} octets, au plus {max})",
-            path.display(),
-            meta.len()
-        );
+/// Writes an export to a file (next to it then renamed, so a crash never
+/// leaves half a file) or to standard output.
+fn write_out(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match path {
+        Some(p) => {
+            let tmp = p.with_extension("csv.tmp");
+            std::fs::write(&tmp, bytes)
+                .with_context(|| format!("écriture de {}", tmp.display()))?;
+            std::fs::rename(&tmp, p).with_context(|| format!("écriture de {}", p.display()))?;
+            eprintln!("{} : {} octets écrits.", p.display(), bytes.len());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(bytes)?;
+        }
     }
-    std::fs::read(path).with_context(|| format!("lecture de {}", path.display()))
+    Ok(())
 }
 
 #[cfg(test)]

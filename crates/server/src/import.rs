@@ -14,7 +14,7 @@ use locadocs_core::{
     Territories, Territory, cog,
 };
 
-use crate::store::{Changes, Store};
+use crate::store::{Author, Changes, Store};
 
 /// Largest data file accepted.
 const MAX_FILE: u64 = 200 * 1024 * 1024;
@@ -28,6 +28,41 @@ const DEMO_GUIDES: [&str; 3] = [
     include_str!("../../../demo/guides/etat-civil.toml"),
     include_str!("../../../demo/guides/divorce.toml"),
 ];
+
+/// What a command did, line by line, for the command line to print.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub lines: Vec<String>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for l in &self.lines {
+            writeln!(f, "{l}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds a line to a report, as `println!` would print it.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {
+        $out.lines.push(format!($($arg)*))
+    };
+}
+
+/// Reads a file whole, refusing what is too large to be a data file.
+pub fn read_limited(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("lecture de {}", path.display()))?;
+    if meta.len() > max {
+        bail!(
+            "{} : fichier trop gros ({} octets, au plus {max})",
+            path.display(),
+            meta.len()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("lecture de {}", path.display()))
+}
 
 /// Parses a guide file and checks it against the document types known.
 pub fn check_guide(
@@ -237,7 +272,8 @@ pub async fn run(
     dry_run: bool,
     replace: bool,
     today: NaiveDate,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Report> {
+    let mut out = Report::default();
     if kind == "communes" {
         return import_communes(store, path, dry_run).await;
     }
@@ -252,76 +288,92 @@ pub async fn run(
             "« {kind} » : type d'import inconnu (attendu : communes, document-types, services ou holdings)"
         );
     };
-    let bytes = crate::cli::read_limited(path, MAX_FILE)?;
+    let bytes = read_limited(path, MAX_FILE)?;
     let version = store.data_version().await?;
     let territories = store.load_territories().await?;
     let existing = store.load_ref_data().await?;
     let prepared = match prepare(kind, &bytes, &territories, &existing, replace, today) {
         Ok(p) => p,
         Err(rejected) => {
-            eprintln!("{}", path.display());
-            eprintln!("{rejected}");
-            bail!("import refusé : rien n'a été écrit");
+            bail!(
+                "{}\n{rejected}\nimport refusé : rien n'a été écrit",
+                path.display()
+            );
         }
     };
-    print_prepared(&prepared);
+    print_prepared(&mut out, &prepared);
     if dry_run {
-        println!("Vérification seule (--dry-run) : rien n'a été écrit.");
-        return Ok(());
+        say!(out, "Vérification seule (--dry-run) : rien n'a été écrit.");
+        return Ok(out);
     }
     if prepared.changes.is_empty() {
-        println!("Rien à changer.");
-        return Ok(());
+        say!(out, "Rien à changer.");
+        return Ok(out);
     }
-    // Refused if anything changed since the file was checked.
-    store.apply(&prepared.changes, Some(version)).await?;
-    println!("Import enregistré.");
-    Ok(())
+    // Refused if anything changed since the file was checked; recorded in
+    // the history like an import from the back office.
+    let author = Author::command_line(&format!(
+        "locadocs import {} {}",
+        kind.as_str(),
+        path.display()
+    ));
+    store
+        .apply_recorded(&author, &prepared.changes, version)
+        .await
+        .map_err(|e| anyhow::anyhow!("import refusé : {e}"))?;
+    say!(out, "Import enregistré.");
+    Ok(out)
 }
 
-fn print_prepared(p: &Prepared) {
+fn print_prepared(out: &mut Report, p: &Prepared) {
     for w in &p.warnings {
-        println!("avertissement : {w}");
+        say!(out, "avertissement : {w}");
     }
     for s in &p.summary {
-        println!("{s}");
+        say!(out, "{s}");
     }
     const SHOWN: usize = 200;
     for d in p.details.iter().take(SHOWN) {
-        println!("  {d}");
+        say!(out, "  {d}");
     }
     if p.details.len() > SHOWN {
-        println!("  … et {} autres changements", p.details.len() - SHOWN);
+        say!(out, "  … et {} autres changements", p.details.len() - SHOWN);
     }
 }
 
 /// `locadocs import annuaire <file.json>`: services from Annuaire records.
-async fn import_annuaire(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let bytes = crate::cli::read_limited(path, crate::annuaire::MAX_FILE)?;
+async fn import_annuaire(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<Report> {
+    let mut out = Report::default();
+    let bytes = read_limited(path, crate::annuaire::MAX_FILE)?;
     let version = store.data_version().await?;
     let territories = store.load_territories().await?;
     let existing = store.load_ref_data().await?;
     let report = crate::annuaire::prepare(&bytes, &territories, &existing)
         .map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))?;
     for l in &report.lines {
-        println!("{}", crate::annuaire::Report::line_text(l));
+        say!(out, "{}", crate::annuaire::Report::line_text(l));
     }
-    println!("services : {}", report.summary());
+    say!(out, "services : {}", report.summary());
     if dry_run {
-        println!("Vérification seule (--dry-run) : rien n'a été écrit.");
-        return Ok(());
+        say!(out, "Vérification seule (--dry-run) : rien n'a été écrit.");
+        return Ok(out);
     }
     if report.changes.is_empty() {
-        println!("Rien à changer.");
-        return Ok(());
+        say!(out, "Rien à changer.");
+        return Ok(out);
     }
-    store.apply(&report.changes, Some(version)).await?;
-    println!("Import enregistré.");
-    Ok(())
+    let author = Author::command_line(&format!("locadocs import annuaire {}", path.display()));
+    store
+        .apply_recorded(&author, &report.changes, version)
+        .await
+        .map_err(|e| anyhow::anyhow!("import refusé : {e}"))?;
+    say!(out, "Import enregistré.");
+    Ok(out)
 }
 
-async fn import_guide(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let bytes = crate::cli::read_limited(path, 2 * 1024 * 1024)?;
+async fn import_guide(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::Result<Report> {
+    let mut out = Report::default();
+    let bytes = read_limited(path, 2 * 1024 * 1024)?;
     let source = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("{} : le fichier n'est pas en UTF-8", path.display()))?;
     let docs: HashSet<String> = store
@@ -334,23 +386,27 @@ async fn import_guide(store: &dyn Store, path: &Path, dry_run: bool) -> anyhow::
     let g = check_guide(&source, &docs)
         .map_err(|errors| anyhow::anyhow!("{} :\n{}", path.display(), errors.join("\n")))?;
     if dry_run {
-        println!(
+        say!(
+            out,
             "Guide « {} » valide ({} étapes) ; rien n'a été écrit.",
             g.slug,
             g.steps.len()
         );
-        return Ok(());
+        return Ok(out);
     }
     let saved = store.save_guide(g.slug.as_str(), &source, true).await?;
-    println!(
+    say!(
+        out,
         "Guide « {} » publié (version {}).",
-        saved.slug, saved.version
+        saved.slug,
+        saved.version
     );
-    Ok(())
+    Ok(out)
 }
 
-async fn import_communes(store: &dyn Store, dir: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let read = |name: &str| crate::cli::read_limited(&dir.join(name), MAX_FILE);
+async fn import_communes(store: &dyn Store, dir: &Path, dry_run: bool) -> anyhow::Result<Report> {
+    let mut out = Report::default();
+    let read = |name: &str| read_limited(&dir.join(name), MAX_FILE);
     let data = cog::parse(
         &read("communes.json")?,
         &read("epci.json")?,
@@ -366,42 +422,31 @@ async fn import_communes(store: &dyn Store, dir: &Path, dry_run: bool) -> anyhow
         data.regions.len()
     );
     if dry_run {
-        println!("Vérification seule : {counts} lus ; rien n'a été écrit.");
-        return Ok(());
+        say!(
+            out,
+            "Vérification seule : {counts} lus ; rien n'a été écrit."
+        );
+        return Ok(out);
     }
     store.replace_territories(&data).await?;
-    println!("Importé : {counts}.");
-    Ok(())
+    say!(out, "Importé : {counts}.");
+    Ok(out)
 }
 
-/// `locadocs export <kind> [path]`.
-pub async fn export(store: &dyn Store, kind: &str, path: Option<&Path>) -> anyhow::Result<()> {
+/// `locadocs export <kind>`: the CSV of a table (UTF-8 with BOM, `;`), with
+/// cells Excel would read as formulas neutralized.
+pub async fn export(store: &dyn Store, kind: &str) -> anyhow::Result<Vec<u8>> {
     let Some(kind) = Kind::parse(kind) else {
         bail!(
             "« {kind} » : type d'export inconnu (attendu : document-types, services ou holdings)"
         );
     };
     let data = store.load_ref_data().await?;
-    let bytes = match kind {
+    Ok(match kind {
         Kind::DocumentTypes => formats::write_document_types(&data.document_types),
         Kind::Services => formats::write_services(&data.services),
         Kind::Holdings => formats::write_holdings(&data.holdings),
-    };
-    match path {
-        Some(p) => {
-            // Write next to the target then rename, so a crash never leaves half a file.
-            let tmp = p.with_extension("csv.tmp");
-            std::fs::write(&tmp, &bytes)
-                .with_context(|| format!("écriture de {}", tmp.display()))?;
-            std::fs::rename(&tmp, p).with_context(|| format!("écriture de {}", p.display()))?;
-            eprintln!("{} : {} octets écrits.", p.display(), bytes.len());
-        }
-        None => {
-            use std::io::Write;
-            std::io::stdout().write_all(&bytes)?;
-        }
-    }
-    Ok(())
+    })
 }
 
 /// Plans the demo dataset against the store: all three files together.
@@ -466,7 +511,8 @@ pub fn prepare_demo(
 
 /// `locadocs demo`: loads the shipped dataset in one transaction; running it
 /// again changes nothing.
-pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
+pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Report> {
+    let mut out = Report::default();
     let version = store.data_version().await?;
     let territories = store.load_territories().await?;
     if territories.commune_count() == 0 {
@@ -479,7 +525,7 @@ pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
         anyhow::anyhow!("données de démonstration ({kind}) refusées :\n{rejected}")
     })?;
     for s in &prepared.summary {
-        println!("{s}");
+        say!(out, "{s}");
     }
     let mut docs: HashSet<String> = existing
         .document_types
@@ -500,16 +546,23 @@ pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
         guides.push((g.slug.to_string(), source));
     }
     if prepared.changes.is_empty() {
-        println!("Données de référence de démonstration déjà à jour.");
+        say!(out, "Données de référence de démonstration déjà à jour.");
     } else {
-        store.apply(&prepared.changes, Some(version)).await?;
-        println!("Données de démonstration chargées.");
+        store
+            .apply_recorded(
+                &Author::command_line("locadocs demo"),
+                &prepared.changes,
+                version,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("données de démonstration refusées : {e}"))?;
+        say!(out, "Données de démonstration chargées.");
     }
     for (slug, source) in guides {
         let saved = store.save_guide(&slug, source, true).await?;
-        println!("guide {slug} : version {} publiée", saved.version);
+        say!(out, "guide {slug} : version {} publiée", saved.version);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Problems found in stored data.
@@ -585,7 +638,8 @@ pub fn check_data(
 }
 
 /// `locadocs check`.
-pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
+pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Report> {
+    let mut out = Report::default();
     let territories = store.load_territories().await?;
     let data = store.load_ref_data().await?;
     let (mut errors, warnings) = check_data(&territories, &data, today);
@@ -611,8 +665,9 @@ pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
     for e in &errors {
         let _ = writeln!(report, "erreur : {e}");
     }
-    print!("{report}");
-    println!(
+    out.lines.extend(report.lines().map(str::to_owned));
+    say!(
+        out,
         "{} communes, {} types de documents, {} services, {} règles, {} guides : {} erreur(s), {} avertissement(s).",
         territories.commune_count(),
         data.document_types.len(),
@@ -625,5 +680,5 @@ pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<()> {
     if !errors.is_empty() {
         bail!("les données contiennent des erreurs");
     }
-    Ok(())
+    Ok(out)
 }

@@ -534,7 +534,12 @@ async fn services_of(
     .await?;
     let mut scope = Scope::default();
     for r in &rows {
-        scope_add(&mut scope, user_id, &r.try_get::<String, _>("k")?, r.try_get("v")?)?;
+        scope_add(
+            &mut scope,
+            user_id,
+            &r.try_get::<String, _>("k")?,
+            r.try_get("v")?,
+        )?;
     }
     Ok(scope)
 }

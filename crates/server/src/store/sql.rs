@@ -127,7 +127,6 @@ fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-
 /// A commune with two town halls, as a message naming both, if any: every
 /// `@mairie` rule resolves to the one town hall of the commune asked about,
 /// so which service it is must never depend on the order of rows.

@@ -2,19 +2,16 @@
 //! history, revert and conflicts, and mail through a real SMTP server.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use locadocs::store::{Author, Changes, Entity, Role, TokenPurpose, now_text, time_text};
 use locadocs::web::admin::auth::{random_token, token_hash};
-use locadocs::web::admin::routes::{M, Perm};
-use locadocs::web::admin::{AdminConfig, Mailer, routes};
+use locadocs::web::admin::{AdminConfig, Mailer};
 use locadocs_core::{
     Bound, DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Slug, Territory,
 };
 
 use crate::backoffice::{
-    Who, cookie_pair, get, hidden, location, outbox_dir, post, session_of, set_cookie, signed_in,
-    spawn,
+    cookie_pair, get, hidden, location, outbox_dir, post, set_cookie, signed_in, spawn,
 };
 use crate::helpers::{Db, TestApp};
 

@@ -59,7 +59,10 @@ const ACTORS: [Actor; 5] = [
 enum Target {
     Nothing,
     /// A service, and whose it is.
-    Service { id: &'static str, of_a: bool },
+    Service {
+        id: &'static str,
+        of_a: bool,
+    },
     Rule(RuleCase),
     /// The history of a record of this kind, or one of its changes.
     History(Entity),
@@ -156,7 +159,11 @@ async fn world(app: &TestApp) -> World {
         upsert_services: vec![
             Service {
                 commune: Some(InseeCode::parse("35238").unwrap()),
-                ..Service::new(slug("svc-a"), "Archives A", ServiceKind::ArchivesMunicipales)
+                ..Service::new(
+                    slug("svc-a"),
+                    "Archives A",
+                    ServiceKind::ArchivesMunicipales,
+                )
             },
             Service::new(slug("svc-b"), "Urbanisme B", ServiceKind::Urbanisme),
         ],
@@ -259,21 +266,48 @@ fn cases(pattern: &str, w: &World) -> Vec<(String, Target)> {
             .collect();
     }
     if !fixed.contains("{id}") {
-        assert!(!fixed.contains('{'), "no test value for a placeholder of {pattern}");
+        assert!(
+            !fixed.contains('{'),
+            "no test value for a placeholder of {pattern}"
+        );
         return vec![(fixed, Target::Nothing)];
     }
     let with = |v: String| fixed.replace("{id}", &v);
     if pattern.starts_with("/admin/services/") {
         vec![
-            (with("svc-a".into()), Target::Service { id: "svc-a", of_a: true }),
-            (with("svc-b".into()), Target::Service { id: "svc-b", of_a: false }),
+            (
+                with("svc-a".into()),
+                Target::Service {
+                    id: "svc-a",
+                    of_a: true,
+                },
+            ),
+            (
+                with("svc-b".into()),
+                Target::Service {
+                    id: "svc-b",
+                    of_a: false,
+                },
+            ),
         ]
     } else if pattern.starts_with("/admin/regles/") {
         vec![
-            (with(w.rule_in.to_string()), Target::Rule(RuleCase::OwnInScope)),
-            (with(w.rule_out.to_string()), Target::Rule(RuleCase::OwnOutOfScope)),
-            (with(w.rule_b.to_string()), Target::Rule(RuleCase::OtherService)),
-            (with(w.rule_france.to_string()), Target::Rule(RuleCase::National)),
+            (
+                with(w.rule_in.to_string()),
+                Target::Rule(RuleCase::OwnInScope),
+            ),
+            (
+                with(w.rule_out.to_string()),
+                Target::Rule(RuleCase::OwnOutOfScope),
+            ),
+            (
+                with(w.rule_b.to_string()),
+                Target::Rule(RuleCase::OtherService),
+            ),
+            (
+                with(w.rule_france.to_string()),
+                Target::Rule(RuleCase::National),
+            ),
         ]
     } else if pattern.starts_with("/admin/historique/") {
         w.history
@@ -308,166 +342,178 @@ async fn browser(app: &TestApp, actor: Actor, w: &World) -> Who {
     }
 }
 
-admin_test!(every_route_is_checked_for_every_role_record_kind_and_scope, |app| {
-    let w = world(app).await;
-    let version = app.store.data_version().await.unwrap();
-    let table = routes::routes();
-    assert!(table.len() > 20);
-    let mut seen = std::collections::HashSet::new();
-    let mut checked = 0;
-    for route in &table {
-        assert!(
-            seen.insert((route.method, route.path)),
-            "{} is declared twice",
-            route.path
-        );
-        for (path, target) in cases(route.path, &w) {
-            for actor in ACTORS {
-                // A fresh session per request: logging out must not leak into the next.
-                let who = browser(app, actor, &w).await;
-                let resp = match route.method {
-                    M::Get => get(app, &path, &who.cookie).await,
-                    // Forms that would change data carry a stale revision or an
-                    // invalid value: allowed requests are refused by validation,
-                    // never by authorization, and nothing changes.
-                    M::Post => {
-                        post(
-                            app,
-                            &path,
-                            &who.cookie,
-                            &[
-                                ("csrf", &who.csrf),
-                                ("revision", "-1"),
-                                ("service", "svc-a"),
-                                ("document_type", ""),
-                                ("role", "contributor"),
-                                ("services", "svc-a"),
-                                ("email", "pas-une-adresse"),
-                                ("name", ""),
-                                ("label", ""),
-                            ],
-                        )
-                        .await
+admin_test!(
+    every_route_is_checked_for_every_role_record_kind_and_scope,
+    |app| {
+        let w = world(app).await;
+        let version = app.store.data_version().await.unwrap();
+        let table = routes::routes();
+        assert!(table.len() > 20);
+        let mut seen = std::collections::HashSet::new();
+        let mut checked = 0;
+        for route in &table {
+            assert!(
+                seen.insert((route.method, route.path)),
+                "{} is declared twice",
+                route.path
+            );
+            for (path, target) in cases(route.path, &w) {
+                for actor in ACTORS {
+                    // A fresh session per request: logging out must not leak into the next.
+                    let who = browser(app, actor, &w).await;
+                    let resp = match route.method {
+                        M::Get => get(app, &path, &who.cookie).await,
+                        // Forms that would change data carry a stale revision or an
+                        // invalid value: allowed requests are refused by validation,
+                        // never by authorization, and nothing changes.
+                        M::Post => {
+                            post(
+                                app,
+                                &path,
+                                &who.cookie,
+                                &[
+                                    ("csrf", &who.csrf),
+                                    ("revision", "-1"),
+                                    ("service", "svc-a"),
+                                    ("document_type", ""),
+                                    ("role", "contributor"),
+                                    ("services", "svc-a"),
+                                    ("email", "pas-une-adresse"),
+                                    ("name", ""),
+                                    ("label", ""),
+                                ],
+                            )
+                            .await
+                        }
+                    };
+                    let status = resp.status().as_u16();
+                    let to_login = location(&resp) == "/admin/login";
+                    let allowed = expected(route.method, &path, route.perm, actor, &target);
+                    let what = format!("{:?} {path} ({target:?}) as {actor:?}", route.method);
+                    assert_ne!(status, 500, "{what}");
+                    if allowed {
+                        assert!(
+                            status != 403 && status != 401 && !to_login
+                                || route.path == "/admin/login",
+                            "{what}: expected allowed, got {status}"
+                        );
+                    } else {
+                        assert!(
+                            status == 403 || to_login,
+                            "{what}: expected forbidden, got {status}"
+                        );
                     }
-                };
-                let status = resp.status().as_u16();
-                let to_login = location(&resp) == "/admin/login";
-                let allowed = expected(route.method, &path, route.perm, actor, &target);
-                let what = format!("{:?} {path} ({target:?}) as {actor:?}", route.method);
-                assert_ne!(status, 500, "{what}");
-                if allowed {
-                    assert!(
-                        status != 403 && status != 401 && !to_login || route.path == "/admin/login",
-                        "{what}: expected allowed, got {status}"
-                    );
-                } else {
-                    assert!(
-                        status == 403 || to_login,
-                        "{what}: expected forbidden, got {status}"
-                    );
+                    checked += 1;
                 }
-                checked += 1;
             }
         }
+        assert!(checked > 200, "{checked} requests");
+        // Nothing was changed by all this.
+        assert_eq!(app.store.data_version().await.unwrap(), version);
+        let a = app.store.user(w.user_a).await.unwrap().unwrap();
+        assert_eq!(a.services, vec!["svc-a".to_owned()]);
     }
-    assert!(checked > 200, "{checked} requests");
-    // Nothing was changed by all this.
-    assert_eq!(app.store.data_version().await.unwrap(), version);
-    let a = app.store.user(w.user_a).await.unwrap().unwrap();
-    assert_eq!(a.services, vec!["svc-a".to_owned()]);
-});
+);
 
 // ---------------------------------------------------------------- hole 1
 
-admin_test!(a_demoted_administrator_cannot_revert_their_way_back, |app| {
-    world(app).await;
-    let admin = signed_in_with(app, Role::Admin, &[], &[]).await;
-    let other = signed_in_with(app, Role::Admin, &[], &[]).await;
-    let demoted = app.store.user(admin.user_id).await.unwrap().unwrap();
-    // The other administrator demotes them to editor.
-    let r = post(
-        app,
-        &format!("/admin/utilisateurs/{}", demoted.id),
-        &other.cookie,
-        &[
-            ("csrf", &other.csrf),
-            ("revision", &demoted.revision.to_string()),
-            ("role", "editor"),
-            ("active", "1"),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let entry = app
-        .store
-        .history_of(Entity::User, &demoted.id.to_string())
-        .await
-        .unwrap()[0]
-        .id;
-    // Their session still works, as an editor now.
-    let r = post(
-        app,
-        &format!("/admin/historique/{entry}/annuler"),
-        &admin.cookie,
-        &[("csrf", &admin.csrf)],
-    )
-    .await;
-    assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("réservé aux administrateurs"));
-    let now = app.store.user(demoted.id).await.unwrap().unwrap();
-    assert_eq!(now.role, Role::Editor, "still an editor");
-    // Nor can they read the history of accounts.
-    let r = get(
-        app,
-        &format!("/admin/historique/utilisateur/{}", demoted.id),
-        &admin.cookie,
-    )
-    .await;
-    assert_eq!(r.status(), 403);
-    // A deactivated account cannot be brought back by an editor either.
-    let victim = signed_in_with(app, Role::Contributor, &["svc-a"], &["commune:35238"]).await;
-    let v = app.store.user(victim.user_id).await.unwrap().unwrap();
-    let r = post(
-        app,
-        &format!("/admin/utilisateurs/{}", v.id),
-        &other.cookie,
-        &[
-            ("csrf", &other.csrf),
-            ("revision", &v.revision.to_string()),
-            ("role", "contributor"),
-            ("active", "0"),
-            ("services", "svc-a"),
-            ("territories", "commune:35238"),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), 303);
-    let entry = app
-        .store
-        .history_of(Entity::User, &v.id.to_string())
-        .await
-        .unwrap()[0]
-        .id;
-    let r = post(
-        app,
-        &format!("/admin/historique/{entry}/annuler"),
-        &admin.cookie,
-        &[("csrf", &admin.csrf)],
-    )
-    .await;
-    assert_eq!(r.status(), 403);
-    assert!(!app.store.user(v.id).await.unwrap().unwrap().active);
-    // The administrator may.
-    let r = post(
-        app,
-        &format!("/admin/historique/{entry}/annuler"),
-        &other.cookie,
-        &[("csrf", &other.csrf)],
-    )
-    .await;
-    assert_eq!(r.status(), 303);
-    assert!(app.store.user(v.id).await.unwrap().unwrap().active);
-});
+admin_test!(
+    a_demoted_administrator_cannot_revert_their_way_back,
+    |app| {
+        world(app).await;
+        let admin = signed_in_with(app, Role::Admin, &[], &[]).await;
+        let other = signed_in_with(app, Role::Admin, &[], &[]).await;
+        let demoted = app.store.user(admin.user_id).await.unwrap().unwrap();
+        // The other administrator demotes them to editor.
+        let r = post(
+            app,
+            &format!("/admin/utilisateurs/{}", demoted.id),
+            &other.cookie,
+            &[
+                ("csrf", &other.csrf),
+                ("revision", &demoted.revision.to_string()),
+                ("role", "editor"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        let entry = app
+            .store
+            .history_of(Entity::User, &demoted.id.to_string())
+            .await
+            .unwrap()[0]
+            .id;
+        // Their session still works, as an editor now.
+        let r = post(
+            app,
+            &format!("/admin/historique/{entry}/annuler"),
+            &admin.cookie,
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("réservé aux administrateurs")
+        );
+        let now = app.store.user(demoted.id).await.unwrap().unwrap();
+        assert_eq!(now.role, Role::Editor, "still an editor");
+        // Nor can they read the history of accounts.
+        let r = get(
+            app,
+            &format!("/admin/historique/utilisateur/{}", demoted.id),
+            &admin.cookie,
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        // A deactivated account cannot be brought back by an editor either.
+        let victim = signed_in_with(app, Role::Contributor, &["svc-a"], &["commune:35238"]).await;
+        let v = app.store.user(victim.user_id).await.unwrap().unwrap();
+        let r = post(
+            app,
+            &format!("/admin/utilisateurs/{}", v.id),
+            &other.cookie,
+            &[
+                ("csrf", &other.csrf),
+                ("revision", &v.revision.to_string()),
+                ("role", "contributor"),
+                ("active", "0"),
+                ("services", "svc-a"),
+                ("territories", "commune:35238"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let entry = app
+            .store
+            .history_of(Entity::User, &v.id.to_string())
+            .await
+            .unwrap()[0]
+            .id;
+        let r = post(
+            app,
+            &format!("/admin/historique/{entry}/annuler"),
+            &admin.cookie,
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        assert!(!app.store.user(v.id).await.unwrap().unwrap().active);
+        // The administrator may.
+        let r = post(
+            app,
+            &format!("/admin/historique/{entry}/annuler"),
+            &other.cookie,
+            &[("csrf", &other.csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        assert!(app.store.user(v.id).await.unwrap().unwrap().active);
+    }
+);
 
 // ---------------------------------------------------------------- hole 2
 
@@ -493,13 +539,24 @@ admin_test!(a_contributor_cannot_make_their_service_a_town_hall, |app| {
     app.refresh().await;
     assert_eq!(app.live.snapshot().service("svc-a").unwrap(), &before);
     // Their own details they may change; the form sends no kind nor commune.
-    let page = get(app, "/admin/services/svc-a/modifier", &a.cookie).await.text().await.unwrap();
-    assert!(page.contains("Seuls les éditeurs changent le type"), "{page}");
+    let page = get(app, "/admin/services/svc-a/modifier", &a.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Seuls les éditeurs changent le type"),
+        "{page}"
+    );
     let r = post(
         app,
         "/admin/services/svc-a/modifier",
         &a.cookie,
-        &[("csrf", &a.csrf), ("name", "Archives A"), ("phone", "02 23 62 12 60")],
+        &[
+            ("csrf", &a.csrf),
+            ("name", "Archives A"),
+            ("phone", "02 23 62 12 60"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 303);
@@ -517,11 +574,20 @@ admin_test!(a_commune_has_one_town_hall_shown_on_its_page, |app| {
         app,
         "/admin/services/svc-a/modifier",
         &ed.cookie,
-        &[("csrf", &ed.csrf), ("name", "Mairie de Paris"), ("kind", "mairie"), ("commune", "75056")],
+        &[
+            ("csrf", &ed.csrf),
+            ("name", "Mairie de Paris"),
+            ("kind", "mairie"),
+            ("commune", "75056"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 303);
-    let page = get(app, "/admin/services/svc-a", &ed.cookie).await.text().await.unwrap();
+    let page = get(app, "/admin/services/svc-a", &ed.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Mairie de la commune"), "{page}");
     assert!(page.contains("Paris (75056)"), "{page}");
     // A second town hall for Paris is refused, naming both services.
@@ -529,7 +595,12 @@ admin_test!(a_commune_has_one_town_hall_shown_on_its_page, |app| {
         app,
         "/admin/services/svc-b/modifier",
         &ed.cookie,
-        &[("csrf", &ed.csrf), ("name", "Urbanisme B"), ("kind", "mairie"), ("commune", "75056")],
+        &[
+            ("csrf", &ed.csrf),
+            ("name", "Urbanisme B"),
+            ("kind", "mairie"),
+            ("commune", "75056"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 422);
@@ -561,82 +632,94 @@ admin_test!(a_commune_has_one_town_hall_shown_on_its_page, |app| {
 
 // ---------------------------------------------------------------- hole 3
 
-admin_test!(contributors_write_rules_only_inside_their_territories, |app| {
-    let w = world(app).await;
-    let a = session_of(app, w.user_a, "contrib-a@exemple.fr").await;
-    let count = || async { app.store.stored_holdings().await.unwrap().len() };
-    let before = count().await;
-    let create = |territory: &'static str, from: &'static str| {
-        let a = &a;
-        async move {
-            post(
-                app,
-                "/admin/regles/nouvelle",
-                &a.cookie,
-                &[
-                    ("csrf", &a.csrf),
-                    ("document_type", "acte-notarie"),
-                    ("territory", territory),
-                    ("from", from),
-                    ("service", "svc-a"),
-                ],
-            )
-            .await
+admin_test!(
+    contributors_write_rules_only_inside_their_territories,
+    |app| {
+        let w = world(app).await;
+        let a = session_of(app, w.user_a, "contrib-a@exemple.fr").await;
+        let count = || async { app.store.stored_holdings().await.unwrap().len() };
+        let before = count().await;
+        let create = |territory: &'static str, from: &'static str| {
+            let a = &a;
+            async move {
+                post(
+                    app,
+                    "/admin/regles/nouvelle",
+                    &a.cookie,
+                    &[
+                        ("csrf", &a.csrf),
+                        ("document_type", "acte-notarie"),
+                        ("territory", territory),
+                        ("from", from),
+                        ("service", "svc-a"),
+                    ],
+                )
+                .await
+            }
+        };
+        // Paris, from the Archives of Rennes: the national answer for all of
+        // Paris would be overridden.
+        for t in ["departement:75", "commune:76351", "departement:35"] {
+            let r = create(t, "1900").await;
+            assert_eq!(r.status(), 422, "{t}");
+            let text = r.text().await.unwrap();
+            assert!(text.contains("hors de votre périmètre"), "{t}: {text}");
         }
-    };
-    // Paris, from the Archives of Rennes: the national answer for all of
-    // Paris would be overridden.
-    for t in ["departement:75", "commune:76351", "departement:35"] {
-        let r = create(t, "1900").await;
-        assert_eq!(r.status(), 422, "{t}");
-        let text = r.text().await.unwrap();
-        assert!(text.contains("hors de votre périmètre"), "{t}: {text}");
+        assert_eq!(count().await, before, "nothing created");
+        // Inside: Rennes itself.
+        let r = create("commune:35238", "1900").await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(count().await, before + 1);
+        // Moving their own rule out of scope is refused and changes nothing.
+        let held = app.store.stored_holding(w.rule_in).await.unwrap().unwrap();
+        let r = post(
+            app,
+            &format!("/admin/regles/{}/modifier", w.rule_in),
+            &a.cookie,
+            &[
+                ("csrf", &a.csrf),
+                ("revision", &held.revision.to_string()),
+                ("document_type", "permis-de-construire"),
+                ("territory", "departement:75"),
+                ("from", "1908"),
+                ("to", "2015-06-30"),
+                ("service", "svc-a"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(
+            app.store.stored_holding(w.rule_in).await.unwrap().unwrap(),
+            held
+        );
+        // A rule of their service outside their territories is not theirs.
+        let r = post(
+            app,
+            &format!("/admin/regles/{}/supprimer", w.rule_out),
+            &a.cookie,
+            &[("csrf", &a.csrf), ("revision", "1")],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        assert!(
+            app.store
+                .stored_holding(w.rule_out)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Imports are the editors'.
+        let r = post(app, "/admin/import", &a.cookie, &[("csrf", &a.csrf)]).await;
+        assert_eq!(r.status(), 403);
+        // The home page shows them their scope.
+        let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
+        assert!(
+            home.contains("Mon périmètre") && home.contains("Rennes (35238)"),
+            "{home}"
+        );
     }
-    assert_eq!(count().await, before, "nothing created");
-    // Inside: Rennes itself.
-    let r = create("commune:35238", "1900").await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(count().await, before + 1);
-    // Moving their own rule out of scope is refused and changes nothing.
-    let held = app.store.stored_holding(w.rule_in).await.unwrap().unwrap();
-    let r = post(
-        app,
-        &format!("/admin/regles/{}/modifier", w.rule_in),
-        &a.cookie,
-        &[
-            ("csrf", &a.csrf),
-            ("revision", &held.revision.to_string()),
-            ("document_type", "permis-de-construire"),
-            ("territory", "departement:75"),
-            ("from", "1908"),
-            ("to", "2015-06-30"),
-            ("service", "svc-a"),
-            ("action", "save"),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), 422);
-    assert_eq!(
-        app.store.stored_holding(w.rule_in).await.unwrap().unwrap(),
-        held
-    );
-    // A rule of their service outside their territories is not theirs.
-    let r = post(
-        app,
-        &format!("/admin/regles/{}/supprimer", w.rule_out),
-        &a.cookie,
-        &[("csrf", &a.csrf), ("revision", "1")],
-    )
-    .await;
-    assert_eq!(r.status(), 403);
-    assert!(app.store.stored_holding(w.rule_out).await.unwrap().is_some());
-    // Imports are the editors'.
-    let r = post(app, "/admin/import", &a.cookie, &[("csrf", &a.csrf)]).await;
-    assert_eq!(r.status(), 403);
-    // The home page shows them their scope.
-    let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
-    assert!(home.contains("Mon périmètre") && home.contains("Rennes (35238)"), "{home}");
-});
+);
 
 admin_test!(a_departement_scope_covers_its_epcis_and_communes, |app| {
     world(app).await;
@@ -723,7 +806,9 @@ admin_test!(administrators_set_a_contributors_territories, |app| {
         .await
         .unwrap();
     assert!(
-        h[0].changed_fields().iter().any(|(f, _, _)| f == "territories"),
+        h[0].changed_fields()
+            .iter()
+            .any(|(f, _, _)| f == "territories"),
         "{:?}",
         h[0]
     );

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use locadocs::store::{Author, Role, time_text};
-use locadocs_core::Territory;
 use locadocs::web::admin::auth::{random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
+use locadocs_core::Territory;
 
 use crate::helpers::{Db, Geo, TestApp};
 

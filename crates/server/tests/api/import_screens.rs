@@ -2,9 +2,7 @@
 //! confirmation, conflicts, row errors, permissions, exports, and the
 //! Annuaire import (twice: updates, not duplicates).
 
-use locadocs::store::{Changes, Entity, Role, time_text};
-use locadocs::web::admin::auth::{random_token, token_hash};
-use locadocs::web::admin::{AdminConfig, Mailer};
+use locadocs::store::{Changes, Entity, Role};
 use locadocs_core::{DocumentType, Service, ServiceKind, Slug};
 
 use crate::backoffice::{Who, signed_in};

@@ -5,6 +5,7 @@
 mod backoffice;
 mod admin;
 mod authorization;
+mod command_line;
 mod embed;
 mod guides;
 mod helpers;

@@ -12,7 +12,9 @@ use crate::store::{StoreError, WriteError};
 pub enum AdminError {
     /// Nobody is signed in: a page goes to the login form, a form post is
     /// refused (its content would be lost by a redirect).
-    SignedOut { page: bool },
+    SignedOut {
+        page: bool,
+    },
     NotFound,
     /// Signed in, but this account may not (the reason, in French).
     Forbidden(String),

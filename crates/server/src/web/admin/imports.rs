@@ -15,8 +15,8 @@ use base64::Engine as _;
 use locadocs_core::formats::{self, Kind, Rejected};
 use sha2::{Digest, Sha256};
 
-use super::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table, Upload};
 use super::policy::Act;
+use super::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table, Upload};
 use super::{Access, CsrfChecked, bad_request, not_found, unexpected};
 use crate::annuaire::{self, Outcome};
 use crate::import::{Prepared, prepare};

@@ -153,7 +153,6 @@ impl Access {
         }
         Ok(())
     }
-
 }
 
 /// A request from a signed-in, active account that its route's permission

@@ -88,7 +88,10 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
             editor,
             "Cette action est réservée aux éditeurs et aux administrateurs.",
         ),
-        Act::ManageAccounts => ok(admin, "La gestion des comptes est réservée aux administrateurs."),
+        Act::ManageAccounts => ok(
+            admin,
+            "La gestion des comptes est réservée aux administrateurs.",
+        ),
         Act::ViewHistory(entity) | Act::Revert(entity) => {
             let reverting = matches!(act, Act::Revert(_));
             match entity {
@@ -159,11 +162,26 @@ mod tests {
     fn contributors_write_rules_of_their_services_inside_their_territories_only() {
         let geo = Territories::default();
         let c = user(Role::Contributor, &["svc-a"], &["commune:35238"]);
-        assert!(allows(&c, Act::WriteRule(&rule("commune:35238", "svc-a"), &geo)));
-        assert!(!allows(&c, Act::WriteRule(&rule("commune:35051", "svc-a"), &geo)));
-        assert!(!allows(&c, Act::WriteRule(&rule("departement:75", "svc-a"), &geo)));
-        assert!(!allows(&c, Act::WriteRule(&rule("commune:35238", "svc-b"), &geo)));
-        assert!(!allows(&c, Act::WriteRule(&rule("commune:35238", "@mairie"), &geo)));
+        assert!(allows(
+            &c,
+            Act::WriteRule(&rule("commune:35238", "svc-a"), &geo)
+        ));
+        assert!(!allows(
+            &c,
+            Act::WriteRule(&rule("commune:35051", "svc-a"), &geo)
+        ));
+        assert!(!allows(
+            &c,
+            Act::WriteRule(&rule("departement:75", "svc-a"), &geo)
+        ));
+        assert!(!allows(
+            &c,
+            Act::WriteRule(&rule("commune:35238", "svc-b"), &geo)
+        ));
+        assert!(!allows(
+            &c,
+            Act::WriteRule(&rule("commune:35238", "@mairie"), &geo)
+        ));
         assert!(!allows(&c, Act::WriteRule(&rule("france", "svc-a"), &geo)));
         let e = user(Role::Editor, &[], &[]);
         assert!(allows(&e, Act::WriteRule(&rule("france", "svc-b"), &geo)));

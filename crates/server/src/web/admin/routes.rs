@@ -154,7 +154,12 @@ pub fn routes() -> Vec<AdminRoute> {
         ),
         r(Get, "/admin/types", DocumentTypes, get(s::types)),
         r(Get, "/admin/types/{slug}", DocumentTypes, get(s::type_edit)),
-        r(Post, "/admin/types/{slug}", DocumentTypes, post(s::type_save)),
+        r(
+            Post,
+            "/admin/types/{slug}",
+            DocumentTypes,
+            post(s::type_save),
+        ),
         r(
             Get,
             "/admin/historique/{entity}/{key}",
@@ -200,7 +205,12 @@ pub fn routes() -> Vec<AdminRoute> {
         r(Get, "/admin/utilisateurs", Accounts, get(s::users)),
         r(Post, "/admin/utilisateurs", Accounts, post(s::user_invite)),
         r(Get, "/admin/utilisateurs/{id}", Accounts, get(s::user_edit)),
-        r(Post, "/admin/utilisateurs/{id}", Accounts, post(s::user_save)),
+        r(
+            Post,
+            "/admin/utilisateurs/{id}",
+            Accounts,
+            post(s::user_save),
+        ),
     ]
 }
 

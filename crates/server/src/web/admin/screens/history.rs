@@ -12,7 +12,6 @@ use crate::web::admin::policy::Act;
 use crate::web::admin::view::{self, Block, Button, Cell, FormView, Table};
 use crate::web::admin::{SignedForm, SignedIn, see_other};
 
-
 fn field_label(f: &str) -> String {
     let known: HashMap<&str, &str> = [
         ("name", "Nom"),
@@ -61,7 +60,10 @@ pub async fn history(
     // whatever route reaches it.
     me.ensure(Act::ViewHistory(entity))?;
     let entries = state.live.store().history_of(entity, &key).await?;
-    let mut p = view::page(&me.access, &format!("Historique : {} {key}", entity.as_str()));
+    let mut p = view::page(
+        &me.access,
+        &format!("Historique : {} {key}", entity.as_str()),
+    );
     if entries.is_empty() {
         p.blocks.push(Block::P(
             "Aucune modification enregistrée depuis l'administration.".into(),

@@ -7,10 +7,10 @@ use locadocs_core::{Service, ServiceRef};
 use super::{gap_href, gap_text, gaps_of, rules_table, services_table, stale};
 use crate::store::{Entity, HistoryEntry, StoredHolding};
 use crate::web::AppState;
+use crate::web::admin::SignedIn;
 use crate::web::admin::error::Result;
 use crate::web::admin::policy::{self, Act};
 use crate::web::admin::view::{self, Block, Cell, Table};
-use crate::web::admin::SignedIn;
 
 pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
     let user = &me.user;
@@ -18,7 +18,8 @@ pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
     let today = state.clock.today();
     let holdings = state.live.store().stored_holdings().await?;
     let everything = policy::edits_everything(user);
-    let mine = |h: &StoredHolding| policy::allows(user, Act::WriteRule(&h.rule, snap.territories()));
+    let mine =
+        |h: &StoredHolding| policy::allows(user, Act::WriteRule(&h.rule, snap.territories()));
     let mut p = view::page(&me.access, "Mes données");
     let my_services: Vec<&Service> = snap
         .services()

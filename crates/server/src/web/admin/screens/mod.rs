@@ -12,7 +12,9 @@ mod users;
 
 pub use history::{history, revert};
 pub use home::home;
-pub use rules::{rule_create, rule_delete, rule_edit, rule_new, rule_page, rule_save, rule_verified, rules};
+pub use rules::{
+    rule_create, rule_delete, rule_edit, rule_new, rule_page, rule_save, rule_verified, rules,
+};
 pub use services::{service_edit, service_page, service_save, service_verified, services};
 pub use types::{type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
@@ -143,10 +145,7 @@ fn gap_href(g: &Gap) -> String {
         .strip_prefix("commune:")
         .unwrap_or("")
         .to_owned();
-    format!(
-        "/admin/regles?type={}&commune={commune}",
-        g.document_type
-    )
+    format!("/admin/regles?type={}&commune={commune}", g.document_type)
 }
 
 fn rules_table(caption: &str, rules: &[&StoredHolding], snap: &Snapshot) -> Table {

@@ -20,7 +20,6 @@ use crate::web::admin::policy::{self, Act};
 use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
 use crate::web::admin::{SignedForm, SignedIn, see_other};
 
-
 #[derive(Debug, Default, Deserialize)]
 pub struct RulesQuery {
     #[serde(default, rename = "type")]
@@ -155,11 +154,7 @@ async fn stored(state: &AppState, id: i64) -> Result<StoredHolding> {
         .ok_or(AdminError::NotFound)
 }
 
-pub async fn rule_page(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    me: SignedIn,
-) -> Result {
+pub async fn rule_page(State(state): State<AppState>, Path(id): Path<i64>, me: SignedIn) -> Result {
     let snap = state.live.snapshot();
     let held = stored(&state, id).await?;
     let r = &held.rule;
@@ -365,7 +360,11 @@ impl RuleForm {
 /// not the account's can only come from a hand-made request (the form lists
 /// only theirs): refused outright. A territory outside their scope can be
 /// typed: a field error, with the form kept.
-fn may_write(me: &SignedIn, snap: &Snapshot, rule: &HoldingRule) -> Result<Option<(String, String)>> {
+fn may_write(
+    me: &SignedIn,
+    snap: &Snapshot,
+    rule: &HoldingRule,
+) -> Result<Option<(String, String)>> {
     let Some(why) = policy::refusal(&me.user, Act::WriteRule(rule, snap.territories())) else {
         return Ok(None);
     };
@@ -376,7 +375,12 @@ fn may_write(me: &SignedIn, snap: &Snapshot, rule: &HoldingRule) -> Result<Optio
     Ok(Some(("territory".into(), why.to_owned())))
 }
 
-fn rule_fields(snap: &Snapshot, me: &SignedIn, f: &RuleForm, errors: &[(String, String)]) -> Vec<Field> {
+fn rule_fields(
+    snap: &Snapshot,
+    me: &SignedIn,
+    f: &RuleForm,
+    errors: &[(String, String)],
+) -> Vec<Field> {
     let e = |n: &str| err_of(errors, n);
     let docs = snap
         .document_types()
@@ -476,7 +480,11 @@ pub async fn rule_create(
     }
     let rule = match parsed {
         Ok(r) if errors.is_empty() => r,
-        _ => return Err(AdminError::invalid(new_rule_page(&snap, &me, &form, errors))),
+        _ => {
+            return Err(AdminError::invalid(new_rule_page(
+                &snap, &me, &form, errors,
+            )));
+        }
     };
     let key = state
         .live
@@ -502,7 +510,13 @@ struct EditView<'a> {
 }
 
 impl EditView<'_> {
-    fn page(&self, f: &RuleForm, errors: Errors, notice: Option<Notice>, preview: Vec<Block>) -> Page {
+    fn page(
+        &self,
+        f: &RuleForm,
+        errors: Errors,
+        notice: Option<Notice>,
+        preview: Vec<Block>,
+    ) -> Page {
         let (id, revision) = (self.id, self.revision);
         let mut p = view::page(&self.me.access, &format!("Modifier la règle n° {id}"));
         p.notice = notice;
@@ -556,11 +570,7 @@ impl EditView<'_> {
     }
 }
 
-pub async fn rule_edit(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    me: SignedIn,
-) -> Result {
+pub async fn rule_edit(State(state): State<AppState>, Path(id): Path<i64>, me: SignedIn) -> Result {
     let held = stored(&state, id).await?;
     let snap = state.live.snapshot();
     let v = EditView {
@@ -569,7 +579,12 @@ pub async fn rule_edit(
         id,
         revision: held.revision,
     };
-    Ok(view::render(&v.page(&RuleForm::of(&held.rule), vec![], None, vec![])))
+    Ok(view::render(&v.page(
+        &RuleForm::of(&held.rule),
+        vec![],
+        None,
+        vec![],
+    )))
 }
 
 /// The public answer before and after a change, for a commune and a date.

@@ -4,7 +4,9 @@ use axum::extract::{Path, State};
 use locadocs_core::{InseeCode, Service, ServiceKind, Snapshot};
 use serde::Deserialize;
 
-use super::{Errors, MAX_TEXT, RevisionForm, check_len, clean, day_text, err_of, opt, services_table};
+use super::{
+    Errors, MAX_TEXT, RevisionForm, check_len, clean, day_text, err_of, opt, services_table,
+};
 use crate::store::{Entity, Record};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result, write_notice};
@@ -27,7 +29,9 @@ pub async fn services(State(state): State<AppState>, me: SignedIn) -> Result {
 /// Which commune a town hall answers for, as its page says it.
 fn town_hall_line(s: &Service, snap: &Snapshot) -> Option<(String, String)> {
     let c = s.commune.filter(|_| s.kind == ServiceKind::Mairie)?;
-    let name = snap.territories().display_name(&locadocs_core::Territory::Commune(c));
+    let name = snap
+        .territories()
+        .display_name(&locadocs_core::Territory::Commune(c));
     Some((
         "Mairie de la commune".into(),
         format!(
@@ -250,8 +254,13 @@ fn service_form_page(
         .map(|k| (k.as_str().to_owned(), k.as_str().to_owned()))
         .collect();
     let locked = "Seuls les éditeurs changent le type et la commune d'un service : ils désignent la mairie de chaque commune.";
-    let kind = Field::select("kind", "Type de service", kinds, f.kind.as_deref().unwrap_or(""))
-        .error(e("kind"));
+    let kind = Field::select(
+        "kind",
+        "Type de service",
+        kinds,
+        f.kind.as_deref().unwrap_or(""),
+    )
+    .error(e("kind"));
     let commune = Field::text(
         "commune",
         "Commune (code INSEE)",
@@ -259,9 +268,15 @@ fn service_form_page(
     )
     .error(e("commune"));
     let (kind, commune) = if identity {
-        (kind, commune.hint("5 caractères, par exemple 35238 pour Rennes"))
+        (
+            kind,
+            commune.hint("5 caractères, par exemple 35238 pour Rennes"),
+        )
     } else {
-        (kind.hint(locked).disabled(true), commune.hint(locked).disabled(true))
+        (
+            kind.hint(locked).disabled(true),
+            commune.hint(locked).disabled(true),
+        )
     };
     p.blocks.push(Block::Form(FormView {
         action: format!("/admin/services/{id}/modifier"),
@@ -341,9 +356,9 @@ pub async fn service_save(
     let snap = state.live.snapshot();
     let base = snap.service(&id).ok_or(AdminError::NotFound)?;
     let rev = form.revision.unwrap_or(current);
-    let s = form
-        .apply(base, &snap)
-        .map_err(|errors| AdminError::invalid(service_form_page(&me, &id, &form, rev, errors, None)))?;
+    let s = form.apply(base, &snap).map_err(|errors| {
+        AdminError::invalid(service_form_page(&me, &id, &form, rev, errors, None))
+    })?;
     // Which service is a commune's town hall is an editor's decision.
     if s.kind != base.kind || s.commune != base.commune {
         me.ensure(Act::SetServiceIdentity)?;
@@ -365,7 +380,14 @@ pub async fn service_save(
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
                 status,
-                Box::new(service_form_page(&me, &id, &form, rev, vec![], Some(notice))),
+                Box::new(service_form_page(
+                    &me,
+                    &id,
+                    &form,
+                    rev,
+                    vec![],
+                    Some(notice),
+                )),
             )),
             None => Err(e.into()),
         },

@@ -12,7 +12,6 @@ use crate::web::admin::policy::Act;
 use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
 use crate::web::admin::{SignedForm, SignedIn, see_other};
 
-
 pub async fn types(State(state): State<AppState>, me: SignedIn) -> Result {
     let snap = state.live.snapshot();
     let mut p = view::page(&me.access, "Types de documents");

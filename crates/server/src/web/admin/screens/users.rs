@@ -9,16 +9,25 @@ use crate::store::{Entity, Record, Role, User, UserFields};
 use crate::web::AppState;
 use crate::web::admin::auth;
 use crate::web::admin::error::{AdminError, Result, write_notice};
-use crate::web::admin::view::{self, Block, Cell, Field, FormView, Notice, Page, Table, Button};
+use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
 use crate::web::admin::{SignedForm, SignedIn, see_other};
-
 
 /// The territories of a scope, as shown and typed: one code per line.
 fn territories_text(ts: &[Territory]) -> String {
-    ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join("\n")
+    ts.iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-fn users_page(me: &SignedIn, snap: &Snapshot, users: &[User], f: &InviteForm, errors: Errors, notice: Option<Notice>) -> Page {
+fn users_page(
+    me: &SignedIn,
+    snap: &Snapshot,
+    users: &[User],
+    f: &InviteForm,
+    errors: Errors,
+    notice: Option<Notice>,
+) -> Page {
     let mut p = view::page(&me.access, "Utilisateurs");
     p.notice = notice;
     let geo = snap.territories();
@@ -239,7 +248,9 @@ pub async fn user_invite(
         ));
     }
     let (Some(role), Ok(territories), true) = (role, scope, errors.is_empty()) else {
-        return Err(AdminError::invalid(users_page(&me, &snap, &users, &f, errors, None)));
+        return Err(AdminError::invalid(users_page(
+            &me, &snap, &users, &f, errors, None,
+        )));
     };
     let (services, territories) = if role == Role::Contributor {
         (f.services.clone(), territories)
@@ -289,7 +300,15 @@ struct AccountForm<'a> {
     territories: &'a str,
 }
 
-fn user_page(me: &SignedIn, snap: &Snapshot, u: &User, f: &AccountForm<'_>, rev: i64, errors: Errors, notice: Option<Notice>) -> Page {
+fn user_page(
+    me: &SignedIn,
+    snap: &Snapshot,
+    u: &User,
+    f: &AccountForm<'_>,
+    rev: i64,
+    errors: Errors,
+    notice: Option<Notice>,
+) -> Page {
     let mut p = view::page(&me.access, &format!("Compte {}", u.email));
     p.notice = notice;
     let e = |n: &str| err_of(&errors, n);
@@ -321,12 +340,13 @@ fn user_page(me: &SignedIn, snap: &Snapshot, u: &User, f: &AccountForm<'_>, rev:
     p
 }
 
-pub async fn user_edit(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    me: SignedIn,
-) -> Result {
-    let u = state.live.store().user(id).await?.ok_or(AdminError::NotFound)?;
+pub async fn user_edit(State(state): State<AppState>, Path(id): Path<i64>, me: SignedIn) -> Result {
+    let u = state
+        .live
+        .store()
+        .user(id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
     let snap = state.live.snapshot();
     let territories = territories_text(&u.territories);
     let f = AccountForm {
@@ -335,7 +355,15 @@ pub async fn user_edit(
         services: &u.services,
         territories: &territories,
     };
-    Ok(view::render(&user_page(&me, &snap, &u, &f, u.revision, vec![], None)))
+    Ok(view::render(&user_page(
+        &me,
+        &snap,
+        &u,
+        &f,
+        u.revision,
+        vec![],
+        None,
+    )))
 }
 
 pub async fn user_save(
@@ -373,7 +401,9 @@ pub async fn user_save(
         territories: &territories_s,
     };
     let (Some(role), Ok(territories), true) = (role, scope, errors.is_empty()) else {
-        return Err(AdminError::invalid(user_page(&me, &snap, &u, &sent, rev, errors, None)));
+        return Err(AdminError::invalid(user_page(
+            &me, &snap, &u, &sent, rev, errors, None,
+        )));
     };
     let (mut services, territories) = if role == Role::Contributor {
         (services.clone(), territories)
