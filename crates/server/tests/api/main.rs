@@ -4,6 +4,7 @@
 #[macro_use]
 mod backoffice;
 mod admin;
+mod csv_formulas;
 mod embed;
 mod guides;
 mod helpers;
