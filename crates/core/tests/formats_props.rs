@@ -3,9 +3,9 @@
 
 use chrono::{Days, NaiveDate};
 use locadocs_core::formats::{
-    ImportContext, Rejected, plan_document_types, plan_holdings, plan_services,
-    read_document_types, read_holdings, read_services, write_document_types, write_holdings,
-    write_services,
+    FORMULA_TRIGGERS, ImportContext, Rejected, escape_cell, plan_document_types, plan_holdings,
+    plan_services, read_document_types, read_holdings, read_services, unescape_cell,
+    write_document_types, write_holdings, write_services,
 };
 use locadocs_core::{
     Bound, DeptCode, DocumentType, HoldingRule, InseeCode, Service, ServiceKind, ServiceRef, Siren,
@@ -67,11 +67,21 @@ fn slug() -> impl Strategy<Value = String> {
 }
 
 /// Free text as it survives reading: trimmed, non-empty, with delimiters,
-/// quotes, line breaks and accents.
+/// quotes, line breaks and accents, often starting like a spreadsheet
+/// formula (`=`, `+`, `-`, `@`), sometimes after `'`.
 fn text() -> impl Strategy<Value = String> {
-    "[a-zA-Z0-9éèàçÉŒ ;,\"'|\n\r\t:/@=-]{1,24}"
+    "('{0,2}[=+@-])?[a-zA-Z0-9éèàçÉŒ ;,\"'|\n\r\t:/@=+-]{1,24}"
         .prop_map(|s| s.trim().to_owned())
         .prop_filter("blank", |s| !s.is_empty())
+}
+
+/// Any text, but often starting with quotes and formula triggers.
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        ("'{0,3}[=+@\t\r-]{0,2}", any::<String>()).prop_map(|(a, b)| a + &b),
+        "['=+@\t\r -]{0,6}[a-z]{0,2}",
+    ]
 }
 
 fn opt_text() -> impl Strategy<Value = Option<String>> {
@@ -232,6 +242,18 @@ fn rows<T>(parsed: Vec<(u64, T)>) -> Vec<T> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn unescape_undoes_escape(s in cell()) {
+        let escaped = escape_cell(&s);
+        prop_assert_eq!(unescape_cell(&escaped), s.as_str());
+        prop_assert!(
+            !escaped.starts_with(FORMULA_TRIGGERS),
+            "{:?} is written {:?}", s, escaped
+        );
+        // A cell is changed only by one leading `'`.
+        prop_assert!(escaped == s || escaped.strip_prefix('\'') == Some(s.as_str()));
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {

@@ -352,8 +352,10 @@ mod tests {
             text.contains("pc;commune:35238;1908;2015-12-31;archives-rennes;;;\r\n"),
             "{text}"
         );
+        // `-75y` and `@mairie` would be formulas in a spreadsheet: written
+        // with a leading `'`, read back without it.
         assert!(
-            text.contains("ec;departement:35;-75y;;@mairie;;;\r\n"),
+            text.contains("ec;departement:35;'-75y;;'@mairie;;;\r\n"),
             "{text}"
         );
         let back: Vec<HoldingRule> = read_holdings(&bytes, &Known, today())
@@ -363,6 +365,44 @@ mod tests {
             .map(|(_, r)| r)
             .collect();
         assert_eq!(back, rules);
+    }
+
+    #[test]
+    fn hand_written_and_exported_formula_cells_read_the_same() {
+        let by_hand = format!(
+            "{HEADER}ec;departement:35;-75y;;@mairie\n\
+             pc;commune:35238;;-10y;archives-rennes\n"
+        );
+        let exported = format!(
+            "{HEADER}'ec;departement:35;'-75y;;'@mairie\n\
+             pc;commune:35238;;' -10y;archives-rennes\n"
+        );
+        let a: Vec<HoldingRule> = read(&by_hand)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(a[0].from, Some(Bound::YearsAgo(75)));
+        assert_eq!(a[0].service, ServiceRef::TownHall);
+        assert_eq!(a[1].to, Some(Bound::YearsAgo(10)));
+        // A `'` is removed only before formula-looking text: `'ec` and
+        // `' -10y` keep it, and are refused as values.
+        assert_eq!(
+            errors(&exported),
+            vec![
+                "ligne 2, colonne document_type : « 'ec » n'est pas un identifiant valide (lettres minuscules sans accent, chiffres et tirets, 1 à 80 caractères)",
+                "ligne 3, colonne to : « ' -10y » n'est pas une date : écrivez AAAA-MM-JJ, AAAA, ou -Ny (par exemple -75y)",
+            ]
+        );
+        let exported = exported.replace("'ec", "ec").replace("' -10y", "'-10y");
+        let b: Vec<HoldingRule> = read(&exported)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(a, b);
     }
 
     /// Run with `cargo test --release -p locadocs-core --lib -- --ignored

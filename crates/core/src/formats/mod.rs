@@ -52,6 +52,7 @@
 //! the territories the file mentions, and the plan is refused if an incoming
 //! rule overlaps an existing rule that stays.
 
+mod cells;
 mod decode;
 mod document_types;
 mod fields;
@@ -67,6 +68,7 @@ mod write;
 use std::fmt;
 use std::str::FromStr;
 
+pub use cells::{FORMULA_TRIGGERS, escape_cell, unescape_cell};
 pub use document_types::{read_document_types, write_document_types};
 pub use holdings::{read_holdings, write_holdings};
 pub use plan::{Plan, plan_document_types, plan_holdings, plan_services};

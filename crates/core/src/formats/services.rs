@@ -271,4 +271,39 @@ mod tests {
         let back: Vec<Service> = parsed.rows.into_iter().map(|(_, s)| s).collect();
         assert_eq!(back, rows);
     }
+
+    #[test]
+    fn formula_looking_cells_are_escaped_and_read_back() {
+        let mut s = Service::new(
+            Slug::parse("archives-rennes").unwrap(),
+            "=HYPERLINK(\"http://evil\",\"clic\")",
+            ServiceKind::ArchivesMunicipales,
+        );
+        s.phone = Some("+33 2 23 62 12 60".into());
+        s.address = Some("@SUM(1+1)".into());
+        s.opening_hours = Some("-9h à 17h".into());
+        s.city = Some("'=déjà protégé".into());
+        s.longitude = Some(-1.68);
+        s.latitude = Some(48.11);
+        let rows = vec![s];
+        let bytes = write_services(&rows);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;"
+        );
+        let parsed = read_services(&bytes, &Known).unwrap();
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let back: Vec<Service> = parsed.rows.into_iter().map(|(_, s)| s).collect();
+        assert_eq!(back, rows);
+        assert_eq!(back[0].phone.as_deref(), Some("+33 2 23 62 12 60"));
+
+        // The added `'` does not count against the length limit.
+        let mut long = rows[0].clone();
+        long.name = format!("={}", "x".repeat(crate::formats::MAX_FIELD_CHARS - 1));
+        let bytes = write_services(std::slice::from_ref(&long));
+        let back = read_services(&bytes, &Known).unwrap();
+        assert_eq!(back.rows[0].1, long);
+    }
 }

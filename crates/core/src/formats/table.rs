@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use csv::{ReaderBuilder, StringRecord};
 
+use super::cells::unescape_cell;
 use super::decode::decode;
 use super::fields::shown;
 use super::report::{Issue, Report};
@@ -30,7 +31,8 @@ impl Schema {
 pub(crate) enum Field<'a> {
     /// Column absent from the header, or blank value.
     Empty,
-    /// A trimmed, non-empty value.
+    /// A trimmed, non-empty value, without the `'` that the export puts
+    /// before formula-looking text (see [`unescape_cell`]).
     Value(&'a str),
     /// A value already refused (too long): no further message about it.
     Refused,
@@ -57,7 +59,7 @@ impl<'a> Row<'a> {
         }
         match self.map[col]
             .and_then(|i| self.record.get(i))
-            .map(str::trim)
+            .map(cell_text)
         {
             Some(v) if !v.is_empty() => Field::Value(v),
             _ => Field::Empty,
@@ -339,7 +341,7 @@ pub(crate) fn read_table<T>(
                 continue;
             };
             if v.len() > MAX_FIELD_CHARS {
-                let n = v.trim().chars().count();
+                let n = cell_text(v).chars().count();
                 if n > MAX_FIELD_CHARS {
                     report.error(
                         line,
@@ -362,6 +364,12 @@ pub(crate) fn read_table<T>(
         }
     }
     Some(rows)
+}
+
+/// The text of a cell as the parsers see it: trimmed, then unescaped. It is
+/// never blank when the trimmed cell is not.
+fn cell_text(raw: &str) -> &str {
+    unescape_cell(raw.trim())
 }
 
 fn start_of(record: &StringRecord) -> usize {

@@ -1,9 +1,14 @@
 //! Writing files in the canonical form: UTF-8 with BOM (so that Excel shows
-//! accents), `;` delimiter, canonical column order, CRLF line ends.
+//! accents), `;` delimiter, canonical column order, CRLF line ends, and no
+//! cell that a spreadsheet would read as a formula.
 
 use csv::{QuoteStyle, Terminator, WriterBuilder};
 
-/// Writes `columns` as the header, then one record per row.
+use super::cells::escape_cell;
+
+/// Writes `columns` as the header, then one record per row. Every row cell
+/// goes through [`escape_cell`] here, and only here; the header names are
+/// ours and safe.
 pub(crate) fn write_table(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = WriterBuilder::new()
         .delimiter(b';')
@@ -13,7 +18,9 @@ pub(crate) fn write_table(columns: &[&str], rows: impl Iterator<Item = Vec<Strin
     // Writing into a Vec cannot fail.
     w.write_record(columns).expect("write to memory");
     for row in rows {
-        w.write_record(&row).expect("write to memory");
+        let cells: Vec<_> = row.iter().map(|cell| escape_cell(cell)).collect();
+        w.write_record(cells.iter().map(|cell| cell.as_bytes()))
+            .expect("write to memory");
     }
     w.into_inner().expect("write to memory")
 }

@@ -6,6 +6,7 @@ mod backoffice;
 mod admin;
 mod authorization;
 mod command_line;
+mod csv_formulas;
 mod embed;
 mod guides;
 mod helpers;
