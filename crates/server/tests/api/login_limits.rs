@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use locadocs::store::{AttemptKind, AttemptLimits, AttemptVerdict, Role, TokenPurpose, TokenState};
+use locadocs::store::{
+    AttemptKind, AttemptLimits, AttemptVerdict, Author, Role, TokenPurpose, TokenState,
+};
 use locadocs::store::{now_text, time_text};
 use locadocs::web::admin::auth::{self, hash_password, random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
@@ -59,7 +61,7 @@ macro_rules! proxy_test {
 async fn account(app: &TestApp, email: &str) -> i64 {
     let user = app
         .store
-        .create_user(email, Role::Admin, &[], None)
+        .create_user(email, Role::Admin, &[], &[], &Author::command_line("test"))
         .await
         .unwrap();
     let hash = hash_password(PASSWORD.to_owned()).await.unwrap();
@@ -87,7 +89,11 @@ async fn login(
         .client
         .post(format!("{}/admin/login", app.base))
         .header("cookie", &form.0)
-        .form(&[("csrf", form.1.as_str()), ("email", email), ("password", password)]);
+        .form(&[
+            ("csrf", form.1.as_str()),
+            ("email", email),
+            ("password", password),
+        ]);
     if let Some(x) = forwarded_for {
         req = req.header("x-forwarded-for", x);
     }
@@ -100,56 +106,66 @@ fn since() -> String {
 
 // ---------------------------------------------------------------- login limits
 
-admin_test!(parallel_wrong_passwords_are_checked_at_most_the_limit, |app| {
-    account(app, "cible@exemple.fr").await;
-    let form = form_of(app, "/admin/login").await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..200 {
-        let (client, base, form) = (app.client.clone(), app.base.clone(), form.clone());
-        tasks.spawn(async move {
-            let r = client
-                .post(format!("{base}/admin/login"))
-                .header("cookie", &form.0)
-                .form(&[
-                    ("csrf", form.1.as_str()),
-                    ("email", "cible@exemple.fr"),
-                    ("password", "pas le bon"),
-                ])
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            let retry = r.headers().get("retry-after").is_some();
-            (status, retry, r.text().await.unwrap())
-        });
-    }
-    let mut checked = 0;
-    let mut refused = None;
-    while let Some(done) = tasks.join_next().await {
-        let (status, retry, body) = done.unwrap();
-        match status {
-            401 => checked += 1,
-            429 => refused = Some((retry, body)),
-            other => panic!("unexpected {other}: {body}"),
+admin_test!(
+    parallel_wrong_passwords_are_checked_at_most_the_limit,
+    |app| {
+        account(app, "cible@exemple.fr").await;
+        let form = form_of(app, "/admin/login").await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let (client, base, form) = (app.client.clone(), app.base.clone(), form.clone());
+            tasks.spawn(async move {
+                let r = client
+                    .post(format!("{base}/admin/login"))
+                    .header("cookie", &form.0)
+                    .form(&[
+                        ("csrf", form.1.as_str()),
+                        ("email", "cible@exemple.fr"),
+                        ("password", "pas le bon"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let retry = r.headers().get("retry-after").is_some();
+                (status, retry, r.text().await.unwrap())
+            });
         }
+        let mut checked = 0;
+        let mut refused = None;
+        while let Some(done) = tasks.join_next().await {
+            let (status, retry, body) = done.unwrap();
+            match status {
+                401 => checked += 1,
+                429 => refused = Some((retry, body)),
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(
+            checked,
+            auth::LOCK_AFTER,
+            "attempts whose password was checked"
+        );
+        let f = app
+            .store
+            .login_failures("cible@exemple.fr", "127.0.0.1", &since())
+            .await
+            .unwrap();
+        assert_eq!(f.address, auth::LOCK_AFTER);
+        // The refusal says plainly what happened and when to come back.
+        let (retry, body) = refused.unwrap();
+        assert!(retry, "a Retry-After header");
+        assert!(
+            body.contains("Trop d&#39;essais") || body.contains("Trop d'essais"),
+            "{body}"
+        );
+        assert!(body.contains("Réessayez dans 15 minutes"), "{body}");
+        assert!(!body.contains("incorrect"), "{body}");
+        // Even the right password waits.
+        let r = login(app, &form, "cible@exemple.fr", PASSWORD, None).await;
+        assert_eq!(r.status(), 429);
     }
-    assert_eq!(checked, auth::LOCK_AFTER, "attempts whose password was checked");
-    let f = app
-        .store
-        .login_failures("cible@exemple.fr", "127.0.0.1", &since())
-        .await
-        .unwrap();
-    assert_eq!(f.address, auth::LOCK_AFTER);
-    // The refusal says plainly what happened and when to come back.
-    let (retry, body) = refused.unwrap();
-    assert!(retry, "a Retry-After header");
-    assert!(body.contains("Trop d&#39;essais") || body.contains("Trop d'essais"), "{body}");
-    assert!(body.contains("Réessayez dans 15 minutes"), "{body}");
-    assert!(!body.contains("incorrect"), "{body}");
-    // Even the right password waits.
-    let r = login(app, &form, "cible@exemple.fr", PASSWORD, None).await;
-    assert_eq!(r.status(), 429);
-});
+);
 
 proxy_test!(account_limit_holds_across_addresses, "127.0.0.1", |app| {
     account(app, "cible@exemple.fr").await;
@@ -160,50 +176,114 @@ proxy_test!(account_limit_holds_across_addresses, "127.0.0.1", |app| {
         let r = login(app, &form, "cible@exemple.fr", "pas le bon", Some(&xff)).await;
         assert_eq!(r.status(), 401, "try {i}");
     }
-    let r = login(app, &form, "cible@exemple.fr", "pas le bon", Some("198.51.100.200")).await;
+    let r = login(
+        app,
+        &form,
+        "cible@exemple.fr",
+        "pas le bon",
+        Some("198.51.100.200"),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     assert!(r.text().await.unwrap().contains("plusieurs connexions"));
     // The account is locked everywhere for now, right password included.
-    let r = login(app, &form, "cible@exemple.fr", PASSWORD, Some("203.0.113.50")).await;
+    let r = login(
+        app,
+        &form,
+        "cible@exemple.fr",
+        PASSWORD,
+        Some("203.0.113.50"),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     // Another account is not.
     account(app, "autre@exemple.fr").await;
-    let r = login(app, &form, "autre@exemple.fr", PASSWORD, Some("203.0.113.50")).await;
+    let r = login(
+        app,
+        &form,
+        "autre@exemple.fr",
+        PASSWORD,
+        Some("203.0.113.50"),
+    )
+    .await;
     assert_eq!(r.status(), 303);
 });
 
 // The proxies trusted here do not include the test client (127.0.0.1).
-proxy_test!(forged_forwarded_for_does_not_escape_the_address_limit, "192.0.2.0/24", |app| {
-    let form = form_of(app, "/admin/login").await;
-    // Password spraying: one try on each of many accounts, each request
-    // claiming another origin.
-    for i in 0..auth::ADDRESS_LIMIT {
-        let email = format!("compte{i}@exemple.fr");
-        let xff = format!("203.0.113.{i}, 192.0.2.1");
-        let r = login(app, &form, &email, "pas le bon", Some(&xff)).await;
-        assert_eq!(r.status(), 401, "try {i}");
+proxy_test!(
+    forged_forwarded_for_does_not_escape_the_address_limit,
+    "192.0.2.0/24",
+    |app| {
+        let form = form_of(app, "/admin/login").await;
+        // Password spraying: one try on each of many accounts, each request
+        // claiming another origin.
+        for i in 0..auth::ADDRESS_LIMIT {
+            let email = format!("compte{i}@exemple.fr");
+            let xff = format!("203.0.113.{i}, 192.0.2.1");
+            let r = login(app, &form, &email, "pas le bon", Some(&xff)).await;
+            assert_eq!(r.status(), 401, "try {i}");
+        }
+        let r = login(
+            app,
+            &form,
+            "encore@exemple.fr",
+            "pas le bon",
+            Some("198.51.100.9"),
+        )
+        .await;
+        assert_eq!(r.status(), 429);
+        assert!(r.text().await.unwrap().contains("depuis votre adresse"));
     }
-    let r = login(app, &form, "encore@exemple.fr", "pas le bon", Some("198.51.100.9")).await;
-    assert_eq!(r.status(), 429);
-    assert!(r.text().await.unwrap().contains("depuis votre adresse"));
-});
+);
 
-proxy_test!(one_visitor_behind_the_proxy_does_not_lock_out_another, "127.0.0.1", |app| {
-    account(app, "admin@exemple.fr").await;
-    let form = form_of(app, "/admin/login").await;
-    for _ in 0..auth::LOCK_AFTER {
-        let r = login(app, &form, "admin@exemple.fr", "pas le bon", Some("203.0.113.1")).await;
-        assert_eq!(r.status(), 401);
+proxy_test!(
+    one_visitor_behind_the_proxy_does_not_lock_out_another,
+    "127.0.0.1",
+    |app| {
+        account(app, "admin@exemple.fr").await;
+        let form = form_of(app, "/admin/login").await;
+        for _ in 0..auth::LOCK_AFTER {
+            let r = login(
+                app,
+                &form,
+                "admin@exemple.fr",
+                "pas le bon",
+                Some("203.0.113.1"),
+            )
+            .await;
+            assert_eq!(r.status(), 401);
+        }
+        let r = login(
+            app,
+            &form,
+            "admin@exemple.fr",
+            PASSWORD,
+            Some("203.0.113.1"),
+        )
+        .await;
+        assert_eq!(r.status(), 429, "the first visitor is locked out");
+        // The real administrator, behind the same proxy, signs in.
+        let r = login(
+            app,
+            &form,
+            "admin@exemple.fr",
+            PASSWORD,
+            Some("203.0.113.2"),
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        // The proxy's own hop to the right of the visitor is skipped.
+        let r = login(
+            app,
+            &form,
+            "admin@exemple.fr",
+            PASSWORD,
+            Some("203.0.113.1, 127.0.0.1"),
+        )
+        .await;
+        assert_eq!(r.status(), 429);
     }
-    let r = login(app, &form, "admin@exemple.fr", PASSWORD, Some("203.0.113.1")).await;
-    assert_eq!(r.status(), 429, "the first visitor is locked out");
-    // The real administrator, behind the same proxy, signs in.
-    let r = login(app, &form, "admin@exemple.fr", PASSWORD, Some("203.0.113.2")).await;
-    assert_eq!(r.status(), 303);
-    // The proxy's own hop to the right of the visitor is skipped.
-    let r = login(app, &form, "admin@exemple.fr", PASSWORD, Some("203.0.113.1, 127.0.0.1")).await;
-    assert_eq!(r.status(), 429);
-});
+);
 
 // ---------------------------------------------------------------- bounded writes
 
@@ -225,7 +305,10 @@ admin_test!(an_overlong_email_is_refused_and_nothing_stored, |app| {
     let r = login(app, &form, &long, "pas le bon", None).await;
     assert_eq!(r.status(), 422);
     let body = r.text().await.unwrap();
-    assert!(body.contains("trop longue") && body.contains("254"), "{body}");
+    assert!(
+        body.contains("trop longue") && body.contains("254"),
+        "{body}"
+    );
     assert_eq!(count_rows(app, "auth_attempts").await, 0);
     // An over-long password is refused too, before anything is counted.
     let r = login(app, &form, "a@exemple.fr", &"x".repeat(129), None).await;
@@ -244,7 +327,12 @@ admin_test!(an_overlong_email_is_refused_and_nothing_stored, |app| {
     assert!(r.text().await.unwrap().contains("trop longue"));
     assert_eq!(count_rows(app, "auth_attempts").await, 0);
     // A link token of the wrong shape is not looked up.
-    let r = get(app, &format!("/admin/reinitialisation/{}", "a".repeat(5000)), "").await;
+    let r = get(
+        app,
+        &format!("/admin/reinitialisation/{}", "a".repeat(5000)),
+        "",
+    )
+    .await;
     assert_eq!(r.status(), 404);
 });
 
@@ -290,10 +378,7 @@ admin_test!(purge_removes_expired_tokens_attempts_and_sessions, |app| {
     assert_eq!(count_rows(app, "tokens").await, 3);
     assert_eq!(count_rows(app, "sessions").await, 2);
     let purged = app.store.purge_expired(&at(0), &at(-60)).await.unwrap();
-    assert_eq!(
-        (purged.attempts, purged.tokens, purged.sessions),
-        (1, 2, 1)
-    );
+    assert_eq!((purged.attempts, purged.tokens, purged.sessions), (1, 2, 1));
     assert_eq!(count_rows(app, "tokens").await, 1);
     assert_eq!(count_rows(app, "sessions").await, 1);
     assert_eq!(count_rows(app, "auth_attempts").await, 1);
@@ -304,7 +389,13 @@ admin_test!(purge_removes_expired_tokens_attempts_and_sessions, |app| {
             .unwrap(),
         TokenState::Valid { .. }
     ));
-    assert!(app.store.session(&token_hash("en-cours"), &now_text()).await.unwrap().is_some());
+    assert!(
+        app.store
+            .session(&token_hash("en-cours"), &now_text())
+            .await
+            .unwrap()
+            .is_some()
+    );
 });
 
 // ---------------------------------------------------------------- reset requests
@@ -358,7 +449,10 @@ async fn reset_answers_alike(db: Db) {
     let known = ask_reset(&app, &form, "agent@exemple.fr").await;
     let unknown = ask_reset(&app, &form, "personne@exemple.fr").await;
     assert_eq!(known.0, 200);
-    assert_eq!(known, unknown, "the same answer whether the account exists or not");
+    assert_eq!(
+        known, unknown,
+        "the same answer whether the account exists or not"
+    );
     let sent = mails(&outbox, 1).await;
     assert_eq!(sent.len(), 1);
     assert!(sent[0].contains("agent@exemple.fr") && sent[0].contains("/admin/reinitialisation/"));
@@ -403,51 +497,63 @@ async fn reset_answers_alike(db: Db) {
     app.cleanup().await;
 }
 
-admin_test!(a_password_set_through_one_link_ends_the_other_links, |app| {
-    let cfg = AdminConfig::for_tests(&app.base, Mailer::Outbox(outbox_dir()));
-    let (user, invitation) = auth::invite(
-        app.store.as_ref(),
-        &cfg,
-        "nouvelle@exemple.fr",
-        Role::Editor,
-        &[],
-        None,
-    )
-    .await
-    .unwrap();
-    let reset = auth::new_link(app.store.as_ref(), &cfg, &user, TokenPurpose::Reset)
+admin_test!(
+    a_password_set_through_one_link_ends_the_other_links,
+    |app| {
+        let cfg = AdminConfig::for_tests(&app.base, Mailer::Outbox(outbox_dir()));
+        let (user, invitation) = auth::invite(
+            app.store.as_ref(),
+            &cfg,
+            "nouvelle@exemple.fr",
+            Role::Editor,
+            &[],
+            &[],
+            &Author::command_line("test"),
+        )
         .await
         .unwrap();
-    let second = auth::new_link(app.store.as_ref(), &cfg, &user, TokenPurpose::Invitation)
-        .await
-        .unwrap();
-    let path = |link: &str| link.strip_prefix(&app.base).unwrap().to_owned();
-    let form = form_of(app, &path(&invitation)).await;
-    let r = post(
-        app,
-        &path(&invitation),
-        &form.0,
-        &[("csrf", &form.1), ("password", PASSWORD), ("confirm", PASSWORD)],
-    )
-    .await;
-    assert_eq!(r.status(), 303);
-    for other in [&reset, &second] {
-        let r = get(app, &path(other), "").await;
-        assert_eq!(r.status(), 404, "{other}");
-        // Nor can it set another password.
+        let reset = auth::new_link(app.store.as_ref(), &cfg, &user, TokenPurpose::Reset)
+            .await
+            .unwrap();
+        let second = auth::new_link(app.store.as_ref(), &cfg, &user, TokenPurpose::Invitation)
+            .await
+            .unwrap();
+        let path = |link: &str| link.strip_prefix(&app.base).unwrap().to_owned();
+        let form = form_of(app, &path(&invitation)).await;
         let r = post(
             app,
-            &path(other),
+            &path(&invitation),
             &form.0,
-            &[("csrf", &form.1), ("password", "un autre mot de passe"), ("confirm", "un autre mot de passe")],
+            &[
+                ("csrf", &form.1),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
         )
         .await;
-        assert_ne!(r.status(), 303);
+        assert_eq!(r.status(), 303);
+        for other in [&reset, &second] {
+            let r = get(app, &path(other), "").await;
+            assert_eq!(r.status(), 404, "{other}");
+            // Nor can it set another password.
+            let r = post(
+                app,
+                &path(other),
+                &form.0,
+                &[
+                    ("csrf", &form.1),
+                    ("password", "un autre mot de passe"),
+                    ("confirm", "un autre mot de passe"),
+                ],
+            )
+            .await;
+            assert_ne!(r.status(), 303);
+        }
+        let form = form_of(app, "/admin/login").await;
+        let r = login(app, &form, "nouvelle@exemple.fr", PASSWORD, None).await;
+        assert_eq!(r.status(), 303);
     }
-    let form = form_of(app, "/admin/login").await;
-    let r = login(app, &form, "nouvelle@exemple.fr", PASSWORD, None).await;
-    assert_eq!(r.status(), 303);
-});
+);
 
 // ---------------------------------------------------------------- API
 

@@ -80,8 +80,8 @@ static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(
 #[error("trop de connexions simultanées : réessayez dans un instant")]
 pub struct Busy;
 
-async fn argon2_slot() -> Result<tokio::sync::SemaphorePermit<'static>, Busy> {
-    match tokio::time::timeout(ARGON2_WAIT, ARGON2_SLOTS.acquire()).await {
+async fn argon2_slot(wait: Duration) -> Result<tokio::sync::SemaphorePermit<'static>, Busy> {
+    match tokio::time::timeout(wait, ARGON2_SLOTS.acquire()).await {
         Ok(Ok(permit)) => Ok(permit),
         _ => Err(Busy),
     }
@@ -127,7 +127,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Argon2id with the crate's default parameters (19 MiB, 2 passes), when
 /// a slot is free (an error of type [`Busy`] otherwise).
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    let _slot = argon2_slot().await?;
+    let _slot = argon2_slot(ARGON2_WAIT).await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -141,7 +141,15 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 /// so that response times do not tell which accounts exist. Waits for an
 /// Argon2 slot, or fails with [`Busy`].
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, Busy> {
-    let _slot = argon2_slot().await?;
+    verify_within(password, stored, ARGON2_WAIT).await
+}
+
+async fn verify_within(
+    password: String,
+    stored: Option<String>,
+    wait: Duration,
+) -> Result<bool, Busy> {
+    let _slot = argon2_slot(wait).await?;
     let ok = tokio::task::spawn_blocking(move || {
         // A real hash of a random password, made once, for unknown accounts.
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -813,7 +821,11 @@ pub async fn forgot_post(
 
 /// Mails a reset link to an active account with this address; nothing for
 /// an unknown or deactivated one.
-async fn send_reset_link(store: &dyn Accounts, cfg: &AdminConfig, email: &str) -> anyhow::Result<()> {
+async fn send_reset_link(
+    store: &dyn Accounts,
+    cfg: &AdminConfig,
+    email: &str,
+) -> anyhow::Result<()> {
     let Some((user, _)) = store.user_by_email(email).await? else {
         return Ok(());
     };
@@ -885,5 +897,56 @@ pub async fn cli_add_user(
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         view::render(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn password_checks_wait_for_a_free_argon2_slot() {
+        let held = ARGON2_SLOTS
+            .acquire_many(ARGON2_PERMITS as u32)
+            .await
+            .unwrap();
+        let wait = Duration::from_millis(50);
+        assert!(matches!(
+            verify_within("x".into(), None, wait).await,
+            Err(Busy)
+        ));
+        drop(held);
+        assert!(matches!(
+            verify_within("x".into(), None, wait).await,
+            Ok(false)
+        ));
+        let hash = hash_password("un mot de passe solide".into())
+            .await
+            .unwrap();
+        assert!(matches!(
+            verify_within("un mot de passe solide".into(), Some(hash), wait).await,
+            Ok(true)
+        ));
+    }
+
+    #[test]
+    fn minutes_until_a_place_is_free() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:30Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(minutes_until_free("2026-11-23T10:00:00Z", 15, now), 15);
+        assert_eq!(minutes_until_free("2026-11-23T09:45:10Z", 15, now), 1);
+        assert_eq!(minutes_until_free("2026-11-23T09:00:00Z", 15, now), 1);
+        assert_eq!(minutes_until_free("n'importe quoi", 15, now), 15);
+    }
+
+    #[test]
+    fn emails_and_tokens_are_checked_before_any_look_up() {
+        assert!(email_problem(&format!("{}@exemple.fr", "a".repeat(250))).is_some());
+        assert!(email_problem("sans-arobase").is_some());
+        assert!(email_problem("agent@exemple.fr").is_none());
+        assert!(token_shaped(&random_token()));
+        assert!(!token_shaped("court"));
+        assert!(!token_shaped(&format!("{}a", "é".repeat(21))));
     }
 }
