@@ -524,8 +524,7 @@ pub trait Accounts: Send + Sync {
 
     /// Deletes what no longer serves: attempts older than `attempts_before`,
     /// links expired or used by `now`, sessions expired by `now`.
-    async fn purge_expired(&self, now: &str, attempts_before: &str)
-    -> Result<Purged, StoreError>;
+    async fn purge_expired(&self, now: &str, attempts_before: &str) -> Result<Purged, StoreError>;
 
     /// Every holding rule with its id and revision.
     async fn stored_holdings(&self) -> Result<Vec<StoredHolding>, StoreError>;
@@ -1441,29 +1440,28 @@ impl Accounts for SqlStore {
     }
 
     async fn clear_login_failures(&self, email: &str, address: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM auth_attempts WHERE kind = 'login' AND email = $1 AND address = $2")
-            .bind(email.trim().to_lowercase())
-            .bind(address)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "DELETE FROM auth_attempts WHERE kind = 'login' AND email = $1 AND address = $2",
+        )
+        .bind(email.trim().to_lowercase())
+        .bind(address)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
-    async fn purge_expired(
-        &self,
-        now: &str,
-        attempts_before: &str,
-    ) -> Result<Purged, StoreError> {
+    async fn purge_expired(&self, now: &str, attempts_before: &str) -> Result<Purged, StoreError> {
         let attempts = sqlx::query("DELETE FROM auth_attempts WHERE at <= $1")
             .bind(attempts_before)
             .execute(self.pool())
             .await?
             .rows_affected();
-        let tokens = sqlx::query("DELETE FROM tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")
-            .bind(now)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let tokens =
+            sqlx::query("DELETE FROM tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")
+                .bind(now)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
         let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(self.pool())
