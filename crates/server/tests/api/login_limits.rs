@@ -285,6 +285,36 @@ proxy_test!(
     }
 );
 
+proxy_test!(
+    the_feedback_limit_counts_each_visitor_behind_the_proxy,
+    "127.0.0.1",
+    |app| {
+        locadocs::import::demo(app.store.as_ref(), crate::helpers::today())
+            .await
+            .unwrap();
+        app.refresh().await;
+        let rate = |xff: &'static str| async move {
+            app.client
+                .post(format!("{}/g/immobilier/avis", app.base))
+                .header("x-forwarded-for", xff)
+                .form(&[("rating", "3")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        let mut first = Vec::new();
+        for _ in 0..11 {
+            first.push(rate("203.0.113.1").await);
+        }
+        assert_eq!(first.iter().filter(|s| **s == 303).count(), 10, "{first:?}");
+        assert_eq!(first.last(), Some(&429));
+        // Another visitor through the same proxy still may.
+        assert_eq!(rate("203.0.113.2").await, 303);
+    }
+);
+
 // ---------------------------------------------------------------- bounded writes
 
 /// Rows in a table of the test database.
