@@ -357,6 +357,8 @@ async fn serve(store: Arc<dyn Store>, clock: Clock, bind: SocketAddr) -> anyhow:
     let state = AppState::new(live.clone(), clock);
     let usage = state.usage.clone();
     let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
+    let _purger =
+        crate::web::admin::auth::spawn_purger(live.store().clone(), Duration::from_secs(3600));
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("écoute sur {bind}"))?;

@@ -108,6 +108,62 @@ pub struct Failures {
     pub last_from_address: Option<String>,
 }
 
+/// What is counted for rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    Login,
+    /// A "forgotten password" request.
+    Reset,
+}
+
+impl AttemptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptKind::Login => "login",
+            AttemptKind::Reset => "reset",
+        }
+    }
+}
+
+/// How many attempts of a kind a window allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimits {
+    pub kind: AttemptKind,
+    /// On one account, from anywhere.
+    pub per_account: i64,
+    /// From one address, on any account.
+    pub per_address: i64,
+    /// On one account from one address.
+    pub per_account_and_address: i64,
+}
+
+/// Which limit an attempt ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitScope {
+    AccountAndAddress,
+    Account,
+    Address,
+}
+
+/// The outcome of counting an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptVerdict {
+    /// Within the limits and written; `account` attempts on the account in
+    /// the window before this one.
+    Counted { account: i64 },
+    /// Over a limit; one more is allowed once the attempt made at `freed_at`
+    /// leaves the window.
+    Refused { scope: LimitScope, freed_at: String },
+}
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub attempts: u64,
+    pub tokens: u64,
+    pub sessions: u64,
+}
+
 /// The kinds of records whose changes are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
@@ -442,14 +498,20 @@ pub trait Accounts: Send + Sync {
     /// Ends every session of an account (deactivation, new password).
     async fn delete_sessions_of(&self, user_id: i64) -> Result<(), StoreError>;
 
-    async fn add_login_failure(
+    /// Counts one attempt against its limits, atomically: the limits are
+    /// checked and the attempt written in one serialized transaction, so
+    /// parallel attempts cannot all pass. A refused attempt is not written.
+    /// `since` is the start of the window, `now` the attempt's time.
+    async fn count_attempt(
         &self,
+        limits: &AttemptLimits,
         email: &str,
         address: &str,
-        at: &str,
-    ) -> Result<(), StoreError>;
+        now: &str,
+        since: &str,
+    ) -> Result<AttemptVerdict, StoreError>;
 
-    /// Failures since a time, for the account and for (account, address).
+    /// Failed logins since a time, for the account and for (account, address).
     async fn login_failures(
         &self,
         email: &str,
@@ -457,8 +519,12 @@ pub trait Accounts: Send + Sync {
         since: &str,
     ) -> Result<Failures, StoreError>;
 
-    /// Forgets the failures of an account from an address (after a success).
+    /// Forgets the login attempts of an account from an address (after a success).
     async fn clear_login_failures(&self, email: &str, address: &str) -> Result<(), StoreError>;
+
+    /// Deletes what no longer serves: attempts older than `attempts_before`,
+    /// links expired or used by `now`, sessions expired by `now`.
+    async fn purge_expired(&self, now: &str, attempts_before: &str) -> Result<Purged, StoreError>;
 
     /// Every holding rule with its id and revision.
     async fn stored_holdings(&self) -> Result<Vec<StoredHolding>, StoreError>;
@@ -1132,8 +1198,14 @@ impl Accounts for SqlStore {
             .bind(hash)
             .execute(&mut *tx)
             .await?;
-        // A new password ends every open session of the account.
+        // A new password ends every open session of the account,
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        // and every other unused invitation or reset link: one sent earlier
+        // (or intercepted) must not open the account again.
+        sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND used_at IS NULL")
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
@@ -1279,19 +1351,72 @@ impl Accounts for SqlStore {
         Ok(())
     }
 
-    async fn add_login_failure(
+    async fn count_attempt(
         &self,
+        limits: &AttemptLimits,
         email: &str,
         address: &str,
-        at: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)")
-            .bind(email.trim().to_lowercase())
+        now: &str,
+        since: &str,
+    ) -> Result<AttemptVerdict, StoreError> {
+        let email = email.trim().to_lowercase();
+        let kind = limits.kind.as_str();
+        // SQLite's write transactions are serialized by `BEGIN IMMEDIATE`;
+        // on PostgreSQL this lock mode conflicts with itself, so counting
+        // transactions run one after another (plain reads are not blocked).
+        let mut tx = self.begin_write().await?;
+        if super::Store::engine(self) == super::Engine::Postgres {
+            sqlx::query("LOCK TABLE auth_attempts IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The `limit`-th newest attempt of the window: if there is one, the
+        // limit is reached, and it is the one whose expiry frees a place.
+        let checks = [
+            (
+                LimitScope::AccountAndAddress,
+                limits.per_account_and_address,
+                "email = $3 AND address = $4",
+            ),
+            (LimitScope::Account, limits.per_account, "email = $3"),
+            (LimitScope::Address, limits.per_address, "address = $3"),
+        ];
+        for (scope, limit, cond) in checks {
+            let sql = format!(
+                "SELECT at FROM auth_attempts WHERE kind = $1 AND at > $2 AND {cond} \
+                 ORDER BY at DESC LIMIT 1 OFFSET {}",
+                limit.max(1) - 1
+            );
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(since);
+            let q = match scope {
+                LimitScope::AccountAndAddress => q.bind(&email).bind(address),
+                LimitScope::Account => q.bind(&email),
+                LimitScope::Address => q.bind(address),
+            };
+            if let Some(r) = q.fetch_optional(&mut *tx).await? {
+                let freed_at: String = r.try_get("at")?;
+                tx.commit().await?;
+                return Ok(AttemptVerdict::Refused { scope, freed_at });
+            }
+        }
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM auth_attempts WHERE kind = $1 AND email = $2 AND at > $3",
+        )
+        .bind(kind)
+        .bind(&email)
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await?;
+        let account: i64 = row.try_get("n")?;
+        sqlx::query("INSERT INTO auth_attempts (kind, email, address, at) VALUES ($1, $2, $3, $4)")
+            .bind(kind)
+            .bind(&email)
             .bind(address)
-            .bind(at)
-            .execute(self.pool())
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(AttemptVerdict::Counted { account })
     }
 
     async fn login_failures(
@@ -1302,7 +1427,7 @@ impl Accounts for SqlStore {
     ) -> Result<Failures, StoreError> {
         let email = email.trim().to_lowercase();
         let rows = sqlx::query(
-            "SELECT address, at FROM login_failures WHERE email = $1 AND at > $2 ORDER BY at",
+            "SELECT address, at FROM auth_attempts WHERE kind = 'login' AND email = $1 AND at > $2 ORDER BY at",
         )
         .bind(&email)
         .bind(since)
@@ -1320,12 +1445,38 @@ impl Accounts for SqlStore {
     }
 
     async fn clear_login_failures(&self, email: &str, address: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE email = $1 AND address = $2")
-            .bind(email.trim().to_lowercase())
-            .bind(address)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "DELETE FROM auth_attempts WHERE kind = 'login' AND email = $1 AND address = $2",
+        )
+        .bind(email.trim().to_lowercase())
+        .bind(address)
+        .execute(self.pool())
+        .await?;
         Ok(())
+    }
+
+    async fn purge_expired(&self, now: &str, attempts_before: &str) -> Result<Purged, StoreError> {
+        let attempts = sqlx::query("DELETE FROM auth_attempts WHERE at <= $1")
+            .bind(attempts_before)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        let tokens =
+            sqlx::query("DELETE FROM tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")
+                .bind(now)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(Purged {
+            attempts,
+            tokens,
+            sessions,
+        })
     }
 
     async fn stored_holdings(&self) -> Result<Vec<StoredHolding>, StoreError> {

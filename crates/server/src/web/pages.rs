@@ -1,13 +1,12 @@
 //! Public HTML pages: guides (`/g/{slug}`), document pages, the pages a
 //! French public service must have, and the assets they use.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,6 +19,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::IfNoneMatch;
+use super::client_ip::{self, ClientIp};
 use super::i18n::{Texts, long_date, texts};
 use super::theme::{Lang, Palette, Theme};
 use crate::store::{Feedback, Suggestion};
@@ -1213,23 +1213,20 @@ async fn dsfr_asset(Path(path): Path<String>) -> Response {
     }
 }
 
-/// The client's address when the server knows it (kept in memory for rate
-/// limiting only).
+/// What the feedback limit counts by: the client's address (through a
+/// trusted reverse proxy, see `client_ip`), its /64 network for IPv6; `None`
+/// when the server does not know it. Kept in memory for rate limiting only.
 pub struct PeerIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
+impl axum::extract::FromRequestParts<AppState> for PeerIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(PeerIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        Ok(PeerIp(ip.map(client_ip::limit_key)))
     }
 }
 

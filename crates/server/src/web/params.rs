@@ -2,11 +2,16 @@
 //! parameter at fault.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use super::error::ApiError;
 
 /// Longest value accepted for any query parameter.
 pub const MAX_PARAM_LEN: usize = 200;
+
+/// Most parameters accepted in one query. The API's endpoints read at most
+/// a handful; the cap bounds the work a long query string can cause.
+pub const MAX_PARAMS: usize = 32;
 
 /// The parameters of one request, each given at most once. Names and
 /// values borrow from the query string unless they had to be decoded.
@@ -16,7 +21,15 @@ pub struct Params<'q>(Vec<(Cow<'q, str>, Cow<'q, str>)>);
 impl<'q> Params<'q> {
     pub fn parse(raw: Option<&'q str>) -> Result<Params<'q>, ApiError> {
         let mut params: Vec<(Cow<'q, str>, Cow<'q, str>)> = Vec::new();
+        // Names seen so far: repeats are found in constant time each.
+        let mut seen: HashSet<Cow<'q, str>> = HashSet::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            if params.len() == MAX_PARAMS {
+                return Err(ApiError::invalid(
+                    "?",
+                    format!("trop de paramètres : au plus {MAX_PARAMS} par requête"),
+                ));
+            }
             if k.chars().count() > 64 {
                 return Err(ApiError::invalid("?", "nom de paramètre trop long"));
             }
@@ -28,7 +41,7 @@ impl<'q> Params<'q> {
                     ),
                 ));
             }
-            if params.iter().any(|(name, _)| *name == k) {
+            if !seen.insert(k.clone()) {
                 return Err(ApiError::invalid(
                     &k,
                     format!("le paramètre « {k} » est donné plusieurs fois"),
@@ -81,5 +94,23 @@ mod tests {
         assert!(Params::parse(Some(&format!("a={}", "x".repeat(MAX_PARAM_LEN + 1)))).is_err());
         assert!(Params::parse(Some(&format!("{}=1", "k".repeat(65)))).is_err());
         assert!(Params::parse(None).unwrap().get("a").is_none());
+    }
+
+    #[test]
+    fn the_number_of_parameters_is_capped() {
+        let query = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}=1"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        let at_cap = query(MAX_PARAMS);
+        let p = Params::parse(Some(&at_cap)).unwrap();
+        assert_eq!(p.get("p31"), Some("1"));
+        let e = Params::parse(Some(&query(MAX_PARAMS + 1))).unwrap_err();
+        assert!(e.to_string().contains("trop de paramètres"), "{e}");
+        assert!(Params::parse(Some(&query(18_000))).is_err());
+        // A repeat is found among many names, decoded or not.
+        assert!(Params::parse(Some("a=1&b=2&c=3&%61=4")).is_err());
     }
 }

@@ -13,5 +13,6 @@ mod helpers;
 mod import_screens;
 mod imports;
 mod locate;
+mod login_limits;
 mod store;
 mod territories;

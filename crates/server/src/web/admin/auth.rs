@@ -1,15 +1,16 @@
 //! Signing in and out, invitations and password resets, sessions and the
-//! protections around them (CSRF, origin check, slowed and locked logins).
+//! protections around them (CSRF, origin check, counted and limited logins
+//! and reset requests, bounded password hashing).
 //!
 //! Session ids and one-time link tokens are random 256-bit values; only
 //! their SHA-256 hash is stored, and none of them is ever logged.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -18,17 +19,86 @@ use sha2::{Digest, Sha256};
 
 use super::view::{self, Block, Button, Field, FormView, Notice, Page};
 use super::{Access, AdminConfig, Posted, cookie, see_other, unexpected, with_cookie};
-use crate::store::{Accounts, Role, TokenPurpose, TokenState, User, now_text, time_text};
+use crate::store::{
+    Accounts, AttemptKind, AttemptLimits, AttemptVerdict, LimitScope, Role, TokenPurpose,
+    TokenState, User, now_text, time_text,
+};
 use crate::web::AppState;
+use crate::web::client_ip::{ClientIp, limit_key};
 
 pub const SESSION_COOKIE: &str = "ld_session";
 pub const FORM_COOKIE: &str = "ld_form";
-/// Failures from one address on one account before it is locked there.
+/// Login attempts on one account from one address in a window: a person
+/// who mistypes gets five tries, then a pause.
 pub const LOCK_AFTER: i64 = 5;
-/// How long failures count and a lock lasts.
+/// Login attempts on one account from anywhere in a window: stops guessing
+/// spread over many addresses, while leaving the real person (whose success
+/// clears their own tries) room after a few strangers' failures.
+pub const ACCOUNT_LIMIT: i64 = 20;
+/// Login attempts from one address over all accounts in a window: a whole
+/// office behind one NAT mistyping fits; trying one password on many
+/// accounts does not.
+pub const ADDRESS_LIMIT: i64 = 50;
+/// How long login attempts count (the window of the three limits above).
 pub const LOCK_MINUTES: i64 = 15;
+/// Reset requests per account and per address in a window: a person who
+/// did not get the mail asks again once or twice; more is someone filling
+/// another person's mailbox, or probing.
+pub const RESET_ACCOUNT_LIMIT: i64 = 3;
+pub const RESET_ADDRESS_LIMIT: i64 = 5;
+/// How long reset requests count.
+pub const RESET_MINUTES: i64 = 60;
 pub const MIN_PASSWORD: usize = 12;
 pub const MAX_PASSWORD: usize = 128;
+/// An email address is at most 254 characters (RFC 5321 path limit).
+pub const MAX_EMAIL: usize = 254;
+/// Argon2 computations at a time: each takes 19 MiB and a core for a
+/// fraction of a second, so a flood of logins waits here instead of
+/// exhausting memory.
+pub const ARGON2_PERMITS: usize = 4;
+/// How long a login waits for an Argon2 slot before being told to retry.
+pub const ARGON2_WAIT: Duration = Duration::from_secs(5);
+
+const LOGIN_LIMITS: AttemptLimits = AttemptLimits {
+    kind: AttemptKind::Login,
+    per_account: ACCOUNT_LIMIT,
+    per_address: ADDRESS_LIMIT,
+    per_account_and_address: LOCK_AFTER,
+};
+
+const RESET_LIMITS: AttemptLimits = AttemptLimits {
+    kind: AttemptKind::Reset,
+    per_account: RESET_ACCOUNT_LIMIT,
+    per_address: RESET_ADDRESS_LIMIT,
+    per_account_and_address: RESET_ACCOUNT_LIMIT,
+};
+
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_PERMITS);
+
+/// Every Argon2 slot stayed taken for [`ARGON2_WAIT`].
+#[derive(Debug, thiserror::Error)]
+#[error("trop de connexions simultanées : réessayez dans un instant")]
+pub struct Busy;
+
+async fn argon2_slot(wait: Duration) -> Result<tokio::sync::SemaphorePermit<'static>, Busy> {
+    match tokio::time::timeout(wait, ARGON2_SLOTS.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Busy),
+    }
+}
+
+/// 503 for a login or password change that found every Argon2 slot taken.
+fn busy() -> Response {
+    let mut r = view::message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        "Service très sollicité",
+        "Trop de connexions sont en cours en ce moment. Réessayez dans une minute.",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    r
+}
 
 /// A random 256-bit token, URL-safe.
 pub fn random_token() -> String {
@@ -54,8 +124,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Argon2id with the crate's default parameters (19 MiB, 2 passes).
+/// Argon2id with the crate's default parameters (19 MiB, 2 passes), when
+/// a slot is free (an error of type [`Busy`] otherwise).
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    let _slot = argon2_slot(ARGON2_WAIT).await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -66,9 +138,19 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 }
 
 /// Checks a password; with no stored hash, spends the same time and fails,
-/// so that response times do not tell which accounts exist.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+/// so that response times do not tell which accounts exist. Waits for an
+/// Argon2 slot, or fails with [`Busy`].
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, Busy> {
+    verify_within(password, stored, ARGON2_WAIT).await
+}
+
+async fn verify_within(
+    password: String,
+    stored: Option<String>,
+    wait: Duration,
+) -> Result<bool, Busy> {
+    let _slot = argon2_slot(wait).await?;
+    let ok = tokio::task::spawn_blocking(move || {
         // A real hash of a random password, made once, for unknown accounts.
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let dummy = DUMMY.get_or_init(|| {
@@ -90,7 +172,8 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
             && real
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false);
+    Ok(ok)
 }
 
 fn cookie_attrs(cfg: &AdminConfig, max_age: i64) -> String {
@@ -265,47 +348,125 @@ pub struct LoginForm {
     password: String,
 }
 
+/// The email as stored and compared: trimmed, lower-case.
+fn normalized_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// What is wrong with a typed email, before anything is looked up or
+/// stored; `None` when it may be an address.
+fn email_problem(email: &str) -> Option<String> {
+    if email.chars().count() > MAX_EMAIL {
+        Some(format!(
+            "L'adresse électronique est trop longue : au plus {MAX_EMAIL} caractères."
+        ))
+    } else if !email.contains('@') {
+        Some("Indiquez une adresse électronique (nom@domaine.fr).".to_owned())
+    } else {
+        None
+    }
+}
+
+/// The address the limits count by, as stored.
+fn address_of(ip: ClientIp) -> String {
+    ip.0.map(|ip| limit_key(ip).to_string())
+        .unwrap_or_else(|| "inconnue".to_owned())
+}
+
+/// Whole minutes (at least one) until an attempt made at `freed_at` leaves
+/// a window of `window` minutes.
+fn minutes_until_free(freed_at: &str, window: i64, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(freed_at)
+        .map(|t| {
+            let until = t.with_timezone(&chrono::Utc) + chrono::Duration::minutes(window);
+            let secs = (until - now).num_seconds().max(0);
+            (secs + 59) / 60
+        })
+        .unwrap_or(window)
+        .max(1)
+}
+
+fn minutes_text(m: i64) -> String {
+    format!("{m} minute{}", if m > 1 { "s" } else { "" })
+}
+
+/// 429: too many tries, and when to come back.
+fn too_many_tries(title: &str, text: &str, minutes: i64) -> Response {
+    let mut page = Page::new(title, None);
+    page.notice = Some(Notice::error(title, text));
+    page.blocks.push(Block::Links(vec![
+        ("Mot de passe oublié ?".into(), "/admin/mot-de-passe".into()),
+        ("Page de connexion".into(), "/admin/login".into()),
+    ]));
+    let mut r = view::render(&page);
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    if let Ok(v) = header::HeaderValue::from_str(&(minutes * 60).to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+fn login_refused(scope: LimitScope, minutes: i64) -> Response {
+    let wait = minutes_text(minutes);
+    let text = match scope {
+        LimitScope::AccountAndAddress => format!(
+            "Trop d'essais infructueux sur ce compte depuis votre connexion : il est bloqué ici pendant {wait}. \
+             Réessayez dans {wait}, ou choisissez « Mot de passe oublié ? »."
+        ),
+        LimitScope::Account => format!(
+            "Trop d'essais infructueux sur ce compte, depuis plusieurs connexions : par précaution, il est bloqué pendant {wait}. \
+             Réessayez dans {wait}, ou choisissez « Mot de passe oublié ? »."
+        ),
+        LimitScope::Address => format!(
+            "Trop d'essais de connexion depuis votre adresse : les connexions en sont bloquées pendant {wait}. \
+             Réessayez dans {wait}."
+        ),
+    };
+    too_many_tries("Trop d'essais de connexion", &text, minutes)
+}
+
 pub async fn login_post(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     Posted { access, form }: Posted<LoginForm>,
 ) -> Response {
     let store = state.live.store();
-    let email = form.email.trim().to_lowercase();
-    let address = peer.ip().to_string();
-    let now = chrono::Utc::now();
-    let since = time_text(now - chrono::Duration::minutes(LOCK_MINUTES));
-    let failures = match store.login_failures(&email, &address, &since).await {
-        Ok(f) => f,
-        Err(e) => return unexpected(e),
-    };
+    let email = normalized_email(&form.email);
     let fail = |status: StatusCode, msg: &str| {
-        let mut r = view::render(&login_form(&access, &email, Some(msg)));
+        let shown: String = email.chars().take(MAX_EMAIL).collect();
+        let mut r = view::render(&login_form(&access, &shown, Some(msg)));
         *r.status_mut() = status;
         r
     };
-    if failures.address >= LOCK_AFTER {
-        let minutes = failures
-            .last_from_address
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| {
-                let until = t.with_timezone(&chrono::Utc) + chrono::Duration::minutes(LOCK_MINUTES);
-                (until - now).num_minutes().max(0) + 1
-            })
-            .unwrap_or(LOCK_MINUTES);
+    // Refused before anything is read or written.
+    if let Some(problem) = email_problem(&email) {
+        return fail(StatusCode::UNPROCESSABLE_ENTITY, &problem);
+    }
+    if form.password.chars().count() > MAX_PASSWORD {
         return fail(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!(
-                "Trop d'essais infructueux sur ce compte depuis votre connexion : il est bloqué ici pendant {minutes} minute{}. \
-                 Réessayez plus tard, ou choisissez « Mot de passe oublié ? ».",
-                if minutes > 1 { "s" } else { "" }
-            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("Un mot de passe compte au plus {MAX_PASSWORD} caractères."),
         );
     }
+    let address = address_of(client);
+    let now = chrono::Utc::now();
+    let since = time_text(now - chrono::Duration::minutes(LOCK_MINUTES));
+    // The attempt counts before the password is checked, in one atomic step:
+    // of many parallel attempts, only those within the limits go on.
+    let earlier = match store
+        .count_attempt(&LOGIN_LIMITS, &email, &address, &time_text(now), &since)
+        .await
+    {
+        Ok(AttemptVerdict::Counted { account }) => account,
+        Ok(AttemptVerdict::Refused { scope, freed_at }) => {
+            tracing::info!(?scope, "back-office login refused: too many attempts");
+            return login_refused(scope, minutes_until_free(&freed_at, LOCK_MINUTES, now));
+        }
+        Err(e) => return unexpected(e),
+    };
     // Each recent failure on the account, from anywhere, slows the next try.
-    if failures.account > 0 {
-        let n = failures.account.min(20) as u32;
+    if earlier > 0 {
+        let n = earlier.min(ACCOUNT_LIMIT) as u32;
         tokio::time::sleep(state.admin.failure_delay * n).await;
     }
     let found = match store.user_by_email(&email).await {
@@ -316,26 +477,17 @@ pub async fn login_post(
         Some((u, h)) if u.active => (Some(u), h),
         _ => (None, None),
     };
-    let password = form
-        .password
-        .chars()
-        .take(MAX_PASSWORD + 1)
-        .collect::<String>();
-    if !verify_password(password, hash).await || user.is_none() {
-        if let Err(e) = store
-            .add_login_failure(&email, &address, &time_text(now))
-            .await
-        {
-            return unexpected(e);
-        }
+    let verified = match verify_password(form.password, hash).await {
+        Ok(v) => v,
+        Err(Busy) => return busy(),
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        // The attempt stays counted: it is a failure.
         tracing::info!("failed back-office login");
         return fail(
             StatusCode::UNAUTHORIZED,
             "Adresse électronique ou mot de passe incorrect.",
         );
-    }
-    let Some(user) = user else {
-        return unexpected("unreachable: user checked above");
     };
     if let Err(e) = store.clear_login_failures(&email, &address).await {
         return unexpected(e);
@@ -433,6 +585,15 @@ fn password_form(
     page
 }
 
+/// Whether a link's token has the shape of one we make (43 URL-safe
+/// base64 characters): anything else is refused without a look-up.
+fn token_shaped(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn purpose_of(path: &str) -> TokenPurpose {
     if path.contains("/invitation/") {
         TokenPurpose::Invitation
@@ -448,6 +609,9 @@ pub async fn link_page(
     access: Access,
 ) -> Response {
     let purpose = purpose_of(uri.path());
+    if !token_shaped(&token) {
+        return link_problem(TokenState::Unknown, purpose);
+    }
     let st = match state
         .live
         .store()
@@ -515,6 +679,9 @@ pub async fn link_post(
     Posted { access, form }: Posted<PasswordForm>,
 ) -> Response {
     let purpose = purpose_of(uri.path());
+    if !token_shaped(&token) {
+        return link_problem(TokenState::Unknown, purpose);
+    }
     let store = state.live.store();
     let hash = token_hash(&token);
     let errors = password_errors(&form.password, &form.confirm);
@@ -540,8 +707,10 @@ pub async fn link_post(
     };
     let pw_hash = match hash_password(form.password).await {
         Ok(h) => h,
+        Err(e) if e.is::<Busy>() => return busy(),
         Err(e) => return unexpected(e),
     };
+    // Also ends the account's sessions and its other unused links.
     if let Err(e) = store.set_password(user_id, &pw_hash).await {
         return unexpected(e);
     }
@@ -559,13 +728,16 @@ pub async fn link_post(
 
 // ---------------------------------------------------------------- forgotten password
 
-fn forgot_form(access: &Access, done: bool) -> Page {
+fn forgot_form(access: &Access, done: bool, error: Option<&str>) -> Page {
     let mut page = Page::new("Mot de passe oublié", None);
     if done {
         page.notice = Some(Notice::info(
             "Demande enregistrée",
             "Si un compte actif existe pour cette adresse, un lien pour choisir un nouveau mot de passe vient d'y être envoyé. Il est valable une heure.",
         ));
+    }
+    if let Some(e) = error {
+        page.notice = Some(Notice::error("Demande impossible", e));
     }
     page.blocks.push(Block::Form(FormView {
         action: "/admin/mot-de-passe".into(),
@@ -579,7 +751,7 @@ fn forgot_form(access: &Access, done: bool) -> Page {
 
 pub async fn forgot_page(access: Access) -> Response {
     let cookie = access.set_cookie.clone();
-    with_cookie(view::render(&forgot_form(&access, false)), cookie)
+    with_cookie(view::render(&forgot_form(&access, false, None)), cookie)
 }
 
 #[derive(Deserialize)]
@@ -590,32 +762,113 @@ pub struct ForgotForm {
 
 pub async fn forgot_post(
     State(state): State<AppState>,
+    client: ClientIp,
     Posted { access, form }: Posted<ForgotForm>,
 ) -> Response {
-    let store = state.live.store();
-    // The same answer whether the account exists or not.
-    if let Ok(Some((user, _))) = store.user_by_email(&form.email).await
-        && user.active
-    {
-        match new_link(store.as_ref(), &state.admin, &user, TokenPurpose::Reset).await {
-            Ok(link) => {
-                let body = format!(
-                    "Bonjour,\n\nPour choisir un nouveau mot de passe Locadocs, ouvrez ce lien (valable une heure, une seule fois) :\n\n{link}\n\n\
-                     Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
-                );
-                if let Err(e) = state
-                    .admin
-                    .mailer
-                    .send(&user.email, "Nouveau mot de passe Locadocs", body)
-                    .await
-                {
-                    tracing::error!(error = %e, "reset mail not sent");
-                }
-            }
-            Err(e) => return unexpected(e),
-        }
+    let email = normalized_email(&form.email);
+    if let Some(problem) = email_problem(&email) {
+        let mut r = view::render(&forgot_form(&access, false, Some(&problem)));
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
     }
-    view::render(&forgot_form(&access, true))
+    let store = state.live.store().clone();
+    let now = chrono::Utc::now();
+    let since = time_text(now - chrono::Duration::minutes(RESET_MINUTES));
+    match store
+        .count_attempt(
+            &RESET_LIMITS,
+            &email,
+            &address_of(client),
+            &time_text(now),
+            &since,
+        )
+        .await
+    {
+        Ok(AttemptVerdict::Counted { .. }) => {}
+        // Said plainly: it is about the person's own address.
+        Ok(AttemptVerdict::Refused {
+            scope: LimitScope::Address,
+            freed_at,
+        }) => {
+            let minutes = minutes_until_free(&freed_at, RESET_MINUTES, now);
+            let wait = minutes_text(minutes);
+            return too_many_tries(
+                "Trop de demandes",
+                &format!(
+                    "Trop de demandes de nouveau mot de passe depuis votre adresse. Réessayez dans {wait}."
+                ),
+                minutes,
+            );
+        }
+        // Quietly, with the usual answer: saying "too many requests for this
+        // account" would tell that the account exists.
+        Ok(AttemptVerdict::Refused { .. }) => {
+            tracing::info!("reset request over the account limit: no mail sent");
+            return view::render(&forgot_form(&access, true, None));
+        }
+        Err(e) => return unexpected(e),
+    }
+    // The look-up and the mail happen after the answer, so that it takes
+    // the same time whether the account exists or not.
+    let cfg = state.admin.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_reset_link(store.as_ref(), &cfg, &email).await {
+            tracing::error!(error = %e, "reset mail not sent");
+        }
+    });
+    view::render(&forgot_form(&access, true, None))
+}
+
+/// Mails a reset link to an active account with this address; nothing for
+/// an unknown or deactivated one.
+async fn send_reset_link(
+    store: &dyn Accounts,
+    cfg: &AdminConfig,
+    email: &str,
+) -> anyhow::Result<()> {
+    let Some((user, _)) = store.user_by_email(email).await? else {
+        return Ok(());
+    };
+    if !user.active {
+        return Ok(());
+    }
+    let link = new_link(store, cfg, &user, TokenPurpose::Reset).await?;
+    let body = format!(
+        "Bonjour,\n\nPour choisir un nouveau mot de passe Locadocs, ouvrez ce lien (valable une heure, une seule fois) :\n\n{link}\n\n\
+         Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n"
+    );
+    cfg.mailer
+        .send(&user.email, "Nouveau mot de passe Locadocs", body)
+        .await
+}
+
+// ---------------------------------------------------------------- purge
+
+/// Deletes expired sessions, spent links and attempts older than every
+/// window, once now and then every `every`, for as long as the server runs.
+pub fn spawn_purger(
+    store: std::sync::Arc<dyn crate::store::Store>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now();
+            let window = LOCK_MINUTES.max(RESET_MINUTES);
+            let before = time_text(now - chrono::Duration::minutes(window));
+            match store.purge_expired(&time_text(now), &before).await {
+                Ok(p) => tracing::debug!(
+                    attempts = p.attempts,
+                    tokens = p.tokens,
+                    sessions = p.sessions,
+                    "purged expired back-office rows"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purge of expired back-office rows failed"),
+            }
+        }
+    })
 }
 
 /// `locadocs user add`: creates an account and prints its invitation link.
@@ -644,5 +897,56 @@ pub async fn cli_add_user(
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         view::render(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn password_checks_wait_for_a_free_argon2_slot() {
+        let held = ARGON2_SLOTS
+            .acquire_many(ARGON2_PERMITS as u32)
+            .await
+            .unwrap();
+        let wait = Duration::from_millis(50);
+        assert!(matches!(
+            verify_within("x".into(), None, wait).await,
+            Err(Busy)
+        ));
+        drop(held);
+        assert!(matches!(
+            verify_within("x".into(), None, wait).await,
+            Ok(false)
+        ));
+        let hash = hash_password("un mot de passe solide".into())
+            .await
+            .unwrap();
+        assert!(matches!(
+            verify_within("un mot de passe solide".into(), Some(hash), wait).await,
+            Ok(true)
+        ));
+    }
+
+    #[test]
+    fn minutes_until_a_place_is_free() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:30Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(minutes_until_free("2026-11-23T10:00:00Z", 15, now), 15);
+        assert_eq!(minutes_until_free("2026-11-23T09:45:10Z", 15, now), 1);
+        assert_eq!(minutes_until_free("2026-11-23T09:00:00Z", 15, now), 1);
+        assert_eq!(minutes_until_free("n'importe quoi", 15, now), 15);
+    }
+
+    #[test]
+    fn emails_and_tokens_are_checked_before_any_look_up() {
+        assert!(email_problem(&format!("{}@exemple.fr", "a".repeat(250))).is_some());
+        assert!(email_problem("sans-arobase").is_some());
+        assert!(email_problem("agent@exemple.fr").is_none());
+        assert!(token_shaped(&random_token()));
+        assert!(!token_shaped("court"));
+        assert!(!token_shaped(&format!("{}a", "é".repeat(21))));
     }
 }

@@ -47,11 +47,16 @@ pub struct AdminConfig {
     /// Added wait per recent failed login on an account.
     pub failure_delay: Duration,
     pub mailer: Mailer,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`LOCADOCS_TRUSTED_PROXIES`, addresses or CIDR ranges); empty when
+    /// the server faces visitors directly. See `web::client_ip`.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AdminConfig {
     /// Reads `LOCADOCS_PUBLIC_URL`, `LOCADOCS_INSECURE_COOKIES`,
-    /// `LOCADOCS_SMTP_URL`, `LOCADOCS_OUTBOX` and `LOCADOCS_MAIL_FROM`.
+    /// `LOCADOCS_SMTP_URL`, `LOCADOCS_OUTBOX`, `LOCADOCS_MAIL_FROM` and
+    /// `LOCADOCS_TRUSTED_PROXIES`.
     pub fn from_env() -> anyhow::Result<AdminConfig> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Ok(AdminConfig {
@@ -65,6 +70,10 @@ impl AdminConfig {
             reset_ttl: chrono::Duration::hours(1),
             failure_delay: Duration::from_millis(250),
             mailer: Mailer::from_env()?,
+            trusted_proxies: crate::web::client_ip::parse_trusted_proxies(
+                &var("LOCADOCS_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
         })
     }
 
@@ -78,7 +87,14 @@ impl AdminConfig {
             reset_ttl: chrono::Duration::hours(1),
             failure_delay: Duration::from_millis(10),
             mailer,
+            trusted_proxies: vec![],
         }
+    }
+
+    /// The same settings with these trusted reverse proxies (tests).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AdminConfig {
+        self.trusted_proxies = proxies;
+        self
     }
 
     /// Settings from the environment, or safe defaults (and a warning) when
