@@ -101,9 +101,16 @@ async fn export(app: &TestApp, who: &Who, kind: &str) -> Vec<u8> {
 /// `locadocs export <kind> <path>`: the file it writes.
 async fn cli_export(app: &TestApp, dir: &Path, kind: &str) -> (PathBuf, Vec<u8>) {
     let path = dir.join(format!("{kind}.csv"));
-    locadocs::import::export(app.store.as_ref(), kind, Some(&path))
-        .await
-        .unwrap();
+    let cli = <locadocs::cli::Cli as clap::Parser>::try_parse_from([
+        "locadocs",
+        "--database-url",
+        app.db.url.as_str(),
+        "export",
+        kind,
+        path.to_str().unwrap(),
+    ])
+    .unwrap();
+    locadocs::cli::run(cli).await.unwrap();
     let bytes = std::fs::read(&path).unwrap();
     (path, bytes)
 }
