@@ -181,6 +181,7 @@ admin_test!(every_route_is_checked_for_every_role, |app| {
                         cookie: format!("ld_form={t}"),
                         csrf: t,
                         email: String::new(),
+                        user_id: 0,
                     })
                 }
                 Actor::ContributorA => Some(signed_in(app, Role::Contributor, &["svc-a"]).await),
@@ -1036,7 +1037,10 @@ admin_test!(pages_let_browsers_send_their_origin, |app| {
     // its fonts and icons; nothing else is served from there.
     let html = get(app, "/admin/login", "").await.text().await.unwrap();
     assert!(
-        html.contains(r#"href="/assets/dsfr/dsfr.min.css""#),
+        html.contains(&format!(
+            r#"href="{}/dsfr.min.css""#,
+            locadocs::web::pages::dsfr_prefix()
+        )),
         "{html}"
     );
     for p in [

@@ -6,6 +6,7 @@ mod backoffice;
 mod admin;
 mod embed;
 mod guides;
+mod headers;
 mod helpers;
 mod import_screens;
 mod imports;
