@@ -18,7 +18,10 @@ fn main() {
     let package = manifest.join("../../node_modules/@gouvfr/dsfr");
     let dist = package.join("dist");
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed={}", package.join("package.json").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        package.join("package.json").display()
+    );
     for s in STYLESHEETS {
         println!("cargo:rerun-if-changed={}", dist.join(s).display());
     }

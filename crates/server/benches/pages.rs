@@ -51,7 +51,9 @@ fn bench(c: &mut Criterion) {
         let live = Live::load(store).await.unwrap();
         let settings = locadocs::web::admin::AdminConfig::for_tests(
             "http://127.0.0.1:8080",
-            locadocs::web::admin::Mailer::Outbox(std::env::temp_dir().join("locadocs_bench_outbox")),
+            locadocs::web::admin::Mailer::Outbox(
+                std::env::temp_dir().join("locadocs_bench_outbox"),
+            ),
         );
         app(AppState::new(live, Clock::fixed(today), settings))
     });

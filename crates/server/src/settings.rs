@@ -185,12 +185,15 @@ pub fn trusted_proxies(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
         }
         let net = match s.parse::<IpNet>() {
             Ok(n) => n,
-            Err(_) => s.parse::<std::net::IpAddr>().map(IpNet::from).map_err(|_| {
-                anyhow::anyhow!(
-                    "--trusted-proxies (LOCADOCS_TRUSTED_PROXIES) : « {s} » n'est ni une \
+            Err(_) => s
+                .parse::<std::net::IpAddr>()
+                .map(IpNet::from)
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--trusted-proxies (LOCADOCS_TRUSTED_PROXIES) : « {s} » n'est ni une \
                      adresse IP ni une plage CIDR (par exemple 10.0.0.1 ou 10.0.0.0/8)"
-                )
-            })?,
+                    )
+                })?,
         };
         if !out.contains(&net) {
             out.push(net);

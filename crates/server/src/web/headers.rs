@@ -174,7 +174,10 @@ mod tests {
             style_hash(""),
             "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
         );
-        let csp = public_csp(Some("'sha256-x'"), Some("frame-ancestors 'self' https://a.fr"));
+        let csp = public_csp(
+            Some("'sha256-x'"),
+            Some("frame-ancestors 'self' https://a.fr"),
+        );
         assert!(csp.contains("style-src 'self' 'sha256-x';"));
         assert!(csp.ends_with("; frame-ancestors 'self' https://a.fr"));
         assert!(!public_csp(None, None).contains("frame-ancestors"));

@@ -125,15 +125,13 @@ dual_test!(
             let resp = app.get(path).await;
             assert_eq!(resp.status(), 200, "{path}");
             // The frame-ancestors directive of the page's policy, if any.
-            resp.headers()
-                .get("content-security-policy")
-                .and_then(|v| {
-                    v.to_str()
-                        .unwrap()
-                        .split("; ")
-                        .find(|d| d.starts_with("frame-ancestors"))
-                        .map(str::to_owned)
-                })
+            resp.headers().get("content-security-policy").and_then(|v| {
+                v.to_str()
+                    .unwrap()
+                    .split("; ")
+                    .find(|d| d.starts_with("frame-ancestors"))
+                    .map(str::to_owned)
+            })
         };
         assert_eq!(
             csp("/g/immobilier?embed=1&site=rennes").await.as_deref(),

@@ -99,8 +99,15 @@ fn check_public_page(path: &str, csp: &str, html: &str) {
     assert_eq!(styles[0], "'self'", "{path}: {csp}");
     let inline = style_elements(html);
     let expected: Vec<String> = inline.iter().map(|c| sha256_source(c)).collect();
-    assert_eq!(styles[1..], expected[..], "{path}: the hashes of its <style> elements");
-    assert!(!html.contains(" style=\""), "{path}: inline style attribute");
+    assert_eq!(
+        styles[1..],
+        expected[..],
+        "{path}: the hashes of its <style> elements"
+    );
+    assert!(
+        !html.contains(" style=\""),
+        "{path}: inline style attribute"
+    );
     // Every script is a file of this origin.
     let mut rest = html;
     while let Some(i) = rest.find("<script") {
@@ -117,78 +124,102 @@ fn check_public_page(path: &str, csp: &str, html: &str) {
     }
 }
 
-dual_test!(public_html_pages_have_a_policy_that_fits_them, Geo::Sample, |app| {
-    with_demo(app).await;
-    let doc = app.live.snapshot().document_types().first().unwrap().slug.to_string();
-    let pages = [
-        "/".to_owned(),
-        "/g/immobilier".to_owned(),
-        "/g/immobilier?document_type=permis-de-construire".to_owned(),
-        "/g/immobilier?document_type=permis-de-construire&commune=35238".to_owned(),
-        "/g/immobilier?document_type=permis-de-construire&commune=35238&year=1985".to_owned(),
-        "/g/immobilier?theme=dsfr".to_owned(),
-        "/g/immobilier?theme=dsfr&color=%23aa0044&font=Open%20Sans".to_owned(),
-        "/g/immobilier?color=%23ffcc00&embed=1".to_owned(),
-        "/g/immobilier?font=Open%20Sans".to_owned(),
-        "/integrer".to_owned(),
-        "/integrer?theme=dsfr&color=%230b5cad".to_owned(),
-        "/documents".to_owned(),
-        format!("/documents/{doc}?color=%23003189"),
-        "/accessibilite".to_owned(),
-        "/mentions-legales?theme=dsfr".to_owned(),
-        "/confidentialite".to_owned(),
-        "/nulle-part".to_owned(),
-    ];
-    let mut with_style = 0;
-    for path in &pages {
-        let resp = app.get(path).await;
+dual_test!(
+    public_html_pages_have_a_policy_that_fits_them,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let doc = app
+            .live
+            .snapshot()
+            .document_types()
+            .first()
+            .unwrap()
+            .slug
+            .to_string();
+        let pages = [
+            "/".to_owned(),
+            "/g/immobilier".to_owned(),
+            "/g/immobilier?document_type=permis-de-construire".to_owned(),
+            "/g/immobilier?document_type=permis-de-construire&commune=35238".to_owned(),
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=1985".to_owned(),
+            "/g/immobilier?theme=dsfr".to_owned(),
+            "/g/immobilier?theme=dsfr&color=%23aa0044&font=Open%20Sans".to_owned(),
+            "/g/immobilier?color=%23ffcc00&embed=1".to_owned(),
+            "/g/immobilier?font=Open%20Sans".to_owned(),
+            "/integrer".to_owned(),
+            "/integrer?theme=dsfr&color=%230b5cad".to_owned(),
+            "/documents".to_owned(),
+            format!("/documents/{doc}?color=%23003189"),
+            "/accessibilite".to_owned(),
+            "/mentions-legales?theme=dsfr".to_owned(),
+            "/confidentialite".to_owned(),
+            "/nulle-part".to_owned(),
+        ];
+        let mut with_style = 0;
+        for path in &pages {
+            let resp = app.get(path).await;
+            assert!(
+                resp.status() == 200 || path == "/nulle-part",
+                "{path}: {}",
+                resp.status()
+            );
+            assert_eq!(
+                resp.headers()["x-content-type-options"],
+                "nosniff",
+                "{path}"
+            );
+            // Public pages stay framable (docs/embed.md).
+            assert!(resp.headers().get("x-frame-options").is_none(), "{path}");
+            let csp = policy(&resp);
+            assert!(
+                directive(&csp, "frame-ancestors").is_none(),
+                "{path}: {csp}"
+            );
+            let html = resp.text().await.unwrap();
+            check_public_page(path, &csp, &html);
+            if !style_elements(&html).is_empty() {
+                with_style += 1;
+            }
+        }
+        // The colour, font and DSFR pages did carry an inline stylesheet.
+        assert_eq!(with_style, 6);
+        // The hash is that of the page's colours, not any colour.
+        let a = policy(&app.get("/g/immobilier?color=%23aa0044").await);
+        let b = policy(&app.get("/g/immobilier?color=%230b5cad").await);
+        assert_ne!(a, b);
         assert!(
-            resp.status() == 200 || path == "/nulle-part",
-            "{path}: {}",
-            resp.status()
+            directive(&policy(&app.get("/g/immobilier").await), "style-src").unwrap() == ["'self'"]
         );
-        assert_eq!(resp.headers()["x-content-type-options"], "nosniff", "{path}");
-        // Public pages stay framable (docs/embed.md).
-        assert!(resp.headers().get("x-frame-options").is_none(), "{path}");
+    }
+);
+
+dual_test!(
+    a_restricting_site_gets_one_policy_with_its_framing,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        app.store
+            .save_site(&Site {
+                key: Slug::parse("rennes").unwrap(),
+                name: "Ville de Rennes".into(),
+                origins: vec![Origin::parse("https://rennes.fr").unwrap()],
+                restrict_framing: true,
+            })
+            .await
+            .unwrap();
+        app.refresh().await;
+        let path = "/g/immobilier?embed=1&site=rennes&color=%23aa0044";
+        let resp = app.get(path).await;
         let csp = policy(&resp);
-        assert!(directive(&csp, "frame-ancestors").is_none(), "{path}: {csp}");
+        assert_eq!(
+            directive(&csp, "frame-ancestors").unwrap(),
+            ["'self'", "https://rennes.fr"]
+        );
         let html = resp.text().await.unwrap();
         check_public_page(path, &csp, &html);
-        if !style_elements(&html).is_empty() {
-            with_style += 1;
-        }
     }
-    // The colour, font and DSFR pages did carry an inline stylesheet.
-    assert_eq!(with_style, 6);
-    // The hash is that of the page's colours, not any colour.
-    let a = policy(&app.get("/g/immobilier?color=%23aa0044").await);
-    let b = policy(&app.get("/g/immobilier?color=%230b5cad").await);
-    assert_ne!(a, b);
-    assert!(directive(&policy(&app.get("/g/immobilier").await), "style-src").unwrap() == ["'self'"]);
-});
-
-dual_test!(a_restricting_site_gets_one_policy_with_its_framing, Geo::Sample, |app| {
-    with_demo(app).await;
-    app.store
-        .save_site(&Site {
-            key: Slug::parse("rennes").unwrap(),
-            name: "Ville de Rennes".into(),
-            origins: vec![Origin::parse("https://rennes.fr").unwrap()],
-            restrict_framing: true,
-        })
-        .await
-        .unwrap();
-    app.refresh().await;
-    let path = "/g/immobilier?embed=1&site=rennes&color=%23aa0044";
-    let resp = app.get(path).await;
-    let csp = policy(&resp);
-    assert_eq!(
-        directive(&csp, "frame-ancestors").unwrap(),
-        ["'self'", "https://rennes.fr"]
-    );
-    let html = resp.text().await.unwrap();
-    check_public_page(path, &csp, &html);
-});
+);
 
 dual_test!(the_json_api_is_nosniff, Geo::Sample, |app| {
     with_demo(app).await;
@@ -206,7 +237,11 @@ dual_test!(the_json_api_is_nosniff, Geo::Sample, |app| {
                 .starts_with("application/json"),
             "{path}"
         );
-        assert_eq!(resp.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            resp.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
     }
 });
 
@@ -310,8 +345,14 @@ admin_test!(every_asset_the_pages_link_is_served_with_its_type, |app| {
     }
     let prefix = dsfr_prefix();
     assert_eq!(prefix, format!("/assets/dsfr/{DSFR_VERSION}"));
-    assert!(assets.contains(&format!("{prefix}/dsfr.min.css")), "{assets:?}");
-    assert!(assets.contains(&format!("{prefix}/core/core.min.css")), "{assets:?}");
+    assert!(
+        assets.contains(&format!("{prefix}/dsfr.min.css")),
+        "{assets:?}"
+    );
+    assert!(
+        assets.contains(&format!("{prefix}/core/core.min.css")),
+        "{assets:?}"
+    );
     assert!(
         !assets
             .iter()
@@ -350,8 +391,16 @@ admin_test!(every_asset_the_pages_link_is_served_with_its_type, |app| {
         })
         .collect();
     assert!(needed.len() > 20, "{needed:?}");
-    assert!(needed.iter().any(|r| r.ends_with("/fonts/Marianne-Regular.woff2")));
-    assert!(needed.iter().any(|r| r.ends_with("/icons/system/external-link-line.svg")));
+    assert!(
+        needed
+            .iter()
+            .any(|r| r.ends_with("/fonts/Marianne-Regular.woff2"))
+    );
+    assert!(
+        needed
+            .iter()
+            .any(|r| r.ends_with("/icons/system/external-link-line.svg"))
+    );
     for r in needed {
         let resp = get(app, r, "").await;
         assert_eq!(resp.status(), 200, "{r}");
@@ -479,7 +528,10 @@ async fn a_bad_smtp_url_stops_the_server_at_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stderr.contains("LOCADOCS_SMTP_URL"), "{stderr}");
-    assert!(!stderr.contains("secret"), "the password is not printed: {stderr}");
+    assert!(
+        !stderr.contains("secret"),
+        "the password is not printed: {stderr}"
+    );
     assert!(!stdout.contains("sert sur"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -504,6 +556,9 @@ async fn serve_help_lists_every_setting() {
         ("--insecure-cookies", "LOCADOCS_INSECURE_COOKIES"),
         ("--today", "LOCADOCS_TODAY"),
     ] {
-        assert!(help.contains(flag) && help.contains(var), "{flag} {var}: {help}");
+        assert!(
+            help.contains(flag) && help.contains(var),
+            "{flag} {var}: {help}"
+        );
     }
 }

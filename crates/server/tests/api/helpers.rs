@@ -248,7 +248,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let settings = AdminConfig::for_tests(&base, Mailer::Outbox(std::env::temp_dir().join("locadocs_outbox_default")));
+        let settings = AdminConfig::for_tests(
+            &base,
+            Mailer::Outbox(std::env::temp_dir().join("locadocs_outbox_default")),
+        );
         let state = configure(
             AppState::new(live.clone(), Clock::fixed(today()), settings),
             &base,

@@ -110,6 +110,10 @@ impl Mailer {
 mod tests {
     #[test]
     fn the_default_sender_parses() {
-        assert!(super::DEFAULT_FROM.parse::<lettre::message::Mailbox>().is_ok());
+        assert!(
+            super::DEFAULT_FROM
+                .parse::<lettre::message::Mailbox>()
+                .is_ok()
+        );
     }
 }

@@ -14,7 +14,6 @@ pub mod routes;
 pub mod screens;
 pub mod view;
 
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Form, FromRequest, FromRequestParts, Request};
@@ -24,9 +23,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
+pub use crate::settings::AdminConfig;
 use crate::store::{Author, Role, User};
 pub use mail::Mailer;
-pub use crate::settings::AdminConfig;
 pub use routes::{AdminRoute, Perm, routes};
 
 /// The back-office router, built from the route table.
