@@ -52,7 +52,8 @@ weight() {
 echo "  neutral theme, first step:"; weight "/g/immobilier" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V"
 echo "  neutral theme, answer page:"; weight "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V"
 echo "  dsfr theme, first step (Marianne regular and bold, the weights used):"
-weight "/g/immobilier?theme=dsfr" "/assets/dsfr/core/core.min.css" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V" "/assets/dsfr/fonts/Marianne-Regular.woff2" "/assets/dsfr/fonts/Marianne-Bold.woff2"
+D=$(curl -s "$U/g/immobilier?theme=dsfr" | grep -o '/assets/dsfr/[^/"]*/core' | head -1 | sed 's|/core$||')
+weight "/g/immobilier?theme=dsfr" "$D/core/core.min.css" "/assets/neutral.css?v=$V" "/assets/guide.js?v=$V" "$D/fonts/Marianne-Regular.woff2" "$D/fonts/Marianne-Bold.woff2"
 
 THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-5}s; ROUNDS=${BENCH_ROUNDS:-5}
 python3 bench/gen_cold_lua.py $COG/communes.json "$OUT/cold.lua"

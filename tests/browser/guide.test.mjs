@@ -184,7 +184,7 @@ for (const theme of THEMES) {
             const dsfr = await page.evaluate(() =>
               Array.from(document.styleSheets).some((s) => {
                 try {
-                  return /\/assets\/dsfr\/core\/core\.min\.css/.test(s.href || '') && s.cssRules.length > 100;
+                  return /\/assets\/dsfr\/\d[^/]*\/core\/core\.min\.css/.test(s.href || '') && s.cssRules.length > 100;
                 } catch {
                   return false;
                 }

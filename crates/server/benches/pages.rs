@@ -49,7 +49,13 @@ fn bench(c: &mut Criterion) {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         locadocs::import::demo(store.as_ref(), today).await.unwrap();
         let live = Live::load(store).await.unwrap();
-        app(AppState::new(live, Clock::fixed(today)))
+        let settings = locadocs::web::admin::AdminConfig::for_tests(
+            "http://127.0.0.1:8080",
+            locadocs::web::admin::Mailer::Outbox(
+                std::env::temp_dir().join("locadocs_bench_outbox"),
+            ),
+        );
+        app(AppState::new(live, Clock::fixed(today), settings))
     });
 
     let pages = [

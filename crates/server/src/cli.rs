@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
 use crate::live::Live;
+use crate::settings::AdminConfig;
 use crate::store::{self, Store};
 use crate::web::{AppState, app};
 
@@ -24,6 +25,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "LOCADOCS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
+    /// Fix "today" (YYYY-MM-DD): legal delays and rolling bounds count from it.
+    #[arg(long, global = true, env = "LOCADOCS_TODAY", value_parser = crate::settings::parse_today)]
+    pub today: Option<chrono::NaiveDate>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -35,6 +40,8 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "LOCADOCS_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        web: crate::settings::WebArgs,
     },
     /// Create or upgrade the database schema.
     Migrate,
@@ -119,7 +126,13 @@ pub enum UserCommand {
 
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let clock = Clock::from_env()?;
+    let clock = Clock::new(cli.today);
+    // The server's settings are checked before anything else: a wrong one
+    // stops here, naming itself.
+    let settings = match &cli.command {
+        Command::Serve { web, .. } => Some(AdminConfig::from_args(web)?),
+        _ => None,
+    };
     let store = store::open(&cli.database_url).await.with_context(|| {
         format!(
             "ouverture de la base de données {}",
@@ -131,7 +144,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Schéma à jour ({}).", store.engine().name());
             Ok(())
         }
-        Command::Serve { bind } => serve(store, clock, bind).await,
+        Command::Serve { bind, .. } => match settings {
+            Some(settings) => serve(store, clock, bind, settings).await,
+            None => bail!("réglages du serveur absents"),
+        },
         Command::Import {
             kind,
             path,
@@ -347,14 +363,19 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(store: Arc<dyn Store>, clock: Clock, bind: SocketAddr) -> anyhow::Result<()> {
+async fn serve(
+    store: Arc<dyn Store>,
+    clock: Clock,
+    bind: SocketAddr,
+    settings: AdminConfig,
+) -> anyhow::Result<()> {
     let live = Live::load(store).await.context("chargement des données")?;
     let snap = live.snapshot();
     if snap.territories().commune_count() == 0 {
         tracing::warn!("no communes loaded: run `locadocs import communes <dir>` (see README)");
     }
     let _watch = live.watch(Duration::from_millis(250));
-    let state = AppState::new(live.clone(), clock);
+    let state = AppState::new(live.clone(), clock, settings);
     let usage = state.usage.clone();
     let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
     let _purger =

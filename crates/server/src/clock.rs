@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-/// Gives "today" in Europe/Paris, or a fixed day (tests, `LOCADOCS_TODAY`).
+/// Gives "today" in Europe/Paris, or a fixed day (tests, `--today`, `LOCADOCS_TODAY`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Clock {
     fixed: Option<NaiveDate>,
@@ -14,17 +14,9 @@ impl Clock {
         Clock { fixed: Some(day) }
     }
 
-    /// Reads `LOCADOCS_TODAY=YYYY-MM-DD` if set.
-    pub fn from_env() -> anyhow::Result<Clock> {
-        match std::env::var("LOCADOCS_TODAY") {
-            Ok(s) if !s.trim().is_empty() => {
-                let day = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-                    anyhow::anyhow!("LOCADOCS_TODAY=« {s} » : date attendue au format AAAA-MM-JJ")
-                })?;
-                Ok(Clock::fixed(day))
-            }
-            _ => Ok(Clock::default()),
-        }
+    /// Today's date, or a fixed one (`--today`, `LOCADOCS_TODAY`).
+    pub fn new(fixed: Option<NaiveDate>) -> Clock {
+        Clock { fixed }
     }
 
     pub fn today(&self) -> NaiveDate {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod import;
 pub mod live;
+pub mod settings;
 pub mod store;
 pub mod usage;
 pub mod web;

@@ -83,24 +83,6 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Parses `LOCADOCS_TRUSTED_PROXIES`: comma-separated addresses or CIDR
-/// ranges (`10.0.0.5, 10.1.0.0/16, ::1`).
-pub fn parse_trusted_proxies(text: &str) -> Result<Vec<IpNet>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpNet>()
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    format!(
-                        "LOCADOCS_TRUSTED_PROXIES : « {s} » n'est ni une adresse IP ni une plage CIDR"
-                    )
-                })
-        })
-        .collect()
-}
-
 /// The client's address of a request (see [`client_ip`]); `None` when the
 /// server was started without connection information.
 #[derive(Debug, Clone, Copy)]
@@ -139,7 +121,8 @@ mod tests {
     }
 
     fn nets(s: &str) -> Vec<IpNet> {
-        parse_trusted_proxies(s).unwrap()
+        let items: Vec<String> = s.split(',').map(str::to_owned).collect();
+        crate::settings::trusted_proxies(&items).unwrap()
     }
 
     #[test]
@@ -202,13 +185,5 @@ mod tests {
         );
         assert_eq!(limit_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
         assert_eq!(limit_key(ip("203.0.113.9")), ip("203.0.113.9"));
-    }
-
-    #[test]
-    fn trusted_proxies_setting() {
-        assert_eq!(nets(" 10.0.0.1 , 10.1.0.0/16,::1").len(), 3);
-        assert!(nets("").is_empty());
-        let e = parse_trusted_proxies("10.0.0.1, proxy.local").unwrap_err();
-        assert!(e.contains("proxy.local"), "{e}");
     }
 }

@@ -115,6 +115,8 @@ struct IntegratorPage {
     base: String,
 }
 
+super::pages::framed!(IntegratorPage);
+
 impl IntegratorPage {
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
@@ -124,13 +126,12 @@ impl IntegratorPage {
     }
 }
 
-/// The public address of this service, for snippets: `LOCADOCS_PUBLIC_URL`,
-/// or the address the page was asked for.
-fn public_base(headers: &HeaderMap) -> String {
-    if let Ok(url) = std::env::var("LOCADOCS_PUBLIC_URL")
-        && !url.trim().is_empty()
-    {
-        return url.trim().trim_end_matches('/').to_owned();
+/// The public address of this service, for snippets: the configured one
+/// (`--public-url`, `LOCADOCS_PUBLIC_URL`), or the address the page was
+/// asked for.
+fn public_base(configured: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(url) = configured {
+        return url.to_owned();
     }
     let host = headers
         .get(header::HOST)
@@ -151,7 +152,7 @@ async fn integrator(
     headers: HeaderMap,
 ) -> Response {
     let snap = state.live.snapshot();
-    let base = public_base(&headers);
+    let base = public_base(state.admin.configured_public_url.as_deref(), &headers);
     let d = Display::plain(Lang::Fr);
     let params = Params::parse(raw.as_deref()).unwrap_or_default();
     let (choice, commune_text, commune_note, errors) = read_choice(&params, &snap);

@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod cors;
 pub mod embed;
 pub mod error;
+pub mod headers;
 pub mod i18n;
 pub mod pages;
 pub mod params;
@@ -51,19 +52,21 @@ pub struct Shared {
     pub limiter: Arc<pages::Limiter>,
     /// Anonymous counts of guide use, written in batches.
     pub usage: Arc<crate::usage::Usage>,
-    /// Back-office settings (public URL, cookies, mail).
+    /// The settings read at start (public URL, cookies, mail, proxies).
     pub admin: Arc<admin::AdminConfig>,
 }
 
 impl AppState {
-    pub fn new(live: Arc<Live>, clock: Clock) -> AppState {
+    /// The application with its settings, read once at start
+    /// ([`crate::settings`]).
+    pub fn new(live: Arc<Live>, clock: Clock, settings: admin::AdminConfig) -> AppState {
         AppState(Arc::new(Shared {
             live,
             clock,
             answers: api::AnswerCache::new(4_096),
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
             usage: crate::usage::Usage::new(),
-            admin: admin::AdminConfig::from_env_or_default(),
+            admin: Arc::new(settings),
         }))
     }
 
@@ -134,6 +137,8 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(admin::router())
         .fallback(|| async { pages::not_found_page(theme::Lang::Fr) })
+        // Security headers of every response, in one place.
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

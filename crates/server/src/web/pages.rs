@@ -47,7 +47,12 @@ pub struct Layout {
     pub title: String,
     pub t: &'static Texts,
     pub dsfr: bool,
-    pub palette_css: Option<String>,
+    /// Where the DSFR files are (`/assets/dsfr/{version}`).
+    pub dsfr_prefix: &'static str,
+    /// The page's only inline stylesheet: the host's colours and font, and
+    /// the DSFR theme's defaults. Its hash goes into the page's
+    /// Content-Security-Policy (see [`render`]).
+    pub inline_css: Option<String>,
     pub asset_version: &'static str,
     /// Shown inside the embedded widget: no page frame, links that leave
     /// the guide open in a new tab.
@@ -88,20 +93,34 @@ impl Display {
         }
     }
 
+    /// The host's colours and font, then (DSFR theme) Marianne and, without
+    /// a colour of the host's, the State's blue. Built only from checked
+    /// values ([`Palette::from_param`], [`super::theme::font_css`]).
+    fn inline_css(&self) -> Option<String> {
+        let mut css = String::new();
+        if let Some(p) = &self.palette {
+            css.push_str(&p.css());
+        }
+        if let Some(f) = &self.font {
+            css.push_str(f);
+        }
+        if self.theme == Theme::Dsfr {
+            css.push_str(":root{--font:Marianne,arial,sans-serif}");
+            if self.palette.is_none() {
+                css.push_str(":root{--accent:#000091;--link:#000091}");
+            }
+        }
+        (!css.is_empty()).then_some(css)
+    }
+
     pub fn layout(&self, title: impl Into<String>) -> Layout {
         Layout {
             lang: self.lang.as_str(),
             title: title.into(),
             t: texts(self.lang),
             dsfr: self.theme == Theme::Dsfr,
-            palette_css: match (self.palette.as_ref().map(Palette::css), &self.font) {
-                (None, None) => None,
-                (p, f) => Some(format!(
-                    "{}{}",
-                    p.unwrap_or_default(),
-                    f.clone().unwrap_or_default()
-                )),
-            },
+            dsfr_prefix: dsfr_prefix(),
+            inline_css: self.inline_css(),
             asset_version: asset_version(),
             embed: self.embed,
         }
@@ -126,9 +145,35 @@ struct MessagePage {
     links: Vec<(String, String)>,
 }
 
-pub(super) fn render(t: &impl Template) -> Response {
+/// A page template built on [`Layout`].
+pub(super) trait Framed: Template {
+    fn frame(&self) -> &Layout;
+}
+
+macro_rules! framed {
+    ($($t:ty),*) => {
+        $(impl $crate::web::pages::Framed for $t {
+            fn frame(&self) -> &$crate::web::pages::Layout {
+                &self.l
+            }
+        })*
+    };
+}
+pub(super) use framed;
+
+framed!(MessagePage, GuidePage, DocumentsIndex, DocumentPage);
+
+/// Renders a page; its inline stylesheet, if any, is allowed by hash in the
+/// Content-Security-Policy that [`super::headers`] writes.
+pub(super) fn render(t: &impl Framed) -> Response {
     match t.render() {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => {
+            let mut resp = Html(html).into_response();
+            if let Some(css) = &t.frame().inline_css {
+                super::headers::allow_inline_style(&mut resp, css);
+            }
+            resp
+        }
         Err(e) => {
             tracing::error!(error = %e, "template rendering failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne").into_response()
@@ -559,11 +604,8 @@ async fn guide_page(
         site: site.map(|s| s.key.as_str()),
     };
     let mut resp = guide_response(&state, &snap, &slug, raw_answers, headers, usage);
-    if let Some(csp) = csp
-        && let Ok(v) = HeaderValue::from_str(&csp)
-    {
-        resp.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, v);
+    if let Some(csp) = csp {
+        super::headers::restrict_framing(&mut resp, csp);
     }
     resp
 }
@@ -1165,52 +1207,59 @@ async fn asset(Path(file): Path<String>) -> Response {
     }
 }
 
-/// Where the optional State design system files are, from the npm package.
-fn dsfr_dir() -> std::path::PathBuf {
-    if let Some(dir) = std::env::var_os("LOCADOCS_DSFR_DIR") {
-        return dir.into();
-    }
-    // From the working directory (`make run`), else from the source tree
-    // (tests run from the crate's directory).
-    let here = std::path::PathBuf::from("node_modules/@gouvfr/dsfr/dist");
-    if here.is_dir() {
-        here
-    } else {
-        std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../node_modules/@gouvfr/dsfr/dist"
-        ))
-    }
+mod dsfr {
+    include!(concat!(env!("OUT_DIR"), "/dsfr_assets.rs"));
+}
+
+pub use dsfr::DSFR_VERSION;
+
+/// The address prefix of the State design system files: the package's
+/// version is part of it, so that they can be cached for a year and still
+/// change at once when the package is upgraded.
+pub fn dsfr_prefix() -> &'static str {
+    static P: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    P.get_or_init(|| format!("/assets/dsfr/{DSFR_VERSION}"))
+}
+
+/// The DSFR files carried in the binary (built from the npm package by
+/// `build.rs`): the two stylesheets, the Marianne fonts and the icons they
+/// reference. Path under the package's `dist/`, content type, bytes.
+pub fn dsfr_files() -> &'static [(&'static str, &'static str, &'static [u8])] {
+    dsfr::DSFR_FILES
+}
+
+fn dsfr_file(path: &str) -> Option<(&'static str, &'static [u8])> {
+    dsfr::DSFR_FILES
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, t, b)| (*t, *b))
 }
 
 async fn dsfr_asset(Path(path): Path<String>) -> Response {
-    // Only the few files the themes use, never an arbitrary path: the core
-    // stylesheet (guides), the full one (back office), the Marianne fonts and
-    // the system and arrow icons both reference relatively.
-    let plain = |s: &str| {
-        !s.is_empty()
-            && !s.contains("..")
-            && s.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
+    // `/assets/dsfr/{version}/{file}`: the current version is served; an
+    // older version or no version at all (addresses of earlier releases, a
+    // page kept in a cache) leads to the current file, never cached.
+    let (version, file) = match path.split_once('/') {
+        Some((v, f)) if looks_like_version(v) => (Some(v), f),
+        _ => (None, path.as_str()),
     };
-    let content_type = if path == "core/core.min.css" || path == "dsfr.min.css" {
-        "text/css; charset=utf-8"
-    } else if path.starts_with("fonts/Marianne-") && path.ends_with(".woff2") && plain(&path[6..]) {
-        "font/woff2"
-    } else if let Some(name) = path
-        .strip_prefix("icons/system/")
-        .or_else(|| path.strip_prefix("icons/arrows/"))
-        && name.ends_with(".svg")
-        && plain(name)
-    {
-        "image/svg+xml"
-    } else {
-        return not_found_page(Lang::Fr);
-    };
-    match tokio::fs::read(dsfr_dir().join(&path)).await {
-        Ok(bytes) => cached(content_type, bytes),
-        Err(_) => not_found_page(Lang::Fr),
+    match (version, dsfr_file(file)) {
+        (Some(v), Some((content_type, bytes))) if v == DSFR_VERSION => cached(content_type, bytes),
+        (_, Some(_)) => {
+            let mut resp =
+                Redirect::temporary(&format!("{}/{file}", dsfr_prefix())).into_response();
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        (_, None) => not_found_page(Lang::Fr),
     }
+}
+
+fn looks_like_version(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
 /// What the feedback limit counts by: the client's address (through a

@@ -874,7 +874,10 @@ admin_test!(pages_let_browsers_send_their_origin, |app| {
     // its fonts and icons; nothing else is served from there.
     let html = get(app, "/admin/login", "").await.text().await.unwrap();
     assert!(
-        html.contains(r#"href="/assets/dsfr/dsfr.min.css""#),
+        html.contains(&format!(
+            r#"href="{}/dsfr.min.css""#,
+            locadocs::web::pages::dsfr_prefix()
+        )),
         "{html}"
     );
     for p in [

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use locadocs::clock::Clock;
 use locadocs::live::Live;
 use locadocs::store::{self, Store};
+use locadocs::web::admin::{AdminConfig, Mailer};
 use locadocs::web::{AppState, app};
 use locadocs_core::cog::{self, CogData};
 use sqlx::Connection;
@@ -247,7 +248,14 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let state = configure(AppState::new(live.clone(), Clock::fixed(today())), &base);
+        let settings = AdminConfig::for_tests(
+            &base,
+            Mailer::Outbox(std::env::temp_dir().join("locadocs_outbox_default")),
+        );
+        let state = configure(
+            AppState::new(live.clone(), Clock::fixed(today()), settings),
+            &base,
+        );
         let usage = state.usage.clone();
         let router = app(state);
         let server = tokio::spawn(async move {

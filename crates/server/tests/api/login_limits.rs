@@ -10,7 +10,6 @@ use locadocs::store::{
 use locadocs::store::{now_text, time_text};
 use locadocs::web::admin::auth::{self, hash_password, random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
-use locadocs::web::client_ip::parse_trusted_proxies;
 
 use crate::backoffice::{cookie_pair, get, hidden, outbox_dir, post, set_cookie};
 use crate::helpers::{Db, Geo, TestApp};
@@ -20,7 +19,8 @@ const PASSWORD: &str = "un mot de passe solide";
 /// A server trusting these reverse proxies (comma-separated, may be empty),
 /// with mail to `mailer` or a fresh outbox.
 async fn spawn_login(db: Db, proxies: &str, mailer: Option<Mailer>) -> Option<TestApp> {
-    let proxies = parse_trusted_proxies(proxies).unwrap();
+    let items: Vec<String> = proxies.split(',').map(str::to_owned).collect();
+    let proxies = locadocs::settings::trusted_proxies(&items).unwrap();
     let mailer = mailer.unwrap_or_else(|| Mailer::Outbox(outbox_dir()));
     TestApp::spawn_with(db, Geo::Sample, move |s, base| {
         s.with_admin(AdminConfig::for_tests(base, mailer).with_trusted_proxies(proxies))

@@ -9,6 +9,7 @@ mod command_line;
 mod csv_formulas;
 mod embed;
 mod guides;
+mod headers;
 mod helpers;
 mod import_screens;
 mod imports;

@@ -1,6 +1,7 @@
-//! Outgoing mail: through SMTP when `LOCADOCS_SMTP_URL` is set, otherwise
-//! written as `.eml` files to an outbox directory (`LOCADOCS_OUTBOX`,
-//! default `outbox/`) that a person can open or forward.
+//! Outgoing mail: through SMTP when `--smtp-url` / `LOCADOCS_SMTP_URL` is
+//! set, otherwise written as `.eml` files to an outbox directory
+//! (`--outbox` / `LOCADOCS_OUTBOX`, default `outbox/`) that a person can open
+//! or forward. The settings are read once at start ([`crate::settings`]).
 
 use std::path::PathBuf;
 
@@ -8,6 +9,8 @@ use anyhow::Context;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+pub use crate::settings::DEFAULT_FROM;
 
 /// Where mail goes (one per server: the SMTP variant's size does not matter).
 #[allow(clippy::large_enum_variant)]
@@ -17,8 +20,10 @@ pub enum Mailer {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
     },
-    /// A directory of `.eml` files.
+    /// A directory of `.eml` files, from the default sender.
     Outbox(PathBuf),
+    /// A directory of `.eml` files, from a configured sender.
+    OutboxFrom(PathBuf, Mailbox),
 }
 
 impl std::fmt::Debug for Mailer {
@@ -27,51 +32,51 @@ impl std::fmt::Debug for Mailer {
             // The SMTP URL may hold a password: never printed.
             Mailer::Smtp { from, .. } => write!(f, "Mailer::Smtp(from {from})"),
             Mailer::Outbox(dir) => write!(f, "Mailer::Outbox({})", dir.display()),
+            Mailer::OutboxFrom(dir, from) => {
+                write!(f, "Mailer::Outbox({}, from {from})", dir.display())
+            }
         }
     }
 }
 
-const DEFAULT_FROM: &str = "Locadocs <ne-pas-repondre@locadocs.localhost>";
-
-fn sender() -> anyhow::Result<Mailbox> {
-    let from = std::env::var("LOCADOCS_MAIL_FROM")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_FROM.into());
-    from.parse()
-        .with_context(|| format!("LOCADOCS_MAIL_FROM=« {from} » n'est pas une adresse"))
+fn default_sender() -> Mailbox {
+    // A constant, checked by a test below.
+    DEFAULT_FROM.parse().expect("DEFAULT_FROM is a mailbox")
 }
 
 impl Mailer {
-    /// `LOCADOCS_SMTP_URL` (`smtp://host:port`, `smtps://user:pass@host`,
-    /// `smtp://host:587?tls=required`) or the outbox.
-    pub fn from_env() -> anyhow::Result<Mailer> {
-        match std::env::var("LOCADOCS_SMTP_URL") {
-            Ok(url) if !url.trim().is_empty() => Mailer::smtp(url.trim()),
-            _ => Ok(Mailer::Outbox(
-                std::env::var_os("LOCADOCS_OUTBOX")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from("outbox")),
-            )),
-        }
+    /// An SMTP mailer for a connection URL (`smtp://host:port`,
+    /// `smtps://user:pass@host`, `smtp://host:587?tls=required`), from the
+    /// default sender.
+    pub fn smtp(url: &str) -> anyhow::Result<Mailer> {
+        Mailer::smtp_from(url, default_sender())
     }
 
-    /// An SMTP mailer for a connection URL.
-    pub fn smtp(url: &str) -> anyhow::Result<Mailer> {
+    /// An SMTP mailer with a sender. The URL is never repeated in the
+    /// error: it may hold a password.
+    pub fn smtp_from(url: &str, from: Mailbox) -> anyhow::Result<Mailer> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|_| anyhow::anyhow!("LOCADOCS_SMTP_URL n'est pas une adresse SMTP valide"))?
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "--smtp-url (LOCADOCS_SMTP_URL) n'est pas une adresse SMTP valide : attendu \
+                     smtp://hôte:port, smtps://utilisateur:mot-de-passe@hôte ou \
+                     smtp://hôte:587?tls=required"
+                )
+            })?
             .build();
-        Ok(Mailer::Smtp {
-            transport,
-            from: sender()?,
-        })
+        Ok(Mailer::Smtp { transport, from })
+    }
+
+    /// An outbox directory with a sender.
+    pub fn outbox_from(dir: PathBuf, from: Mailbox) -> Mailer {
+        Mailer::OutboxFrom(dir, from)
     }
 
     /// Sends a plain-text message.
     pub async fn send(&self, to: &str, subject: &str, body: String) -> anyhow::Result<()> {
         let from = match self {
-            Mailer::Smtp { from, .. } => from.clone(),
-            Mailer::Outbox(_) => sender()?,
+            Mailer::Smtp { from, .. } | Mailer::OutboxFrom(_, from) => from.clone(),
+            Mailer::Outbox(_) => default_sender(),
         };
         let message = Message::builder()
             .from(from)
@@ -83,7 +88,7 @@ impl Mailer {
             Mailer::Smtp { transport, .. } => {
                 transport.send(message).await.context("envoi SMTP")?;
             }
-            Mailer::Outbox(dir) => {
+            Mailer::Outbox(dir) | Mailer::OutboxFrom(dir, _) => {
                 tokio::fs::create_dir_all(dir)
                     .await
                     .with_context(|| format!("création de {}", dir.display()))?;
@@ -98,5 +103,17 @@ impl Mailer {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_sender_parses() {
+        assert!(
+            super::DEFAULT_FROM
+                .parse::<lettre::message::Mailbox>()
+                .is_ok()
+        );
     }
 }

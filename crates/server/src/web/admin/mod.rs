@@ -15,9 +15,6 @@ pub mod routes;
 pub mod screens;
 pub mod view;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Form, FromRequest, FromRequestParts, Request};
@@ -27,95 +24,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
+pub use crate::settings::AdminConfig;
 use crate::store::{Author, User};
 pub use mail::Mailer;
 pub use routes::{AdminRoute, Perm, routes};
-
-/// Settings of the back office, read from the environment.
-#[derive(Debug)]
-pub struct AdminConfig {
-    /// The address people reach the service at, for links in emails
-    /// (`LOCADOCS_PUBLIC_URL`), without trailing slash.
-    pub public_url: String,
-    /// Whether cookies carry `Secure` (off with `LOCADOCS_INSECURE_COOKIES=1`
-    /// for plain-HTTP development and tests).
-    pub secure_cookies: bool,
-    /// How long a session lasts after login.
-    pub session_ttl: chrono::Duration,
-    pub invitation_ttl: chrono::Duration,
-    pub reset_ttl: chrono::Duration,
-    /// Added wait per recent failed login on an account.
-    pub failure_delay: Duration,
-    pub mailer: Mailer,
-    /// Reverse proxies whose `X-Forwarded-For` is believed
-    /// (`LOCADOCS_TRUSTED_PROXIES`, addresses or CIDR ranges); empty when
-    /// the server faces visitors directly. See `web::client_ip`.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-}
-
-impl AdminConfig {
-    /// Reads `LOCADOCS_PUBLIC_URL`, `LOCADOCS_INSECURE_COOKIES`,
-    /// `LOCADOCS_SMTP_URL`, `LOCADOCS_OUTBOX`, `LOCADOCS_MAIL_FROM` and
-    /// `LOCADOCS_TRUSTED_PROXIES`.
-    pub fn from_env() -> anyhow::Result<AdminConfig> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Ok(AdminConfig {
-            public_url: var("LOCADOCS_PUBLIC_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:8080".into())
-                .trim_end_matches('/')
-                .to_owned(),
-            secure_cookies: var("LOCADOCS_INSECURE_COOKIES").as_deref() != Some("1"),
-            session_ttl: chrono::Duration::hours(8),
-            invitation_ttl: chrono::Duration::days(7),
-            reset_ttl: chrono::Duration::hours(1),
-            failure_delay: Duration::from_millis(250),
-            mailer: Mailer::from_env()?,
-            trusted_proxies: crate::web::client_ip::parse_trusted_proxies(
-                &var("LOCADOCS_TRUSTED_PROXIES").unwrap_or_default(),
-            )
-            .map_err(|e| anyhow::anyhow!(e))?,
-        })
-    }
-
-    /// Settings for tests: plain-HTTP cookies, mail to a directory.
-    pub fn for_tests(public_url: &str, mailer: Mailer) -> AdminConfig {
-        AdminConfig {
-            public_url: public_url.trim_end_matches('/').to_owned(),
-            secure_cookies: false,
-            session_ttl: chrono::Duration::hours(8),
-            invitation_ttl: chrono::Duration::days(7),
-            reset_ttl: chrono::Duration::hours(1),
-            failure_delay: Duration::from_millis(10),
-            mailer,
-            trusted_proxies: vec![],
-        }
-    }
-
-    /// The same settings with these trusted reverse proxies (tests).
-    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AdminConfig {
-        self.trusted_proxies = proxies;
-        self
-    }
-
-    /// Settings from the environment, or safe defaults (and a warning) when
-    /// they are wrong, so that the public pages still start.
-    pub fn from_env_or_default() -> Arc<AdminConfig> {
-        match AdminConfig::from_env() {
-            Ok(c) => Arc::new(c),
-            Err(e) => {
-                tracing::error!(error = %e, "back-office mail settings refused; writing mail to the outbox");
-                Arc::new(AdminConfig {
-                    secure_cookies: true,
-                    failure_delay: Duration::from_millis(250),
-                    ..AdminConfig::for_tests(
-                        "http://127.0.0.1:8080",
-                        Mailer::Outbox("outbox".into()),
-                    )
-                })
-            }
-        }
-    }
-}
 
 /// The back-office router, built from the route table.
 pub fn router() -> Router<AppState> {

@@ -1,0 +1,282 @@
+//! Settings of the server, read once at start: each is a command-line flag
+//! and an environment variable (`locadocs serve --help` lists them all), and
+//! the result is handed to the application ([`crate::web::AppState::new`]).
+//! Nothing reads the environment while serving requests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Parser;
+use ipnet::IpNet;
+
+use crate::web::admin::Mailer;
+
+/// The default sender of outgoing mail.
+pub const DEFAULT_FROM: &str = "Locadocs <ne-pas-repondre@locadocs.localhost>";
+
+/// The default public address.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The settings of the web application, as given on the command line or in
+/// the environment (checked by [`AdminConfig::from_args`]).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WebArgs {
+    /// The address people reach the site at, for links sent by email and
+    /// embed snippets, e.g. https://locadocs.example.fr (default
+    /// http://127.0.0.1:8080 for emails; snippets then use the address a
+    /// page was asked for).
+    #[arg(long, env = "LOCADOCS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// SMTP server for outgoing mail: smtp://host:25,
+    /// smtps://user:password@host, smtp://host:587?tls=required. Without
+    /// it, mail is written to the outbox directory.
+    #[arg(long, env = "LOCADOCS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Directory where mail is written as .eml files when no SMTP server is
+    /// set.
+    #[arg(long, env = "LOCADOCS_OUTBOX", default_value = "outbox")]
+    pub outbox: PathBuf,
+
+    /// Sender address of outgoing mail.
+    #[arg(long, env = "LOCADOCS_MAIL_FROM", default_value = DEFAULT_FROM)]
+    pub mail_from: String,
+
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated
+    /// addresses or CIDR ranges (127.0.0.1,10.0.0.0/8,::1).
+    #[arg(long, env = "LOCADOCS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Drop the Secure attribute of the back-office cookies (plain-HTTP
+    /// development only).
+    #[arg(
+        long,
+        env = "LOCADOCS_INSECURE_COOKIES",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub insecure_cookies: bool,
+}
+
+/// Settings of the application (public address, back-office cookies and
+/// sessions, mail, proxies), read once at start.
+#[derive(Debug)]
+pub struct AdminConfig {
+    /// The address people reach the service at, for links in emails
+    /// (`LOCADOCS_PUBLIC_URL`), without trailing slash.
+    pub public_url: String,
+    /// The public address when one was configured: embed snippets use it,
+    /// and otherwise the address a page was asked for.
+    pub configured_public_url: Option<String>,
+    /// Whether cookies carry `Secure` (off with `LOCADOCS_INSECURE_COOKIES=1`
+    /// for plain-HTTP development and tests).
+    pub secure_cookies: bool,
+    /// How long a session lasts after login.
+    pub session_ttl: chrono::Duration,
+    pub invitation_ttl: chrono::Duration,
+    pub reset_ttl: chrono::Duration,
+    /// Added wait per recent failed login on an account.
+    pub failure_delay: Duration,
+    pub mailer: Mailer,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`LOCADOCS_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// The web settings alone, parsed from the environment (commands other than
+/// `serve` that need them, such as `user add`).
+#[derive(Debug, Parser)]
+struct EnvOnly {
+    #[command(flatten)]
+    web: WebArgs,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl AdminConfig {
+    /// The same settings with these trusted reverse proxies (tests).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpNet>) -> AdminConfig {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Checks the settings: a bad public URL, SMTP URL, sender or proxy
+    /// refuses to start, with a message naming the setting.
+    pub fn from_args(args: &WebArgs) -> anyhow::Result<AdminConfig> {
+        let configured_public_url = match given(&args.public_url) {
+            None => None,
+            Some(url) => Some(public_url(url)?),
+        };
+        let from = args.mail_from.trim();
+        let from = if from.is_empty() { DEFAULT_FROM } else { from };
+        let from: lettre::message::Mailbox = from.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--mail-from (LOCADOCS_MAIL_FROM) : « {from} » n'est pas une adresse, \
+                 attendu par exemple « Locadocs <ne-pas-repondre@exemple.fr> »"
+            )
+        })?;
+        let mailer = match given(&args.smtp_url) {
+            Some(url) => Mailer::smtp_from(url, from)?,
+            None => Mailer::outbox_from(args.outbox.clone(), from),
+        };
+        Ok(AdminConfig {
+            public_url: configured_public_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned()),
+            configured_public_url,
+            secure_cookies: !args.insecure_cookies,
+            session_ttl: chrono::Duration::hours(8),
+            invitation_ttl: chrono::Duration::days(7),
+            reset_ttl: chrono::Duration::hours(1),
+            failure_delay: Duration::from_millis(250),
+            mailer,
+            trusted_proxies: trusted_proxies(&args.trusted_proxies)?,
+        })
+    }
+
+    /// The same settings read from the environment variables alone, for
+    /// commands other than `serve` (`user add` writes links with the public
+    /// address).
+    pub fn from_env() -> anyhow::Result<AdminConfig> {
+        let parsed = EnvOnly::try_parse_from(["locadocs"])
+            .map_err(|e| anyhow::anyhow!("réglages invalides : {e}"))?;
+        AdminConfig::from_args(&parsed.web)
+    }
+
+    /// Settings for tests: plain-HTTP cookies, mail to a directory.
+    pub fn for_tests(public_url: &str, mailer: Mailer) -> AdminConfig {
+        let url = public_url.trim_end_matches('/').to_owned();
+        AdminConfig {
+            public_url: url.clone(),
+            configured_public_url: Some(url),
+            secure_cookies: false,
+            session_ttl: chrono::Duration::hours(8),
+            invitation_ttl: chrono::Duration::days(7),
+            reset_ttl: chrono::Duration::hours(1),
+            failure_delay: Duration::from_millis(10),
+            mailer,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// Another name for the application's settings.
+pub type Settings = AdminConfig;
+
+fn public_url(url: &str) -> anyhow::Result<String> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() > "https://".len()
+        && !url.contains(char::is_whitespace)
+        && !url.contains(['"', '<', '>', '?', '#']);
+    if !ok {
+        bail!(
+            "--public-url (LOCADOCS_PUBLIC_URL) : « {url} » n'est pas une adresse web, \
+             attendu par exemple https://locadocs.exemple.fr"
+        );
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// `127.0.0.1`, `10.0.0.0/8`, `::1`: an address is a range of one.
+pub fn trusted_proxies(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
+    let mut out = Vec::new();
+    for item in items {
+        let s = item.trim();
+        if s.is_empty() {
+            continue;
+        }
+        let net = match s.parse::<IpNet>() {
+            Ok(n) => n,
+            Err(_) => s
+                .parse::<std::net::IpAddr>()
+                .map(IpNet::from)
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--trusted-proxies (LOCADOCS_TRUSTED_PROXIES) : « {s} » n'est ni une \
+                     adresse IP ni une plage CIDR (par exemple 10.0.0.1 ou 10.0.0.0/8)"
+                    )
+                })?,
+        };
+        if !out.contains(&net) {
+            out.push(net);
+        }
+    }
+    Ok(out)
+}
+
+/// `--today` / `LOCADOCS_TODAY`: a fixed "today", `AAAA-MM-JJ`.
+pub fn parse_today(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("« {s} » : date attendue au format AAAA-MM-JJ"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> WebArgs {
+        WebArgs {
+            outbox: "outbox".into(),
+            mail_from: DEFAULT_FROM.into(),
+            ..WebArgs::default()
+        }
+    }
+
+    #[test]
+    fn proxies_are_addresses_or_ranges() {
+        let nets = trusted_proxies(&[
+            "127.0.0.1".into(),
+            " 10.0.0.0/8".into(),
+            "::1".into(),
+            "".into(),
+            "127.0.0.1".into(),
+        ])
+        .unwrap();
+        let shown: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let err = trusted_proxies(&["10.0.0.0/33".into()]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("LOCADOCS_TRUSTED_PROXIES"),
+            "{err:#}"
+        );
+        assert!(trusted_proxies(&["proxy.local".into()]).is_err());
+    }
+
+    #[test]
+    fn bad_settings_name_themselves() {
+        let mut a = args();
+        a.smtp_url = Some("pas une adresse".into());
+        let e = AdminConfig::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("LOCADOCS_SMTP_URL"), "{e}");
+        let mut a = args();
+        a.public_url = Some("locadocs.fr".into());
+        let e = AdminConfig::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("LOCADOCS_PUBLIC_URL"), "{e}");
+        let mut a = args();
+        a.mail_from = "personne".into();
+        let e = AdminConfig::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("LOCADOCS_MAIL_FROM"), "{e}");
+    }
+
+    #[test]
+    fn defaults_and_empty_values() {
+        let mut a = args();
+        a.smtp_url = Some("  ".into());
+        a.public_url = Some("".into());
+        let c = AdminConfig::from_args(&a).unwrap();
+        assert!(matches!(c.mailer, Mailer::OutboxFrom(..)));
+        assert_eq!(c.public_url, DEFAULT_PUBLIC_URL);
+        assert_eq!(c.configured_public_url, None);
+        assert!(c.secure_cookies);
+        let mut a = args();
+        a.public_url = Some("https://locadocs.example.fr/".into());
+        a.insecure_cookies = true;
+        let c = AdminConfig::from_args(&a).unwrap();
+        assert_eq!(c.public_url, "https://locadocs.example.fr");
+        assert!(!c.secure_cookies);
+    }
+}
