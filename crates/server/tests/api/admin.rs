@@ -6,32 +6,12 @@ use std::path::PathBuf;
 use locadocs::store::{Author, Changes, Entity, Role, TokenPurpose, now_text, time_text};
 use locadocs::web::admin::auth::{random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
-use locadocs_core::{
-    Bound, DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Slug, Territory,
-};
+use locadocs_core::{Bound, DocumentType, HoldingRule, Service, ServiceKind, Territory};
 
 use crate::backoffice::{
-    cookie_pair, get, hidden, location, outbox_dir, post, set_cookie, signed_in, spawn,
+    cookie_pair, get, hidden, location, outbox_dir, post, rule, set_cookie, signed_in, slug, spawn,
 };
 use crate::helpers::{Db, TestApp};
-
-fn slug(s: &str) -> Slug {
-    Slug::parse(s).unwrap()
-}
-
-fn rule(territory: &str, from: &str, to: &str, service: &str) -> HoldingRule {
-    let b = |s: &str| (!s.is_empty()).then(|| Bound::parse(s).unwrap().0);
-    HoldingRule {
-        document_type: slug("permis-de-construire"),
-        territory: Territory::parse(territory).unwrap(),
-        from: b(from),
-        to: b(to),
-        service: ServiceRef::parse(service).unwrap(),
-        instructions: None,
-        source: None,
-        verified_at: None,
-    }
-}
 
 /// Two services, A and B, each holding one rule in Rennes, and a national
 /// rule held by A.

@@ -10,30 +10,10 @@
 
 use locadocs::store::{Author, Changes, Entity, Record, Role, UserFields};
 use locadocs::web::admin::routes::{self, M, Perm};
-use locadocs_core::{
-    Bound, DocumentType, HoldingRule, InseeCode, Service, ServiceKind, ServiceRef, Slug, Territory,
-};
+use locadocs_core::{DocumentType, InseeCode, Service, ServiceKind, Territory};
 
-use crate::backoffice::{Who, get, location, post, session_of, signed_in_with};
+use crate::backoffice::{Who, get, location, post, rule, session_of, signed_in_with, slug};
 use crate::helpers::TestApp;
-
-fn slug(s: &str) -> Slug {
-    Slug::parse(s).unwrap()
-}
-
-fn rule(territory: &str, from: &str, to: &str, service: &str) -> HoldingRule {
-    let b = |s: &str| (!s.is_empty()).then(|| Bound::parse(s).unwrap().0);
-    HoldingRule {
-        document_type: slug("permis-de-construire"),
-        territory: Territory::parse(territory).unwrap(),
-        from: b(from),
-        to: b(to),
-        service: ServiceRef::parse(service).unwrap(),
-        instructions: None,
-        source: Some("test".into()),
-        verified_at: None,
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Actor {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use locadocs::store::{Author, Role, time_text};
 use locadocs::web::admin::auth::{random_token, token_hash};
 use locadocs::web::admin::{AdminConfig, Mailer};
-use locadocs_core::Territory;
+use locadocs_core::{Bound, HoldingRule, ServiceRef, Slug, Territory};
 
 use crate::helpers::{Db, Geo, TestApp};
 
@@ -180,4 +180,66 @@ pub fn location(resp: &reqwest::Response) -> String {
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
+}
+
+/// Posts a `multipart/form-data` form with text fields and one file.
+pub async fn upload(
+    app: &TestApp,
+    path: &str,
+    who: &Who,
+    fields: &[(&str, &str)],
+    file: &[u8],
+) -> (u16, String) {
+    let boundary = "----locadocs-test-boundary-7d1f";
+    let mut body: Vec<u8> = vec![];
+    let mut all = vec![("csrf", who.csrf.as_str())];
+    all.extend_from_slice(fields);
+    for (k, v) in all {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"donnees.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let resp = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+pub fn slug(s: &str) -> Slug {
+    Slug::parse(s).unwrap()
+}
+
+/// A building-permit rule: `from` and `to` as written in a CSV file
+/// (empty for an open end).
+pub fn rule(territory: &str, from: &str, to: &str, service: &str) -> HoldingRule {
+    let b = |s: &str| (!s.is_empty()).then(|| Bound::parse(s).unwrap().0);
+    HoldingRule {
+        document_type: slug("permis-de-construire"),
+        territory: Territory::parse(territory).unwrap(),
+        from: b(from),
+        to: b(to),
+        service: ServiceRef::parse(service).unwrap(),
+        instructions: None,
+        source: None,
+        verified_at: None,
+    }
 }

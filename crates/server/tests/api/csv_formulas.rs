@@ -8,15 +8,11 @@ use std::path::{Path, PathBuf};
 use locadocs::store::{Changes, Role};
 use locadocs_core::formats::Kind;
 use locadocs_core::{
-    Bound, DocumentType, HoldingRule, InseeCode, Service, ServiceKind, ServiceRef, Slug, Territory,
+    Bound, DocumentType, HoldingRule, InseeCode, Service, ServiceKind, ServiceRef, Territory,
 };
 
-use crate::backoffice::{Who, get, signed_in};
+use crate::backoffice::{Who, get, signed_in, slug};
 use crate::helpers::TestApp;
-
-fn slug(s: &str) -> Slug {
-    Slug::parse(s).unwrap()
-}
 
 /// A service whose free-text cells all look like formulas.
 fn formulas_service() -> Service {
@@ -123,40 +119,6 @@ fn data_lines(bytes: &[u8]) -> Vec<String> {
     body.split_terminator("\r\n").map(str::to_owned).collect()
 }
 
-/// Posts the file to the back office's import screen (the dry run).
-async fn upload(app: &TestApp, who: &Who, table: &str, file: &[u8]) -> (u16, String) {
-    let boundary = "----locadocs-csv-formulas-3c9e";
-    let mut body: Vec<u8> = vec![];
-    for (k, v) in [("csrf", who.csrf.as_str()), ("table", table)] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"export.csv\"\r\nContent-Type: text/csv\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let resp = app
-        .client
-        .post(format!("{}/admin/import", app.base))
-        .header("cookie", &who.cookie)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap())
-}
-
 /// Checks the export against the store: no change planned.
 async fn plans_no_change(app: &TestApp, kind: Kind, bytes: &[u8]) {
     let territories = app.store.load_territories().await.unwrap();
@@ -230,7 +192,9 @@ admin_test!(exports_escape_formula_cells_and_import_them_back, |app| {
         ("holdings", &holdings_csv),
         ("document-types", &types_csv),
     ] {
-        let (status, html) = upload(app, &editor, table, bytes).await;
+        let (status, html) =
+            crate::backoffice::upload(app, "/admin/import", &editor, &[("table", table)], bytes)
+                .await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("Rien à changer"), "{table}: {html}");
     }

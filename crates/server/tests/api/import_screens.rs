@@ -5,7 +5,7 @@
 use locadocs::store::{Changes, Entity, Role};
 use locadocs_core::{DocumentType, Service, ServiceKind, Slug};
 
-use crate::backoffice::{Who, signed_in};
+use crate::backoffice::{Who, signed_in, upload};
 use crate::helpers::TestApp;
 
 fn slug(s: &str) -> Slug {
@@ -35,48 +35,6 @@ async fn seed(app: &TestApp) {
     };
     app.store.apply(&changes, None).await.unwrap();
     app.refresh().await;
-}
-
-/// Posts a `multipart/form-data` form with text fields and one file.
-async fn upload(
-    app: &TestApp,
-    path: &str,
-    who: &Who,
-    fields: &[(&str, &str)],
-    file: &[u8],
-) -> (u16, String) {
-    let boundary = "----locadocs-test-boundary-7d1f";
-    let mut body: Vec<u8> = vec![];
-    let mut all = vec![("csrf", who.csrf.as_str())];
-    all.extend_from_slice(fields);
-    for (k, v) in all {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"donnees.csv\"\r\nContent-Type: text/csv\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let resp = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("cookie", &who.cookie)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap())
 }
 
 async fn post_form(
