@@ -70,7 +70,9 @@ pub async fn history(
         ));
     }
     let may_revert = me.may(Act::Revert(entity));
-    for e in &entries {
+    // Newest first: only the latest change can be undone (the store refuses
+    // to undo one that later changes built on).
+    for (i, e) in entries.iter().enumerate() {
         let what = match (&e.before, &e.after) {
             (None, _) => "création",
             (_, None) => "suppression",
@@ -94,7 +96,7 @@ pub async fn history(
         if let Some(by) = e.reverted_by {
             p.blocks
                 .push(Block::P(format!("Annulée par la modification n° {by}.")));
-        } else if may_revert {
+        } else if may_revert && i == 0 {
             p.blocks.push(Block::Form(FormView {
                 action: format!("/admin/historique/{}/annuler", e.id),
                 csrf: me.access.csrf.clone(),
