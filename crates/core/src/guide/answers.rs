@@ -61,12 +61,19 @@ impl Answers {
         a
     }
 
-    /// The first value given for `name`.
+    /// The value given for `name`: the last one that is not empty, else
+    /// the empty one. A form may send a name twice — the empty year field
+    /// and the « Je ne sais pas » button share `year`, giving
+    /// `year=&year=inconnu` — and the button pressed, after the field, is
+    /// what the person meant.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        let mut found = None;
+        for (k, v) in &self.pairs {
+            if k == name && (found.is_none() || !v.is_empty()) {
+                found = Some(v.as_str());
+            }
+        }
+        found
     }
 
     /// Every value given for `name`, in order.
@@ -181,6 +188,11 @@ mod tests {
 
     #[test]
     fn lenient_decoding() {
+        let a = Answers::parse_query("year=&year=inconnu&n=1&n=&m=");
+        assert_eq!(a.get("year"), Some("inconnu"), "the button pressed wins");
+        assert_eq!(a.get("n"), Some("1"), "an empty repeat does not erase a value");
+        assert_eq!(a.get("m"), Some(""));
+        assert_eq!(a.get("absent"), None);
         let a = Answers::parse_query("a=%zz&b=%4&c=x+y&&d&e=%C3%A9&f=%FF%");
         assert_eq!(a.get("a"), Some("%zz"));
         assert_eq!(a.get("b"), Some("%4"));
