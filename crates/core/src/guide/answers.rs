@@ -190,7 +190,11 @@ mod tests {
     fn lenient_decoding() {
         let a = Answers::parse_query("year=&year=inconnu&n=1&n=&m=");
         assert_eq!(a.get("year"), Some("inconnu"), "the button pressed wins");
-        assert_eq!(a.get("n"), Some("1"), "an empty repeat does not erase a value");
+        assert_eq!(
+            a.get("n"),
+            Some("1"),
+            "an empty repeat does not erase a value"
+        );
         assert_eq!(a.get("m"), Some(""));
         assert_eq!(a.get("absent"), None);
         let a = Answers::parse_query("a=%zz&b=%4&c=x+y&&d&e=%C3%A9&f=%FF%");

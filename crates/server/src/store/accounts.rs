@@ -534,6 +534,10 @@ pub trait Accounts: Send + Sync {
     /// The revision of a record, `None` if it does not exist.
     async fn revision(&self, entity: Entity, key: &str) -> Result<Option<i64>, StoreError>;
 
+    /// A record as stored now, with its revision: what a write is checked
+    /// against (the snapshot may be behind).
+    async fn record(&self, entity: Entity, key: &str) -> Result<Option<(Record, i64)>, StoreError>;
+
     /// Writes one record and records the change, in one transaction.
     /// `key` is `None` to create; `after` is `None` to delete. With
     /// `expected_revision`, the write is refused if the record changed since.
@@ -791,6 +795,15 @@ async fn write_record(
                 None => q.bind(key),
             };
             q.execute(&mut **tx).await?;
+            if entity == Entity::Service {
+                // A grant must not outlive its service: a new service made
+                // later under the same id is nobody's until an
+                // administrator says so.
+                sqlx::query("DELETE FROM user_services WHERE service = $1")
+                    .bind(key)
+                    .execute(&mut **tx)
+                    .await?;
+            }
             Ok(key.to_owned())
         }
         (Some(Record::Service(s)), _) => {
@@ -937,6 +950,11 @@ async fn write_record(
             write_territories(tx, id, &u.territories).await?;
             if !u.active {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                // Nor may a link sent before bring it back once reactivated.
+                sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND used_at IS NULL")
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
@@ -1507,6 +1525,13 @@ impl Accounts for SqlStore {
             })
         })
         .transpose()
+    }
+
+    async fn record(&self, entity: Entity, key: &str) -> Result<Option<(Record, i64)>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let r = read_record(&mut tx, entity, key).await?;
+        tx.commit().await?;
+        Ok(r)
     }
 
     async fn revision(&self, entity: Entity, key: &str) -> Result<Option<i64>, StoreError> {

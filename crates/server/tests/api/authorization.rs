@@ -793,3 +793,190 @@ admin_test!(administrators_set_a_contributors_territories, |app| {
         h[0]
     );
 });
+
+// ---------------------------------------------------------------- checked against the store
+
+fn town_hall(id: &str) -> Service {
+    Service {
+        commune: Some(InseeCode::parse("35238").unwrap()),
+        ..Service::new(slug(id), "Mairie de Rennes", ServiceKind::Mairie)
+    }
+}
+
+admin_test!(a_stale_snapshot_cannot_give_a_town_hall_back, |app| {
+    let changes = Changes {
+        upsert_services: vec![town_hall("svc-t")],
+        ..Changes::default()
+    };
+    app.store.apply(&changes, None).await.unwrap();
+    app.refresh().await;
+    let c = signed_in_with(app, Role::Contributor, &["svc-t"], &["commune:35238"]).await;
+    // An editor elsewhere (another server, the command line) removes the
+    // designation; this server's snapshot has not caught up yet.
+    let mut s = app.live.snapshot().service("svc-t").unwrap().clone();
+    s.kind = ServiceKind::ArchivesMunicipales;
+    s.commune = None;
+    app.store
+        .save(
+            &Author::command_line("test"),
+            Entity::Service,
+            Some("svc-t"),
+            None,
+            Some(Record::Service(s)),
+        )
+        .await
+        .unwrap();
+    for path in [
+        "/admin/services/svc-t/verifie",
+        "/admin/services/svc-t/modifier",
+    ] {
+        post(
+            app,
+            path,
+            &c.cookie,
+            &[("csrf", &c.csrf), ("name", "Mairie de Rennes")],
+        )
+        .await;
+    }
+    app.refresh().await;
+    let now = app.live.snapshot().service("svc-t").unwrap().clone();
+    assert_eq!(
+        (now.kind, now.commune),
+        (ServiceKind::ArchivesMunicipales, None)
+    );
+});
+
+admin_test!(a_grant_ends_with_its_service, |app| {
+    let changes = Changes {
+        upsert_services: vec![Service::new(
+            slug("svc-x"),
+            "Archives X",
+            ServiceKind::ArchivesMunicipales,
+        )],
+        ..Changes::default()
+    };
+    app.store.apply(&changes, None).await.unwrap();
+    app.refresh().await;
+    let c = signed_in_with(app, Role::Contributor, &["svc-x"], &["commune:35238"]).await;
+    let editor = Author::command_line("test");
+    app.store
+        .save(&editor, Entity::Service, Some("svc-x"), None, None)
+        .await
+        .unwrap();
+    // Another service is made later under the same identifier.
+    app.store
+        .save(
+            &editor,
+            Entity::Service,
+            None,
+            None,
+            Some(Record::Service(town_hall("svc-x"))),
+        )
+        .await
+        .unwrap();
+    app.refresh().await;
+    let r = post(
+        app,
+        "/admin/services/svc-x/modifier",
+        &c.cookie,
+        &[
+            ("csrf", &c.csrf),
+            ("name", "Mairie de Rennes"),
+            ("request_url", "https://pirate.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        app.store
+            .user(c.user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .services
+            .is_empty()
+    );
+});
+
+admin_test!(deactivating_an_account_ends_its_unused_links, |app| {
+    world(app).await;
+    let admin = signed_in_with(app, Role::Admin, &[], &[]).await;
+    let cfg = locadocs::web::admin::AdminConfig::for_tests(
+        &app.base,
+        locadocs::web::admin::Mailer::Outbox(crate::backoffice::outbox_dir()),
+    );
+    let (user, link) = locadocs::web::admin::auth::invite(
+        app.store.as_ref(),
+        &cfg,
+        "invite@exemple.fr",
+        Role::Editor,
+        &[],
+        &[],
+        &Author::command_line("test"),
+    )
+    .await
+    .unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    for active in ["0", "1"] {
+        let u = app.store.user(user.id).await.unwrap().unwrap();
+        let r = post(
+            app,
+            &format!("/admin/utilisateurs/{}", user.id),
+            &admin.cookie,
+            &[
+                ("csrf", &admin.csrf),
+                ("revision", &u.revision.to_string()),
+                ("role", "editor"),
+                ("active", active),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+    }
+    // Reactivated, the account's old invitation no longer works.
+    let page = get(app, &path, "").await;
+    assert_ne!(page.status(), 200);
+});
+
+admin_test!(
+    an_administrator_cannot_revert_away_their_own_rights,
+    |app| {
+        world(app).await;
+        let first = signed_in_with(app, Role::Admin, &[], &[]).await;
+        let second = signed_in_with(app, Role::Editor, &[], &[]).await;
+        // The second account is promoted, then demotes nobody but could undo
+        // their own promotion: refused, they stay administrator.
+        let u = app.store.user(second.user_id).await.unwrap().unwrap();
+        let r = post(
+            app,
+            &format!("/admin/utilisateurs/{}", u.id),
+            &first.cookie,
+            &[
+                ("csrf", &first.csrf),
+                ("revision", &u.revision.to_string()),
+                ("role", "admin"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let entry = app
+            .store
+            .history_of(Entity::User, &u.id.to_string())
+            .await
+            .unwrap()[0]
+            .id;
+        let r = post(
+            app,
+            &format!("/admin/historique/{entry}/annuler"),
+            &second.cookie,
+            &[("csrf", &second.csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            app.store.user(u.id).await.unwrap().unwrap().role,
+            Role::Admin
+        );
+    }
+);

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 
-use crate::store::Entity;
+use crate::store::{Entity, Role, UserFields};
 use crate::web::AppState;
 use crate::web::admin::auth;
 use crate::web::admin::error::{AdminError, Result};
@@ -122,6 +122,19 @@ pub async fn revert(
     let store = state.live.store();
     let entry = store.history_entry(id).await?.ok_or(AdminError::NotFound)?;
     me.ensure(Act::Revert(entry.entity))?;
+    // An administrator undoing a change to their own account must stay an
+    // active administrator: the last one would otherwise lock everyone out.
+    if entry.entity == Entity::User && entry.key == me.user.id.to_string() {
+        let restored: Option<UserFields> = entry
+            .before
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok());
+        if restored.is_none_or(|u| u.role != Role::Admin || !u.active) {
+            return Err(AdminError::forbidden(
+                "Vous ne pouvez pas retirer vos propres droits d'administrateur.",
+            ));
+        }
+    }
     let done = store.revert(&me.author(), id).await?;
     let _ = state.live.refresh().await;
     Ok(see_other(&format!(

@@ -640,6 +640,7 @@ pub async fn rule_save(
 ) -> Result {
     let held = stored(&state, id).await?;
     let snap = state.live.snapshot();
+    me.ensure(Act::WriteRule(&held.rule, snap.territories()))?;
     let today = state.clock.today();
     let rev = form.revision.unwrap_or(held.revision);
     let v = EditView {
@@ -700,6 +701,11 @@ pub async fn rule_delete(
     Path(id): Path<i64>,
     SignedForm { me, form }: SignedForm<RevisionForm>,
 ) -> Result {
+    // Checked again on the rule as read here, whose revision the write then
+    // requires: a rule moved out of scope meanwhile is not deleted.
+    let held = stored(&state, id).await?;
+    let snap = state.live.snapshot();
+    me.ensure(Act::WriteRule(&held.rule, snap.territories()))?;
     state
         .live
         .store()
@@ -707,7 +713,7 @@ pub async fn rule_delete(
             &me.author(),
             Entity::Holding,
             Some(&id.to_string()),
-            form.revision,
+            Some(form.revision.unwrap_or(held.revision)),
             None,
         )
         .await?;
@@ -721,6 +727,8 @@ pub async fn rule_verified(
     SignedForm { me, form }: SignedForm<RevisionForm>,
 ) -> Result {
     let mut held = stored(&state, id).await?;
+    let snap = state.live.snapshot();
+    me.ensure(Act::WriteRule(&held.rule, snap.territories()))?;
     held.rule.verified_at = Some(state.clock.today());
     state
         .live
@@ -729,7 +737,7 @@ pub async fn rule_verified(
             &me.author(),
             Entity::Holding,
             Some(&id.to_string()),
-            form.revision,
+            Some(form.revision.unwrap_or(held.revision)),
             Some(Record::Holding(held.rule)),
         )
         .await?;

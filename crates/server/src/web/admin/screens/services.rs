@@ -342,21 +342,26 @@ pub async fn service_edit(
     Ok(view::render(&p))
 }
 
+/// A service as stored now, with its revision. Writes start from it, not
+/// from the snapshot, which may be behind: a change made meanwhile (say, an
+/// editor removing a town-hall designation) is then never written back.
+async fn stored(state: &AppState, id: &str) -> Result<(Service, i64)> {
+    match state.live.store().record(Entity::Service, id).await? {
+        Some((Record::Service(s), rev)) => Ok((s, rev)),
+        _ => Err(AdminError::NotFound),
+    }
+}
+
 pub async fn service_save(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedForm { me, form }: SignedForm<ServiceForm>,
 ) -> Result {
     let store = state.live.store();
-    // The current state from the store, not the snapshot: it may be newer.
-    let current = store
-        .revision(Entity::Service, &id)
-        .await?
-        .ok_or(AdminError::NotFound)?;
+    let (base, current) = stored(&state, &id).await?;
     let snap = state.live.snapshot();
-    let base = snap.service(&id).ok_or(AdminError::NotFound)?;
     let rev = form.revision.unwrap_or(current);
-    let s = form.apply(base, &snap).map_err(|errors| {
+    let s = form.apply(&base, &snap).map_err(|errors| {
         AdminError::invalid(service_form_page(&me, &id, &form, rev, errors, None))
     })?;
     // Which service is a commune's town hall is an editor's decision.
@@ -399,8 +404,7 @@ pub async fn service_verified(
     Path(id): Path<String>,
     SignedForm { me, form }: SignedForm<RevisionForm>,
 ) -> Result {
-    let snap = state.live.snapshot();
-    let mut s = snap.service(&id).ok_or(AdminError::NotFound)?.clone();
+    let (mut s, current) = stored(&state, &id).await?;
     s.verified_at = Some(state.clock.today());
     state
         .live
@@ -409,7 +413,7 @@ pub async fn service_verified(
             &me.author(),
             Entity::Service,
             Some(&id),
-            form.revision,
+            Some(form.revision.unwrap_or(current)),
             Some(Record::Service(s)),
         )
         .await?;
