@@ -252,7 +252,8 @@ test('registered sites: framing restricted to their origins when they ask; open 
   // The running server sees the new site within its polling interval.
   for (let i = 0; i < 40; i++) {
     const r = await fetch(`${server.baseUrl}/g/immobilier?embed=1&site=mairie-test`);
-    if (r.headers.get('content-security-policy')) break;
+    // Every page has a policy now: wait for the one naming the site's origin.
+    if ((r.headers.get('content-security-policy') || '').includes(allowedOrigin)) break;
     await new Promise((ok) => setTimeout(ok, 100));
   }
 
