@@ -366,13 +366,16 @@ impl<'g> Walker<'g, '_> {
                     .to_owned(),
             );
         }
+        // A single answer is the last non-empty value sent: a form sends the
+        // empty field, then the button pressed (`year=&year=inconnu`).
+        let one = self.answers.get(var).unwrap_or("");
         match step.kind {
-            StepKind::Choice => self.choice(step, given[0]),
+            StepKind::Choice => self.choice(step, one),
             StepKind::Multiple => self.multiple(step, &given),
-            StepKind::Commune => self.commune(given[0]),
-            StepKind::Date => self.year(given[0]),
+            StepKind::Commune => self.commune(one),
+            StepKind::Date => self.year(one),
             StepKind::Info => {
-                if given[0].trim().is_empty() {
+                if one.trim().is_empty() {
                     Outcome::Unanswered
                 } else {
                     Outcome::Answered {

@@ -259,7 +259,17 @@ fn preset_document_type_passes_finding_steps() {
     assert_eq!(w.path[0].query, "theme=dsfr");
     assert_eq!(w.kept.to_query(), "theme=dsfr&document_type=cadastre");
 
-    let w = walk(&g, "document_type=cadastre&commune=35238&year=inconnu");
+    // The date form sends its empty field before the button pressed.
+    for q in [
+        "document_type=cadastre&commune=35238&year=inconnu",
+        "document_type=cadastre&commune=35238&year=&year=inconnu",
+    ] {
+        assert!(walk(&g, q).error.is_none(), "{q}");
+    }
+    let w = walk(
+        &g,
+        "document_type=cadastre&commune=35238&year=&year=inconnu",
+    );
     match &w.current {
         Current::Result {
             document_types,
@@ -341,6 +351,8 @@ fn invalid_answers_stop_at_their_step() {
             "pas encore arrivée",
         ),
         ("doc=cad&commune=35238&year=", "date", "Indiquez une année"),
+        // « Continuer » with nothing chosen: the form's empty field.
+        ("doc=", "doc", "Choisissez une réponse"),
     ];
     for (q, step, message) in cases {
         let w = walk(&g, q);

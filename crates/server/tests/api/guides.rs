@@ -67,6 +67,22 @@ dual_test!(
         )
         .await;
         assert!(html.contains("date inconnue"), "{html}");
+        // The date step's form sends the empty year field and the « Je ne
+        // sais pas » button under one name: the button wins.
+        let (status, same) = page(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=&year=inconnu",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(same.contains("date inconnue"), "{same}");
+        assert!(!same.contains("Indiquez une année"), "{same}");
+        // « Continuer » with nothing chosen says so next to the question.
+        let (_, first) = page(app, "/g/immobilier").await;
+        assert!(first.contains("name=\"savoir\" value=\"\""), "{first}");
+        assert!(!first.contains("Choisissez une réponse"), "{first}");
+        let (_, empty) = page(app, "/g/immobilier?savoir=").await;
+        assert!(empty.contains("Choisissez une réponse"), "{empty}");
         let (_, html) = page(
             app,
             "/g/immobilier?document_type=acte-notarie&commune=50173&year=1990",
