@@ -15,9 +15,10 @@ use base64::Engine as _;
 use locadocs_core::formats::{self, Kind, Rejected};
 use sha2::{Digest, Sha256};
 
+use super::error::{AdminError, Result};
 use super::policy::Act;
 use super::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table, Upload};
-use super::{Access, CsrfChecked, bad_request, not_found, unexpected};
+use super::{Access, CsrfChecked, bad_request};
 use crate::annuaire::{self, Outcome};
 use crate::import::{Prepared, prepare};
 use crate::store::WriteError;
@@ -30,11 +31,6 @@ const MAX_UPLOAD: usize = 640 * 1024;
 fn page(access: &Access, title: &str) -> Page {
     let nav = access.user.as_ref().map(|u| view::Nav::of(u, &access.csrf));
     Page::new(title, nav)
-}
-
-fn with_status(mut r: Response, s: StatusCode) -> Response {
-    *r.status_mut() = s;
-    r
 }
 
 /// A POSTed `multipart/form-data` form whose CSRF token was checked: its
@@ -58,7 +54,7 @@ impl Uploaded {
 impl FromRequest<AppState> for Uploaded {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+    async fn from_request(req: Request, state: &AppState) -> std::result::Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(CsrfChecked);
         // Permissions first: a forbidden request learns nothing more.
@@ -286,13 +282,13 @@ async fn check(
     kind: Kind,
     bytes: &[u8],
     replace: bool,
-) -> Result<(i64, Result<Prepared, Rejected>), Response> {
+) -> Result<(i64, std::result::Result<Prepared, Rejected>)> {
     let store = state.live.store();
     // The version is read first: if anything is written while the data is
     // read, the confirmation will see a newer version and refuse.
-    let version = store.data_version().await.map_err(unexpected)?;
-    let territories = store.load_territories().await.map_err(unexpected)?;
-    let existing = store.load_ref_data().await.map_err(unexpected)?;
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    let existing = store.load_ref_data().await?;
     let today = state.clock.today();
     Ok((
         version,
@@ -300,34 +296,25 @@ async fn check(
     ))
 }
 
-pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Response {
+pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Result {
     let access = &up.access;
     let kind_text = up.field("table").to_owned();
     let Some(kind) = Kind::parse(&kind_text) else {
-        return with_status(
-            view::render(&import_page(
-                access,
-                "holdings",
-                Some("Choisissez la table à importer.".into()),
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return Err(AdminError::invalid(import_page(
+            access,
+            "holdings",
+            Some("Choisissez la table à importer.".into()),
+        )));
     };
     let Some(bytes) = &up.file else {
-        return with_status(
-            view::render(&import_page(
-                access,
-                kind.as_str(),
-                Some("Choisissez un fichier CSV.".into()),
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return Err(AdminError::invalid(import_page(
+            access,
+            kind.as_str(),
+            Some("Choisissez un fichier CSV.".into()),
+        )));
     };
     let replace = up.field("replace") == "1";
-    let (version, result) = match check(&state, kind, bytes, replace).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let (version, result) = check(&state, kind, bytes, replace).await?;
     let mut p = page(access, "Vérification de l'import");
     p.blocks.push(Block::Dl(vec![
         ("Table".into(), kind_label(kind).into()),
@@ -351,7 +338,7 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Respo
             ));
             p.blocks.extend(rejected_blocks(&rejected));
             p.blocks.push(upload_form(access, kind.as_str(), None));
-            with_status(view::render(&p), StatusCode::UNPROCESSABLE_ENTITY)
+            Err(AdminError::invalid(p))
         }
         Ok(prepared) => {
             p.blocks.extend(change_tables(&prepared));
@@ -387,7 +374,7 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Respo
                     "/admin/import".into(),
                 )]));
             }
-            view::render(&p)
+            Ok(view::render(&p))
         }
     }
 }
@@ -403,7 +390,7 @@ pub struct ConfirmForm {
     data: String,
 }
 
-fn conflict_page(access: &Access, back: &str) -> Response {
+fn conflict_page(access: &Access, back: &str) -> AdminError {
     let mut p = page(access, "Données modifiées entre-temps");
     p.notice = Some(Notice::error(
         "Conflit : rien n'a été enregistré",
@@ -413,33 +400,36 @@ fn conflict_page(access: &Access, back: &str) -> Response {
         "Recommencer l'import".into(),
         back.into(),
     )]));
-    with_status(view::render(&p), StatusCode::CONFLICT)
+    AdminError::Form(StatusCode::CONFLICT, Box::new(p))
 }
 
 pub async fn import_confirm(
     State(state): State<AppState>,
     super::SignedForm { me, form }: super::SignedForm<ConfirmForm>,
-) -> Response {
+) -> Result {
     let author = me.author();
     let access = me.access;
     let Some(kind) = Kind::parse(&form.table) else {
-        return bad_request("Table inconnue.");
+        return Err(AdminError::BadRequest("Table inconnue.".into()));
     };
     let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
-        return bad_request("Formulaire incomplet ou mal formé.");
+        return Err(AdminError::BadRequest(
+            "Formulaire incomplet ou mal formé.".into(),
+        ));
     };
     let replace = form.replace == "1";
-    let (version, result) = match check(&state, kind, &bytes, replace).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let (version, result) = check(&state, kind, &bytes, replace).await?;
     if version != form.version {
-        return conflict_page(&access, "/admin/import");
+        return Err(conflict_page(&access, "/admin/import"));
     }
     let prepared = match result {
         Ok(p) if digest(&p.details) == form.digest => p,
-        Ok(_) => return conflict_page(&access, "/admin/import"),
-        Err(_) => return bad_request("Ce fichier est refusé : vérifiez-le d'abord."),
+        Ok(_) => return Err(conflict_page(&access, "/admin/import")),
+        Err(_) => {
+            return Err(AdminError::BadRequest(
+                "Ce fichier est refusé : vérifiez-le d'abord.".into(),
+            ));
+        }
     };
     match state
         .live
@@ -462,10 +452,10 @@ pub async fn import_confirm(
                 "Retour à l'import".into(),
                 "/admin/import".into(),
             )]));
-            view::render(&p)
+            Ok(view::render(&p))
         }
-        Err(WriteError::Conflict) => conflict_page(&access, "/admin/import"),
-        Err(e) => unexpected(e),
+        Err(WriteError::Conflict) => Err(conflict_page(&access, "/admin/import")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -475,14 +465,9 @@ pub async fn export(
     State(state): State<AppState>,
     Path(table): Path<String>,
     _access: Access,
-) -> Response {
-    let Some(kind) = Kind::parse(&table) else {
-        return not_found();
-    };
-    let data = match state.live.store().load_ref_data().await {
-        Ok(d) => d,
-        Err(e) => return unexpected(e),
-    };
+) -> Result {
+    let kind = Kind::parse(&table).ok_or(AdminError::NotFound)?;
+    let data = state.live.store().load_ref_data().await?;
     let body = match kind {
         Kind::DocumentTypes => formats::write_document_types(&data.document_types),
         Kind::Services => formats::write_services(&data.services),
@@ -499,7 +484,7 @@ pub async fn export(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    Ok(r)
 }
 
 // ---------------------------------------------------------------- Annuaire
@@ -541,11 +526,11 @@ pub async fn annuaire_form_page(access: Access) -> Response {
 async fn annuaire_check(
     state: &AppState,
     bytes: &[u8],
-) -> Result<(i64, Result<annuaire::Report, String>), Response> {
+) -> Result<(i64, std::result::Result<annuaire::Report, String>)> {
     let store = state.live.store();
-    let version = store.data_version().await.map_err(unexpected)?;
-    let territories = store.load_territories().await.map_err(unexpected)?;
-    let existing = store.load_ref_data().await.map_err(unexpected)?;
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    let existing = store.load_ref_data().await?;
     Ok((version, annuaire::prepare(bytes, &territories, &existing)))
 }
 
@@ -585,31 +570,22 @@ fn report_table(r: &annuaire::Report) -> Block {
     })
 }
 
-pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Response {
+pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Result {
     let access = &up.access;
     let Some(bytes) = &up.file else {
-        return with_status(
-            view::render(&annuaire_page(
-                access,
-                Some("Choisissez un fichier JSON.".into()),
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return Err(AdminError::invalid(annuaire_page(
+            access,
+            Some("Choisissez un fichier JSON.".into()),
+        )));
     };
-    let (version, result) = match annuaire_check(&state, bytes).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let (version, result) = annuaire_check(&state, bytes).await?;
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            return with_status(
-                view::render(&annuaire_page(
-                    access,
-                    Some(format!("Fichier refusé : {e}")),
-                )),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return Err(AdminError::invalid(annuaire_page(
+                access,
+                Some(format!("Fichier refusé : {e}")),
+            )));
         }
     };
     let mut p = page(access, "Vérification de l'import Annuaire");
@@ -650,28 +626,31 @@ pub async fn annuaire_upload(State(state): State<AppState>, up: Uploaded) -> Res
             "/admin/annuaire".into(),
         )]));
     }
-    view::render(&p)
+    Ok(view::render(&p))
 }
 
 pub async fn annuaire_confirm(
     State(state): State<AppState>,
     super::SignedForm { me, form }: super::SignedForm<ConfirmForm>,
-) -> Response {
+) -> Result {
     let author = me.author();
     let access = me.access;
     let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
-        return bad_request("Formulaire incomplet ou mal formé.");
+        return Err(AdminError::BadRequest(
+            "Formulaire incomplet ou mal formé.".into(),
+        ));
     };
-    let (version, result) = match annuaire_check(&state, &bytes).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let (version, result) = annuaire_check(&state, &bytes).await?;
     if version != form.version {
-        return conflict_page(&access, "/admin/annuaire");
+        return Err(conflict_page(&access, "/admin/annuaire"));
     }
     let report = match result {
         Ok(r) => r,
-        Err(_) => return bad_request("Ce fichier est refusé : vérifiez-le d'abord."),
+        Err(_) => {
+            return Err(AdminError::BadRequest(
+                "Ce fichier est refusé : vérifiez-le d'abord.".into(),
+            ));
+        }
     };
     let lines: Vec<String> = report
         .lines
@@ -679,7 +658,7 @@ pub async fn annuaire_confirm(
         .map(annuaire::Report::line_text)
         .collect();
     if digest(&lines) != form.digest {
-        return conflict_page(&access, "/admin/annuaire");
+        return Err(conflict_page(&access, "/admin/annuaire"));
     }
     match state
         .live
@@ -702,9 +681,9 @@ pub async fn annuaire_confirm(
                 "Retour".into(),
                 "/admin/annuaire".into(),
             )]));
-            view::render(&p)
+            Ok(view::render(&p))
         }
-        Err(WriteError::Conflict) => conflict_page(&access, "/admin/annuaire"),
-        Err(e) => unexpected(e),
+        Err(WriteError::Conflict) => Err(conflict_page(&access, "/admin/annuaire")),
+        Err(e) => Err(e.into()),
     }
 }
