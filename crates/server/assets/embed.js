@@ -21,6 +21,8 @@
     var v = s.getAttribute("data-" + p[0]);
     if (v) q.set(p[1], v);
   });
+  // The host's commune stays through « Recommencer » and « Modifier ».
+  if (q.get("commune")) q.set("host_commune", q.get("commune"));
   var en = q.get("lang") === "en";
   var box = d.createElement("div");
   box.className = "locadocs-widget";

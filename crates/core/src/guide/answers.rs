@@ -54,6 +54,18 @@ impl Answers {
         self.pairs.push((name.into(), value.into()));
     }
 
+    /// These answers without any pair of these names.
+    pub fn without(&self, names: &[&str]) -> Self {
+        Answers {
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|(k, _)| !names.contains(&k.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// These answers plus one more pair.
     pub fn with(&self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let mut a = self.clone();

@@ -37,7 +37,21 @@ pub const YEAR: &str = "year";
 /// The value posted for « Je ne sais pas ».
 pub const UNKNOWN: &str = "inconnu";
 /// Display parameters: carried along unchanged, never used by a step.
-pub const DISPLAY_PARAMS: [&str; 6] = ["lang", "theme", "color", "font", "site", "embed"];
+pub const DISPLAY_PARAMS: [&str; 7] = [
+    "lang",
+    "theme",
+    "color",
+    "font",
+    "site",
+    "embed",
+    HOST_COMMUNE,
+];
+
+/// The commune a host page presets (a town hall's widget): it stands for
+/// the commune whenever none is given, so that starting again or changing
+/// an earlier answer keeps it; a visitor from elsewhere drops it with the
+/// « changer de commune » link.
+pub const HOST_COMMUNE: &str = "host_commune";
 /// Variables the engine itself gives a meaning to.
 pub const STATE_VARS: [&str; 3] = [DOCUMENT_TYPE, COMMUNE, YEAR];
 /// The default label of the « Je ne sais pas » answer.

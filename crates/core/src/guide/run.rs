@@ -6,7 +6,8 @@ use std::fmt;
 use crate::codes::InseeCode;
 
 use super::{
-    Answers, COMMUNE, DISPLAY_PARAMS, DOCUMENT_TYPE, Guide, Step, StepKind, UNKNOWN, Values, YEAR,
+    Answers, COMMUNE, DISPLAY_PARAMS, DOCUMENT_TYPE, Guide, HOST_COMMUNE, Step, StepKind, UNKNOWN,
+    Values, YEAR,
 };
 
 /// Longest answer accepted, in characters.
@@ -126,9 +127,16 @@ impl Walk<'_> {
     }
 
     /// The query that starts the guide again, keeping only the display
-    /// parameters.
+    /// parameters (and so the host's commune).
     pub fn restart_query(&self) -> String {
         self.display.to_query()
+    }
+
+    /// With a host's commune: the query that asks for another commune, the
+    /// other answers kept.
+    pub fn change_commune_query(&self) -> Option<String> {
+        self.display.get(HOST_COMMUNE)?;
+        Some(self.kept.without(&[COMMUNE, HOST_COMMUNE]).to_query())
     }
 }
 
@@ -155,6 +163,15 @@ static BROKEN: Step = Step {
 /// variable is answered is passed; the first unanswered step is current.
 /// Answers not consumed along the way are dropped.
 pub fn run<'g>(guide: &'g Guide, answers: &Answers, env: &dyn GuideEnv) -> Walk<'g> {
+    // The host's commune stands for the commune when none is given.
+    let with_host;
+    let answers = match answers.get(HOST_COMMUNE) {
+        Some(host) if answers.get(COMMUNE).is_none_or(str::is_empty) && env.commune_known(host) => {
+            with_host = answers.without(&[COMMUNE]).with(COMMUNE, host);
+            &with_host
+        }
+        _ => answers,
+    };
     let mut w = Walker {
         answers,
         env,

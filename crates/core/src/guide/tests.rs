@@ -193,6 +193,41 @@ fn localizes_texts() {
 // ---- runner ----
 
 #[test]
+fn the_host_commune_stays_through_start_again_and_can_be_changed() {
+    let g = guide(SMALL);
+    // A town hall's widget: the commune is the host's.
+    let w = walk(&g, "embed=1&host_commune=35238&doc=pc&note=ok");
+    assert_eq!(
+        current_id(&w),
+        "date",
+        "the commune step is answered by the host"
+    );
+    assert_eq!(w.restart_query(), "embed=1&host_commune=35238");
+    // Starting again, or going back, keeps it.
+    let again = walk(&g, &format!("{}&doc=pc&note=ok", w.restart_query()));
+    assert_eq!(current_id(&again), "date");
+    assert!(
+        w.query_for(1).contains("host_commune=35238"),
+        "{}",
+        w.query_for(1)
+    );
+    // A visitor from elsewhere asks for another commune: the other answers stay.
+    let other = w.change_commune_query().unwrap();
+    assert_eq!(other, "embed=1&doc=pc&note=ok");
+    assert_eq!(current_id(&walk(&g, &other)), "commune");
+    // A commune chosen by the visitor wins over the host's.
+    let w = walk(&g, "host_commune=35238&doc=pc&note=ok&commune=76351");
+    assert!(w.kept.to_query().contains("commune=76351"));
+    // Without a host commune there is nothing to change.
+    assert_eq!(walk(&g, "doc=pc").change_commune_query(), None);
+    // An unknown host commune is ignored.
+    assert_eq!(
+        current_id(&walk(&g, "host_commune=99999&doc=pc&note=ok")),
+        "commune"
+    );
+}
+
+#[test]
 fn walks_step_by_step() {
     let g = guide(SMALL);
     let w = walk(&g, "");

@@ -344,6 +344,8 @@ struct GuidePage {
     action: String,
     path: Vec<PathRow>,
     restart_href: String,
+    /// In a town hall's widget: asks for another commune than the host's.
+    change_commune_href: Option<String>,
     body: GuideBody,
     /// For the widget: the step shown, and on an answer what it says
     /// (document types, holders), as JSON.
@@ -795,6 +797,7 @@ fn render_guide(
         action: format!("/g/{slug}"),
         path,
         restart_href: href(slug, &walk.restart_query()),
+        change_commune_href: walk.change_commune_query().map(|q| href(slug, &q)),
         body,
         state_step,
         state_result,

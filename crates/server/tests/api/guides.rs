@@ -83,6 +83,18 @@ dual_test!(
         assert!(!first.contains("Choisissez une réponse"), "{first}");
         let (_, empty) = page(app, "/g/immobilier?savoir=").await;
         assert!(empty.contains("Choisissez une réponse"), "{empty}");
+        // A town hall's widget keeps its commune through « Recommencer »,
+        // and offers a visitor from elsewhere to change it.
+        let (_, w) = page(
+            app,
+            "/g/immobilier?embed=1&commune=35238&host_commune=35238&savoir=non",
+        )
+        .await;
+        assert!(
+            w.contains("href=\"/g/immobilier?embed=1&#38;host_commune=35238\""),
+            "{w}"
+        );
+        assert!(w.contains("Chercher pour une autre commune"), "{w}");
         let (_, html) = page(
             app,
             "/g/immobilier?document_type=acte-notarie&commune=50173&year=1990",
