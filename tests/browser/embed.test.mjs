@@ -192,6 +192,14 @@ test('two widgets on one page work independently; a preset commune skips that st
       ['w2:savoir', 'w2:besoin', 'w2:urbanisme', 'w2:date', 'w2:resultat'],
       'no commune step with data-commune',
     );
+    // « Start again » keeps the host's commune: still no commune step.
+    assert.equal(await b.frame.getByRole('link', { name: 'Look for another municipality' }).count(), 1);
+    await b.frame.getByRole('link', { name: 'Start again' }).first().click();
+    await toCommune(h.page, b.iframe, b.frame);
+    await dateToResult(h.page, b.iframe, b.frame);
+    // A visitor from elsewhere changes it: the commune step comes back.
+    await b.frame.getByRole('link', { name: 'Look for another municipality' }).click();
+    await waitStep(b.frame, 'commune');
   } finally {
     await h.close();
   }
