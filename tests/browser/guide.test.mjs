@@ -473,6 +473,52 @@ test('back button: after two steps, goBack shows the previous steps (without Jav
   }
 });
 
+test('no silent step: an empty « Continuer » and a wrong year are said, announced, with focus on the field', { timeout: 60_000 }, async () => {
+  for (const js of [true, false]) {
+    const page = await browser.context.newPage();
+    try {
+      if (!js) await page.route('**/assets/guide.js*', (route) => route.abort());
+      await page.goto(urlOf('/g/immobilier'), { waitUntil: 'load' });
+      // « Continuer » with nothing chosen.
+      await Promise.all([
+        js ? page.waitForFunction(() => !!document.getElementById('erreur')) : page.waitForNavigation(),
+        page.getByRole('button', { name: 'Continuer' }).click(),
+      ]);
+      assert.match(await page.locator('#erreur').innerText(), /Choisissez une réponse/);
+      assert.equal(await page.locator('fieldset').getAttribute('aria-describedby'), 'erreur');
+      if (js) {
+        await page.waitForFunction(() => /Choisissez une réponse/.test(document.getElementById('ld-live').textContent));
+        assert.equal(await page.evaluate(() => document.activeElement.getAttribute('name')), 'savoir');
+      }
+      // A year that is not one.
+      await page.goto(urlOf(`/g/immobilier?${TO_DATE}`), { waitUntil: 'load' });
+      await page.locator('#annee').fill('85');
+      await Promise.all([
+        js ? page.waitForFunction(() => !!document.getElementById('erreur')) : page.waitForNavigation(),
+        page.getByRole('button', { name: 'Continuer' }).click(),
+      ]);
+      assert.match(await page.locator('#erreur').innerText(), /« 85 » n'est pas une année/);
+      assert.equal(await page.locator('#annee').getAttribute('aria-invalid'), 'true');
+      assert.match(await page.locator('#annee').getAttribute('aria-describedby'), /erreur/);
+      if (js) {
+        await page.waitForFunction(() => /n'est pas une année/.test(document.getElementById('ld-live').textContent));
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'annee');
+      }
+      assert.deepEqual(await auditAxe(page), [], `accessibility violations on the error, ${js ? 'with' : 'without'} JavaScript`);
+      // « Je ne sais pas »: the whole timeline, never « Indiquez une année ».
+      await page.locator('#annee').fill('');
+      await Promise.all([
+        js ? page.waitForFunction(() => document.getElementById('ld-state')?.dataset.step === 'resultat') : page.waitForNavigation(),
+        page.getByRole('button', { name: 'Je ne sais pas' }).click(),
+      ]);
+      assert.doesNotMatch(await page.locator('main').innerText(), /Indiquez une année/);
+      assert.equal(await page.evaluate(() => document.getElementById('ld-state').dataset.step), 'resultat');
+    } finally {
+      await page.close();
+    }
+  }
+});
+
 // Last: every test above ran in this browser profile.
 test('no cookie was set by any page visited', async () => {
   assert.deepEqual(await browser.context.cookies(), []);

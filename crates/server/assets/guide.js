@@ -26,7 +26,14 @@
     if (push) history.pushState({ ld: 1 }, "", url);
     var h = main.querySelector("h1, legend, h2");
     var target = main.querySelector("h1") || h;
-    if (target) {
+    var error = main.querySelector("#erreur");
+    if (error) {
+      // A refused answer: focus goes to the field, and the message is read.
+      var field = main.querySelector("[aria-invalid=true]") ||
+        main.querySelector("fieldset input:not([type=hidden])");
+      (field || target).focus({ preventScroll: embed });
+      announce(error.textContent.trim());
+    } else if (target) {
       target.setAttribute("tabindex", "-1");
       target.focus({ preventScroll: embed });
       announce(target.textContent.trim());
