@@ -64,7 +64,12 @@
     e.preventDefault();
     var data = new FormData(form);
     if (e.submitter && e.submitter.name) data.append(e.submitter.name, e.submitter.value);
-    url.search = new URLSearchParams(data).toString();
+    // The empty field a step sends (so that an empty « Continuer » is told
+    // apart) is dropped when an answer of the same name was given.
+    var pairs = Array.from(data.entries()).filter(function (p) {
+      return p[1] !== "" || !Array.from(data.entries()).some(function (q) { return q[0] === p[0] && q[1] !== ""; });
+    });
+    url.search = new URLSearchParams(pairs).toString();
     load(url.href, true);
   });
 

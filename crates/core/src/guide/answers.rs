@@ -54,6 +54,24 @@ impl Answers {
         self.pairs.push((name.into(), value.into()));
     }
 
+    /// These answers without the empty values of names that also have a
+    /// non-empty one (what a form adds so that « Continuer » with nothing
+    /// chosen can be told apart); `None` when there are none.
+    pub fn without_shadowed_empties(&self) -> Option<Self> {
+        let shadowed = |name: &str| self.pairs.iter().any(|(k, v)| k == name && !v.is_empty());
+        if !self.pairs.iter().any(|(k, v)| v.is_empty() && shadowed(k)) {
+            return None;
+        }
+        Some(Answers {
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|(k, v)| !(v.is_empty() && shadowed(k)))
+                .cloned()
+                .collect(),
+        })
+    }
+
     /// These answers without any pair of these names.
     pub fn without(&self, names: &[&str]) -> Self {
         Answers {
@@ -209,6 +227,14 @@ mod tests {
         );
         assert_eq!(a.get("m"), Some(""));
         assert_eq!(a.get("absent"), None);
+        assert_eq!(
+            a.without_shadowed_empties().unwrap().to_query(),
+            "year=inconnu&n=1&m="
+        );
+        assert_eq!(
+            Answers::parse_query("m=&n=1").without_shadowed_empties(),
+            None
+        );
         let a = Answers::parse_query("a=%zz&b=%4&c=x+y&&d&e=%C3%A9&f=%FF%");
         assert_eq!(a.get("a"), Some("%zz"));
         assert_eq!(a.get("b"), Some("%4"));

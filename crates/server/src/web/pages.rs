@@ -596,6 +596,11 @@ async fn guide_page(
 ) -> Response {
     let snap = state.live.snapshot();
     let raw_answers = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    // A form's empty field next to the answer chosen (`savoir=&savoir=non`):
+    // the address people keep and share is the clean one.
+    if let Some(clean) = raw_answers.without_shadowed_empties() {
+        return Redirect::to(&format!("/g/{slug}?{}", clean.to_query())).into_response();
+    }
     // A registered site that restricts framing: only its origins may show
     // pages asked for with its key. Any other key counts as no site.
     let site = raw_answers.get("site").and_then(|k| snap.site(k));

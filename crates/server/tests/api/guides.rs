@@ -69,11 +69,18 @@ dual_test!(
         assert!(html.contains("date inconnue"), "{html}");
         // The date step's form sends the empty year field and the « Je ne
         // sais pas » button under one name: the button wins.
-        let (status, same) = page(
-            app,
-            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=&year=inconnu",
-        )
-        .await;
+        let resp = app
+            .get(
+                "/g/immobilier?document_type=permis-de-construire&commune=35238&year=&year=inconnu",
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 303, "to the clean address");
+        let to = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(
+            to,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu"
+        );
+        let (status, same) = page(app, &to).await;
         assert_eq!(status, 200);
         assert!(same.contains("date inconnue"), "{same}");
         assert!(!same.contains("Indiquez une année"), "{same}");
