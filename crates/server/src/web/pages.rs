@@ -1117,8 +1117,8 @@ const ACCESSIBILITY: (&str, &[&str]) = (
     "Déclaration d'accessibilité",
     &[
         "Locadocs s'engage à rendre ses services accessibles, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
-        "État de conformité : Locadocs est partiellement conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1. Aucun audit complet n'a encore été réalisé ; chaque page est vérifiée automatiquement (axe-core) et le parcours complet est testé au clavier.",
-        "Le service fonctionne sans JavaScript, au clavier, avec un lecteur d'écran, et accepte un agrandissement du texte jusqu'à 200 %.",
+        "État de conformité : Locadocs est non conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1, car aucun audit de conformité n'a encore été réalisé. Une déclaration fondée sur un audit la remplacera.",
+        "Résultats des tests dont nous disposons, sans valeur d'audit : à chaque version, chaque type de page (guides, réponses, pages de documents, widget, administration) est vérifié automatiquement avec axe-core, sans erreur détectée ; le parcours complet d'un guide est testé au clavier seul, avec et sans JavaScript, sur un écran d'ordinateur et un écran de 390 pixels de large. Ces tests automatiques ne couvrent qu'une partie des critères du RGAA.",
         "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.",
         "Voies de recours : si vous constatez un défaut d'accessibilité qui vous empêche d'accéder à un contenu et que vous n'obtenez pas de réponse satisfaisante, vous pouvez contacter le Défenseur des droits (defenseurdesdroits.fr).",
     ],

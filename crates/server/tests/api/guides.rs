@@ -292,6 +292,12 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
         assert!(html.contains("<h1>"), "{path}");
     }
     assert_eq!(page(app, "/documents/nope").await.0, 404);
+    // Without an audit, the statement says « non conforme » (RGAA), with
+    // the test results it does have.
+    let (_, a11y) = page(app, "/accessibilite").await;
+    assert!(a11y.contains("est non conforme"), "{a11y}");
+    assert!(!a11y.contains("partiellement conforme"), "{a11y}");
+    assert!(a11y.contains("axe-core"), "{a11y}");
 
     // Every page answers a conditional request with 304 while nothing changed.
     for path in [
