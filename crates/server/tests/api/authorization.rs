@@ -540,6 +540,11 @@ admin_test!(a_contributor_cannot_make_their_service_a_town_hall, |app| {
     )
     .await;
     assert_eq!(r.status(), 303);
+    // Saving says so.
+    let to = location(&r);
+    assert_eq!(to, "/admin/services/svc-a?enregistre=1");
+    let page = get(app, &to, &a.cookie).await.text().await.unwrap();
+    assert!(page.contains("Modifications enregistrées"), "{page}");
     app.refresh().await;
     let after = app.live.snapshot().service("svc-a").unwrap().clone();
     assert_eq!(after.phone.as_deref(), Some("02 23 62 12 60"));

@@ -78,6 +78,32 @@ fn err_of(errors: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, m)| m.clone())
 }
 
+/// The address a saved change goes back to, marked so that the page says
+/// it was saved.
+fn saved(to: &str) -> axum::response::Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    super::see_other(&format!("{to}{sep}enregistre=1"))
+}
+
+/// The `?enregistre=1` a page is reached with after a save.
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    enregistre: Option<String>,
+}
+
+impl SavedQuery {
+    /// « Modifications enregistrées », when the page follows a save.
+    fn notice(&self) -> Option<super::view::Notice> {
+        self.enregistre.as_deref().map(|_| {
+            super::view::Notice::success(
+                "Modifications enregistrées",
+                "Elles sont visibles dès maintenant dans les réponses publiques, et figurent dans l'historique.",
+            )
+        })
+    }
+}
+
 /// A form that only carries the revision it was read at.
 #[derive(Deserialize)]
 pub struct RevisionForm {

@@ -10,15 +10,15 @@ use locadocs_core::{Bound, HoldingRule, InseeCode, ServiceRef, Slug, Snapshot, T
 use serde::Deserialize;
 
 use super::{
-    Errors, MAX_TEXT, RevisionForm, check_len, clean, day_text, err_of, gap_text, gaps_of,
-    holder_name, opt, period_text, timeline_table,
+    Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, gap_text,
+    gaps_of, holder_name, opt, period_text, saved, timeline_table,
 };
 use crate::store::{Entity, Record, StoredHolding};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::policy::{self, Act};
 use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
-use crate::web::admin::{SignedForm, SignedIn, see_other};
+use crate::web::admin::{SignedForm, SignedIn};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RulesQuery {
@@ -26,6 +26,8 @@ pub struct RulesQuery {
     document_type: String,
     #[serde(default)]
     commune: String,
+    #[serde(flatten)]
+    saved: SavedQuery,
 }
 
 /// The public answer for a commune and a date, as lines of text.
@@ -67,6 +69,7 @@ pub async fn rules(
     let today = state.clock.today();
     let holdings = state.live.store().stored_holdings().await?;
     let mut p = view::page(&me.access, "Règles de détention");
+    p.notice = q.saved.notice();
     let docs: Vec<(String, String)> = std::iter::once((String::new(), "Tous".to_owned()))
         .chain(
             snap.document_types()
@@ -498,7 +501,7 @@ pub async fn rule_create(
         )
         .await?;
     let _ = state.live.refresh().await;
-    Ok(see_other(&format!("/admin/regles/{key}")))
+    Ok(saved(&format!("/admin/regles/{key}")))
 }
 
 /// The edit form of a rule, with what it shows around the fields.
@@ -670,7 +673,7 @@ pub async fn rule_save(
         let blocks = preview_blocks(&state, &snap, &held.rule, &rule, &form).await;
         return Ok(view::render(&v.page(&form, vec![], None, blocks)));
     }
-    let saved = state
+    let written = state
         .live
         .store()
         .save(
@@ -681,10 +684,10 @@ pub async fn rule_save(
             Some(Record::Holding(rule)),
         )
         .await;
-    match saved {
+    match written {
         Ok(_) => {
             let _ = state.live.refresh().await;
-            Ok(see_other(&format!("/admin/regles/{id}")))
+            Ok(saved(&format!("/admin/regles/{id}")))
         }
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
@@ -718,7 +721,7 @@ pub async fn rule_delete(
         )
         .await?;
     let _ = state.live.refresh().await;
-    Ok(see_other("/admin/regles"))
+    Ok(saved("/admin/regles"))
 }
 
 pub async fn rule_verified(
@@ -742,5 +745,5 @@ pub async fn rule_verified(
         )
         .await?;
     let _ = state.live.refresh().await;
-    Ok(see_other(&format!("/admin/regles/{id}")))
+    Ok(saved(&format!("/admin/regles/{id}")))
 }

@@ -1,18 +1,19 @@
 //! Services: the list, a service's page, and its form.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use locadocs_core::{InseeCode, Service, ServiceKind, Snapshot};
 use serde::Deserialize;
 
 use super::{
-    Errors, MAX_TEXT, RevisionForm, check_len, clean, day_text, err_of, opt, services_table,
+    Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, opt, saved,
+    services_table,
 };
 use crate::store::{Entity, Record};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::policy::Act;
 use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
-use crate::web::admin::{SignedForm, SignedIn, see_other};
+use crate::web::admin::{SignedForm, SignedIn};
 
 pub async fn services(State(state): State<AppState>, me: SignedIn) -> Result {
     let snap = state.live.snapshot();
@@ -43,11 +44,13 @@ fn town_hall_line(s: &Service, snap: &Snapshot) -> Option<(String, String)> {
 pub async fn service_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
     me: SignedIn,
 ) -> Result {
     let snap = state.live.snapshot();
     let s = snap.service(&id).ok_or(AdminError::NotFound)?;
     let mut p = view::page(&me.access, &s.name);
+    p.notice = q.notice();
     let mut facts = vec![
         ("Identifiant".into(), s.id.to_string()),
         ("Type".into(), s.kind.as_str().into()),
@@ -380,7 +383,7 @@ pub async fn service_save(
     {
         Ok(_) => {
             let _ = state.live.refresh().await;
-            Ok(see_other(&format!("/admin/services/{id}")))
+            Ok(saved(&format!("/admin/services/{id}")))
         }
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
@@ -418,5 +421,5 @@ pub async fn service_verified(
         )
         .await?;
     let _ = state.live.refresh().await;
-    Ok(see_other(&format!("/admin/services/{id}")))
+    Ok(saved(&format!("/admin/services/{id}")))
 }

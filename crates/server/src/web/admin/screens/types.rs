@@ -1,20 +1,25 @@
 //! Document types: the list and a type's form (editors).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use locadocs_core::DocumentType;
 use serde::Deserialize;
 
-use super::{Errors, check_len, clean, err_of, opt};
+use super::{Errors, SavedQuery, check_len, clean, err_of, opt, saved};
 use crate::store::{Entity, Record};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::policy::Act;
 use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
-use crate::web::admin::{SignedForm, SignedIn, see_other};
+use crate::web::admin::{SignedForm, SignedIn};
 
-pub async fn types(State(state): State<AppState>, me: SignedIn) -> Result {
+pub async fn types(
+    State(state): State<AppState>,
+    Query(q): Query<SavedQuery>,
+    me: SignedIn,
+) -> Result {
     let snap = state.live.snapshot();
     let mut p = view::page(&me.access, "Types de documents");
+    p.notice = q.notice();
     p.blocks.push(Block::Table(Table {
         caption: "Types de documents".into(),
         head: vec![
@@ -185,7 +190,7 @@ pub async fn type_save(
     let d = form
         .apply(base)
         .map_err(|errors| AdminError::invalid(type_page(&me, &slug, &form, rev, errors, None)))?;
-    let saved = state
+    let written = state
         .live
         .store()
         .save(
@@ -196,10 +201,10 @@ pub async fn type_save(
             Some(Record::DocumentType(d)),
         )
         .await;
-    match saved {
+    match written {
         Ok(_) => {
             let _ = state.live.refresh().await;
-            Ok(see_other("/admin/types"))
+            Ok(saved("/admin/types"))
         }
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(

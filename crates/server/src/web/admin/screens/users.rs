@@ -1,16 +1,16 @@
 //! Accounts (administrators): the list, invitations, and an account's
 //! role, state and scope — services and territories.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use locadocs_core::{Snapshot, Territory};
 
-use super::{Errors, err_of};
+use super::{Errors, SavedQuery, err_of, saved};
 use crate::store::{Entity, Record, Role, User, UserFields};
 use crate::web::AppState;
 use crate::web::admin::auth;
 use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
-use crate::web::admin::{SignedForm, SignedIn, see_other};
+use crate::web::admin::{SignedForm, SignedIn};
 
 /// The territories of a scope, as shown and typed: one code per line.
 fn territories_text(ts: &[Territory]) -> String {
@@ -136,7 +136,11 @@ pub struct InviteForm {
     territories: String,
 }
 
-pub async fn users(State(state): State<AppState>, me: SignedIn) -> Result {
+pub async fn users(
+    State(state): State<AppState>,
+    Query(q): Query<SavedQuery>,
+    me: SignedIn,
+) -> Result {
     let users = state.live.store().users().await?;
     let snap = state.live.snapshot();
     Ok(view::render(&users_page(
@@ -145,7 +149,7 @@ pub async fn users(State(state): State<AppState>, me: SignedIn) -> Result {
         &users,
         &InviteForm::default(),
         vec![],
-        None,
+        q.notice(),
     )))
 }
 
@@ -419,7 +423,7 @@ pub async fn user_save(
         services,
         territories: territories.iter().map(|t| t.to_string()).collect(),
     };
-    let saved = store
+    let written = store
         .save(
             &me.author(),
             Entity::User,
@@ -428,8 +432,8 @@ pub async fn user_save(
             Some(Record::User(fields)),
         )
         .await;
-    match saved {
-        Ok(_) => Ok(see_other("/admin/utilisateurs")),
+    match written {
+        Ok(_) => Ok(saved("/admin/utilisateurs")),
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
                 status,
