@@ -410,6 +410,13 @@ test('the change is in the history; an editor reverts it and the public answer g
   const revert = state.page.getByRole('button', { name: /Annuler la modification/ });
   assert.equal(await revert.count(), 1);
   await Promise.all([state.page.waitForNavigation(), revert.click()]);
+  // First asked, with what it will undo; nothing is undone yet.
+  assert.match(await state.page.locator('main').innerText(), /reprendront leur valeur/);
+  await clean(state.page, 'revert confirmation');
+  await Promise.all([
+    state.page.waitForNavigation(),
+    state.page.getByRole('button', { name: "Confirmer l'annulation" }).click(),
+  ]);
   assert.match(await state.page.locator('main').innerText(), /Annule la modification/);
   await clean(state.page, 'history after a revert');
   await publicAnswerBecomes(

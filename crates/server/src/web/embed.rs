@@ -74,7 +74,6 @@ pub fn snippet(base: &str, c: &Choice, link_text: &str) -> String {
     if let Some(code) = c.commune {
         attrs.push_str(&format!(" data-commune=\"{code}\""));
         query.push(format!("commune={code}"));
-        query.push(format!("host_commune={code}"));
     }
     if c.theme == "dsfr" {
         attrs.push_str(" data-theme=\"dsfr\"");

@@ -480,13 +480,42 @@ admin_test!(rule_edit_preview_history_conflict_and_revert, |app| {
         "contributors do not revert"
     );
 
-    // An editor reverts; the revert is recorded too.
+    // An editor reverts: first asked what it will undo, then done; the
+    // revert is recorded too.
     let ed = signed_in(app, Role::Editor, &[]).await;
     let r = post(
         app,
         &format!("/admin/historique/{}/annuler", hist[0].id),
         &ed.cookie,
         &[("csrf", &ed.csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let ask = r.text().await.unwrap();
+    assert!(
+        ask.contains("Confirmer l&#39;annulation") || ask.contains("Confirmer l'annulation"),
+        "{ask}"
+    );
+    assert!(
+        ask.contains("2010-12-31") && ask.contains("2015-06-30"),
+        "{ask}"
+    );
+    assert_eq!(
+        app.store
+            .stored_holding(seed.rule_a)
+            .await
+            .unwrap()
+            .unwrap()
+            .rule
+            .to,
+        Some(Bound::parse("2010-12-31").unwrap().0),
+        "nothing undone before the confirmation"
+    );
+    let r = post(
+        app,
+        &format!("/admin/historique/{}/annuler", hist[0].id),
+        &ed.cookie,
+        &[("csrf", &ed.csrf), ("confirm", "1")],
     )
     .await;
     assert_eq!(r.status(), 303);

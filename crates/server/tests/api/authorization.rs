@@ -487,7 +487,7 @@ admin_test!(
             app,
             &format!("/admin/historique/{entry}/annuler"),
             &other.cookie,
-            &[("csrf", &other.csrf)],
+            &[("csrf", &other.csrf), ("confirm", "1")],
         )
         .await;
         assert_eq!(r.status(), 303);

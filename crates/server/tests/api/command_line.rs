@@ -153,7 +153,7 @@ admin_test!(command_line_imports_are_recorded_in_the_history, |app| {
         app,
         &format!("/admin/historique/{}/annuler", h[0].id),
         &admin.cookie,
-        &[("csrf", &admin.csrf)],
+        &[("csrf", &admin.csrf), ("confirm", "1")],
     )
     .await;
     assert_eq!(r.status(), 303);

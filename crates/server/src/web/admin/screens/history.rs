@@ -4,12 +4,11 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 
-use crate::store::{Entity, Role, UserFields};
+use crate::store::{Entity, HistoryEntry, Role, UserFields};
 use crate::web::AppState;
-use crate::web::admin::auth;
 use crate::web::admin::error::{AdminError, Result};
 use crate::web::admin::policy::Act;
-use crate::web::admin::view::{self, Block, Button, Cell, FormView, Table};
+use crate::web::admin::view::{self, Block, Button, Cell, FormView, Page, Table};
 use crate::web::admin::{SignedForm, SignedIn, see_other};
 
 fn field_label(f: &str) -> String {
@@ -114,10 +113,55 @@ pub async fn history(
     Ok(view::render(&p))
 }
 
+/// Undoing a change: asked once, confirmed with `confirm=1`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RevertForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// What undoing a change will do, before it is done.
+fn confirm_page(me: &SignedIn, e: &HistoryEntry) -> Page {
+    let mut p = view::page(&me.access, &format!("Annuler la modification n° {}", e.id));
+    let what = match (&e.before, &e.after) {
+        (None, _) => "Cette fiche créée le {at} par {by} sera supprimée.",
+        (_, None) => "Cette fiche supprimée le {at} par {by} sera rétablie.",
+        _ => "Ces champs, modifiés le {at} par {by}, reprendront leur valeur d'avant :",
+    };
+    p.blocks.push(Block::P(
+        what.replace("{at}", &e.at).replace("{by}", &e.user_email),
+    ));
+    p.blocks.push(Block::Table(Table {
+        caption: format!("Ce que l'annulation de la modification n° {} change", e.id),
+        head: vec![
+            "Champ".into(),
+            "Valeur actuelle".into(),
+            "Valeur rétablie".into(),
+        ],
+        rows: e
+            .changed_fields()
+            .into_iter()
+            .map(|(f, b, a)| vec![Cell::text(field_label(&f)), Cell::text(a), Cell::text(b)])
+            .collect(),
+    }));
+    p.blocks.push(Block::Form(FormView {
+        action: format!("/admin/historique/{}/annuler", e.id),
+        csrf: me.access.csrf.clone(),
+        hidden: vec![("confirm".into(), "1".into())],
+        fields: vec![],
+        buttons: vec![Button::primary("Confirmer l'annulation")],
+    }));
+    p.blocks.push(Block::Links(vec![(
+        "Ne rien annuler".into(),
+        format!("/admin/historique/{}/{}", e.entity.as_str(), e.key),
+    )]));
+    p
+}
+
 pub async fn revert(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    SignedForm { me, .. }: SignedForm<auth::Empty>,
+    SignedForm { me, form }: SignedForm<RevertForm>,
 ) -> Result {
     let store = state.live.store();
     let entry = store.history_entry(id).await?.ok_or(AdminError::NotFound)?;
@@ -134,6 +178,16 @@ pub async fn revert(
                 "Vous ne pouvez pas retirer vos propres droits d'administrateur.",
             ));
         }
+    }
+    if entry.reverted_by.is_some() {
+        return Err(AdminError::Refused {
+            status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            title: "Annulation impossible",
+            text: "Cette modification a déjà été annulée.".into(),
+        });
+    }
+    if form.confirm != "1" {
+        return Ok(view::render(&confirm_page(&me, &entry)));
     }
     let done = store.revert(&me.author(), id).await?;
     let _ = state.live.refresh().await;
