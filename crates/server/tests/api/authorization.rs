@@ -395,6 +395,28 @@ admin_test!(
     }
 );
 
+/// The latest recorded change of a record.
+async fn last_change(app: &TestApp, entity: Entity, key: i64) -> i64 {
+    app.store
+        .history_of(entity, &key.to_string())
+        .await
+        .unwrap()[0]
+        .id
+}
+
+/// Undoes a recorded change as `who`, confirmed; the status answered.
+async fn undo(app: &TestApp, who: &Who, entry: i64) -> u16 {
+    post(
+        app,
+        &format!("/admin/historique/{entry}/annuler"),
+        &who.cookie,
+        &[("csrf", &who.csrf), ("confirm", "1")],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
 // ---------------------------------------------------------------- hole 1
 
 admin_test!(
@@ -418,18 +440,13 @@ admin_test!(
         )
         .await;
         assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-        let entry = app
-            .store
-            .history_of(Entity::User, &demoted.id.to_string())
-            .await
-            .unwrap()[0]
-            .id;
+        let entry = last_change(app, Entity::User, demoted.id).await;
         // Their session still works, as an editor now.
         let r = post(
             app,
             &format!("/admin/historique/{entry}/annuler"),
             &admin.cookie,
-            &[("csrf", &admin.csrf)],
+            &[("csrf", &admin.csrf), ("confirm", "1")],
         )
         .await;
         assert_eq!(r.status(), 403);
@@ -467,30 +484,11 @@ admin_test!(
         )
         .await;
         assert_eq!(r.status(), 303);
-        let entry = app
-            .store
-            .history_of(Entity::User, &v.id.to_string())
-            .await
-            .unwrap()[0]
-            .id;
-        let r = post(
-            app,
-            &format!("/admin/historique/{entry}/annuler"),
-            &admin.cookie,
-            &[("csrf", &admin.csrf)],
-        )
-        .await;
-        assert_eq!(r.status(), 403);
+        let entry = last_change(app, Entity::User, v.id).await;
+        assert_eq!(undo(app, &admin, entry).await, 403);
         assert!(!app.store.user(v.id).await.unwrap().unwrap().active);
         // The administrator may.
-        let r = post(
-            app,
-            &format!("/admin/historique/{entry}/annuler"),
-            &other.cookie,
-            &[("csrf", &other.csrf), ("confirm", "1")],
-        )
-        .await;
-        assert_eq!(r.status(), 303);
+        assert_eq!(undo(app, &other, entry).await, 303);
         assert!(app.store.user(v.id).await.unwrap().unwrap().active);
     }
 );
@@ -965,20 +963,8 @@ admin_test!(
         )
         .await;
         assert_eq!(r.status(), 303);
-        let entry = app
-            .store
-            .history_of(Entity::User, &u.id.to_string())
-            .await
-            .unwrap()[0]
-            .id;
-        let r = post(
-            app,
-            &format!("/admin/historique/{entry}/annuler"),
-            &second.cookie,
-            &[("csrf", &second.csrf)],
-        )
-        .await;
-        assert_eq!(r.status(), 403);
+        let entry = last_change(app, Entity::User, u.id).await;
+        assert_eq!(undo(app, &second, entry).await, 403);
         assert_eq!(
             app.store.user(u.id).await.unwrap().unwrap().role,
             Role::Admin
