@@ -49,6 +49,18 @@ fn field_label(f: &str) -> String {
         .unwrap_or_else(|| f.to_owned())
 }
 
+/// A recorded value as people read it: roles and states in French.
+fn value_text(field: &str, v: &str) -> String {
+    match (field, v) {
+        ("active", "true") => "oui".into(),
+        ("active", "false") => "non".into(),
+        ("role", r) => Role::parse(r)
+            .map(|r| r.label().to_owned())
+            .unwrap_or_else(|| r.to_owned()),
+        _ => v.to_owned(),
+    }
+}
+
 pub async fn history(
     State(state): State<AppState>,
     Path((entity, key)): Path<(String, String)>,
@@ -59,10 +71,24 @@ pub async fn history(
     // whatever route reaches it.
     me.ensure(Act::ViewHistory(entity))?;
     let entries = state.live.store().history_of(entity, &key).await?;
-    let mut p = view::page(
-        &me.access,
-        &format!("Historique : {} {key}", entity.as_str()),
-    );
+    // The record named as people know it.
+    let snap = state.live.snapshot();
+    let name = match entity {
+        Entity::Service => snap.service(&key).map(|s| s.name.clone()),
+        Entity::Holding => Some(format!("règle n° {key}")),
+        Entity::DocumentType => snap.document_type(&key).map(|d| d.label.clone()),
+        Entity::User => match key.parse::<i64>() {
+            Ok(id) => state
+                .live
+                .store()
+                .user(id)
+                .await?
+                .map(|u| format!("compte {}", u.email)),
+            Err(_) => None,
+        },
+    }
+    .unwrap_or_else(|| format!("{} {key}", entity.as_str()));
+    let mut p = view::page(&me.access, &format!("Historique : {name}"));
     if entries.is_empty() {
         p.blocks.push(Block::P(
             "Aucune modification enregistrée depuis l'administration.".into(),
@@ -89,13 +115,21 @@ pub async fn history(
             rows: e
                 .changed_fields()
                 .into_iter()
-                .map(|(f, b, a)| vec![Cell::text(field_label(&f)), Cell::text(b), Cell::text(a)])
+                .map(|(f, b, a)| {
+                    vec![
+                        Cell::text(field_label(&f)),
+                        Cell::text(value_text(&f, &b)),
+                        Cell::text(value_text(&f, &a)),
+                    ]
+                })
                 .collect(),
         }));
+        // An account is never deleted: its creation cannot be undone.
+        let undoable = !(entity == Entity::User && e.before.is_none());
         if let Some(by) = e.reverted_by {
             p.blocks
                 .push(Block::P(format!("Annulée par la modification n° {by}.")));
-        } else if may_revert && i == 0 {
+        } else if may_revert && undoable && i == 0 {
             p.blocks.push(Block::Form(FormView {
                 action: format!("/admin/historique/{}/annuler", e.id),
                 csrf: me.access.csrf.clone(),
@@ -141,7 +175,13 @@ fn confirm_page(me: &SignedIn, e: &HistoryEntry) -> Page {
         rows: e
             .changed_fields()
             .into_iter()
-            .map(|(f, b, a)| vec![Cell::text(field_label(&f)), Cell::text(a), Cell::text(b)])
+            .map(|(f, b, a)| {
+                vec![
+                    Cell::text(field_label(&f)),
+                    Cell::text(value_text(&f, &a)),
+                    Cell::text(value_text(&f, &b)),
+                ]
+            })
             .collect(),
     }));
     p.blocks.push(Block::Form(FormView {

@@ -410,7 +410,7 @@ fn rule_fields(
                 me.user
                     .territories
                     .iter()
-                    .map(|t| format!("{t} ({})", snap.territories().display_name(t)))
+                    .map(|t| format!("{} = {t}", snap.territories().display_name(t)))
                     .collect::<Vec<_>>()
                     .join(", ")
             }
