@@ -971,3 +971,42 @@ admin_test!(
         );
     }
 );
+
+admin_test!(
+    contributors_see_the_role_of_other_authors_not_their_address,
+    |app| {
+        world(app).await;
+        let ed = signed_in_with(app, Role::Editor, &[], &[]).await;
+        let a = signed_in_with(app, Role::Contributor, &["svc-a"], &["commune:35238"]).await;
+        let r = post(
+            app,
+            "/admin/services/svc-a/modifier",
+            &ed.cookie,
+            &[
+                ("csrf", &ed.csrf),
+                ("name", "Archives A"),
+                ("phone", "02 99 00 00 00"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let as_contributor = get(app, "/admin/historique/service/svc-a", &a.cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            as_contributor.contains("par un éditeur"),
+            "{as_contributor}"
+        );
+        assert!(!as_contributor.contains(&ed.email), "{as_contributor}");
+        let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
+        assert!(!home.contains(&ed.email), "{home}");
+        let as_editor = get(app, "/admin/historique/service/svc-a", &ed.cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(as_editor.contains(&ed.email), "{as_editor}");
+    }
+);

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 
+use super::author_shown;
 use crate::store::{Entity, HistoryEntry, Role, UserFields};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result};
@@ -95,6 +96,7 @@ pub async fn history(
         ));
     }
     let may_revert = me.may(Act::Revert(entity));
+    let users = state.live.store().users().await?;
     // Newest first: only the latest change can be undone (the store refuses
     // to undo one that later changes built on).
     for (i, e) in entries.iter().enumerate() {
@@ -103,8 +105,11 @@ pub async fn history(
             (_, None) => "suppression",
             _ => "modification",
         };
-        p.blocks
-            .push(Block::H2(format!("{} – {what} par {}", e.at, e.user_email)));
+        p.blocks.push(Block::H2(format!(
+            "{} – {what} par {}",
+            e.at,
+            author_shown(&me.user, &e.user_email, &users)
+        )));
         if let Some(r) = e.reverts {
             p.blocks
                 .push(Block::P(format!("Annule la modification n° {r}.")));

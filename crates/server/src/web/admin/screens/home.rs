@@ -4,7 +4,7 @@
 use axum::extract::State;
 use locadocs_core::{Service, ServiceRef};
 
-use super::{gap_href, gap_text, gaps_of, rules_table, services_table, stale};
+use super::{author_shown, gap_href, gap_text, gaps_of, rules_table, services_table, stale};
 use crate::store::{Entity, HistoryEntry, StoredHolding};
 use crate::web::AppState;
 use crate::web::admin::SignedIn;
@@ -144,6 +144,7 @@ pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
     // Recent changes by others on my data.
     let keys: Vec<String> = my_rules.iter().map(|h| h.id.to_string()).collect();
     let recent = state.live.store().recent_history(200).await?;
+    let users = state.live.store().users().await?;
     let others: Vec<&HistoryEntry> = recent
         .iter()
         .filter(|e| e.user_email != user.email)
@@ -169,7 +170,7 @@ pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
                 .map(|e| {
                     vec![
                         Cell::text(&e.at),
-                        Cell::text(&e.user_email),
+                        Cell::text(author_shown(user, &e.user_email, &users)),
                         Cell::link(
                             format!("{} {}", e.entity.as_str(), e.key),
                             format!("/admin/historique/{}/{}", e.entity.as_str(), e.key),

@@ -104,6 +104,25 @@ impl SavedQuery {
     }
 }
 
+/// Who made a change, as `viewer` may see it: editors and administrators
+/// see addresses; a contributor sees their own changes as « vous », the
+/// command line as such, and others by their role only (an address is
+/// personal data they do not need).
+fn author_shown(viewer: &crate::store::User, email: &str, users: &[crate::store::User]) -> String {
+    if super::policy::edits_everything(viewer) || email.starts_with("ligne de commande") {
+        return email.to_owned();
+    }
+    if email == viewer.email {
+        return "vous".to_owned();
+    }
+    match users.iter().find(|u| u.email == email).map(|u| u.role) {
+        Some(crate::store::Role::Admin) => "un administrateur".into(),
+        Some(crate::store::Role::Editor) => "un éditeur".into(),
+        Some(crate::store::Role::Contributor) => "un contributeur".into(),
+        None => "une autre personne".into(),
+    }
+}
+
 /// A form that only carries the revision it was read at.
 #[derive(Deserialize)]
 pub struct RevisionForm {
