@@ -378,6 +378,27 @@ fn may_write(
     Ok(Some(("territory".into(), why.to_owned())))
 }
 
+/// A parsed rule form, once the account may write the rule: a holder that
+/// is not theirs is refused outright (403); field errors, the territory
+/// scope's included, are given back for the form.
+fn writable(
+    me: &SignedIn,
+    snap: &Snapshot,
+    form: &RuleForm,
+    parsed: std::result::Result<HoldingRule, Errors>,
+) -> Result<std::result::Result<HoldingRule, Errors>> {
+    if let Ok(ServiceRef::Id(s)) = ServiceRef::parse(&form.service) {
+        me.ensure(Act::EditService(s.as_str()))?;
+    }
+    Ok(match parsed {
+        Err(errors) => Err(errors),
+        Ok(rule) => match may_write(me, snap, &rule)? {
+            Some(error) => Err(vec![error]),
+            None => Ok(rule),
+        },
+    })
+}
+
 fn rule_fields(
     snap: &Snapshot,
     me: &SignedIn,
@@ -471,19 +492,9 @@ pub async fn rule_create(
     let parsed = form.parse(&snap, today, None, Some(today));
     // A rule for another service's holder is refused outright (403), not
     // merely shown as a field error: it can only come from a hand-made request.
-    if let Ok(ServiceRef::Id(s)) = ServiceRef::parse(&form.service) {
-        me.ensure(Act::EditService(s.as_str()))?;
-    }
-    let mut errors = match &parsed {
-        Ok(_) => vec![],
-        Err(errors) => errors.clone(),
-    };
-    if let Ok(rule) = &parsed {
-        errors.extend(may_write(&me, &snap, rule)?);
-    }
-    let rule = match parsed {
-        Ok(r) if errors.is_empty() => r,
-        _ => {
+    let rule = match writable(&me, &snap, &form, parsed)? {
+        Ok(r) => r,
+        Err(errors) => {
             return Err(AdminError::invalid(new_rule_page(
                 &snap, &me, &form, errors,
             )));
@@ -652,22 +663,12 @@ pub async fn rule_save(
         id,
         revision: rev,
     };
-    // Moving a rule to another service's holder is refused outright.
-    if let Ok(ServiceRef::Id(s)) = ServiceRef::parse(&form.service) {
-        me.ensure(Act::EditService(s.as_str()))?;
-    }
+    // The rule as it will be must be theirs too: no moving it to another
+    // service's holder, nor out of scope.
     let parsed = form.parse(&snap, today, Some(&held.rule), held.rule.verified_at);
-    let mut errors = match &parsed {
-        Ok(_) => vec![],
-        Err(errors) => errors.clone(),
-    };
-    // The rule as it will be must be theirs too: no moving it out of scope.
-    if let Ok(rule) = &parsed {
-        errors.extend(may_write(&me, &snap, rule)?);
-    }
-    let rule = match parsed {
-        Ok(r) if errors.is_empty() => r,
-        _ => return Err(AdminError::invalid(v.page(&form, errors, None, vec![]))),
+    let rule = match writable(&me, &snap, &form, parsed)? {
+        Ok(r) => r,
+        Err(errors) => return Err(AdminError::invalid(v.page(&form, errors, None, vec![]))),
     };
     if form.action == "preview" {
         let blocks = preview_blocks(&state, &snap, &held.rule, &rule, &form).await;
