@@ -74,6 +74,7 @@ fn generated(territories: &Territories) -> RefData {
         holdings,
         guides: Vec::new(),
         sites: Vec::new(),
+        requests: Default::default(),
     }
 }
 

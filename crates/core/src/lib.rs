@@ -14,6 +14,7 @@ pub mod french;
 pub mod guide;
 pub mod locate;
 pub mod reference;
+pub mod request;
 pub mod search;
 pub mod site;
 pub mod snapshot;

@@ -4,6 +4,7 @@
 //! atomically; readers (locate, commune search, guide pages) only ever read
 //! a snapshot, never the database.
 
+use crate::request::{RequestField, RequestSettings};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,6 +30,8 @@ pub struct RefData {
     pub guides: Vec<Guide>,
     /// Sites registered to embed guides.
     pub sites: Vec<Site>,
+    /// Which services take requests, and each document type's form.
+    pub requests: RequestSettings,
 }
 
 /// An immutable, indexed copy of the published reference data.
@@ -45,6 +48,7 @@ pub struct Snapshot {
     holdings: Vec<HoldingRule>,
     guides: Vec<Guide>,
     sites: Vec<Site>,
+    requests: RequestSettings,
     /// Rules by (document type index, territory): keys are `Copy`, so a
     /// lookup allocates nothing.
     rules_by_key: HashMap<(u32, TerritoryKey), Vec<u32>>,
@@ -199,6 +203,7 @@ impl Snapshot {
             holdings: data.holdings,
             guides: data.guides,
             sites: data.sites,
+            requests: data.requests,
             rules_by_key,
         }
     }
@@ -252,6 +257,21 @@ impl Snapshot {
     /// Every published guide, by slug.
     pub fn guides(&self) -> impl Iterator<Item = &Guide> {
         self.guides.iter()
+    }
+
+    /// Whether a service takes requests through Locadocs.
+    pub fn accepts_requests(&self, service: &str) -> bool {
+        self.requests.accepting.contains(service)
+    }
+
+    /// The fields a request for a document type asks for (none when its
+    /// form was never defined).
+    pub fn request_fields(&self, document_type: &str) -> &[RequestField] {
+        self.requests
+            .forms
+            .get(document_type)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// A registered site, by the key it embeds guides with.

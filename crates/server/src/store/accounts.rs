@@ -70,6 +70,10 @@ pub struct User {
     pub territories: Vec<Territory>,
     pub revision: i64,
     pub created_at: String,
+    /// Handles the requests of their services without editing data.
+    pub requests_only: bool,
+    /// How they hear of new requests: `each`, `digest` or `none`.
+    pub request_notify: String,
 }
 
 /// Why a one-time link is asked for.
@@ -647,6 +651,8 @@ fn user_row(r: &AnyRow, mut scope: Scope) -> Result<User, StoreError> {
         territories: scope.territories,
         revision: r.try_get("revision")?,
         created_at: r.try_get("created_at")?,
+        requests_only: r.try_get::<i64, _>("requests_only")? != 0,
+        request_notify: r.try_get("request_notify")?,
     })
 }
 
@@ -674,7 +680,7 @@ fn history_row(r: &AnyRow) -> Result<HistoryEntry, StoreError> {
     })
 }
 
-async fn bump_data_version(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+pub(super) async fn bump_data_version(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
     sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
         .execute(&mut **tx)
         .await?;

@@ -6,6 +6,7 @@
 //! notices it by comparing versions.
 
 mod accounts;
+mod requests;
 mod rows;
 mod sql;
 
@@ -16,6 +17,7 @@ use locadocs_core::{
 };
 
 pub use accounts::*;
+pub use requests::*;
 pub use sql::SqlStore;
 
 /// Which database engine a store talks to.
@@ -153,7 +155,7 @@ pub struct UsageKey {
 
 /// Where the reference data lives.
 #[async_trait]
-pub trait Store: Accounts + Send + Sync {
+pub trait Store: Accounts + Requests + Send + Sync {
     fn engine(&self) -> Engine;
 
     /// Creates or upgrades the schema.

@@ -453,6 +453,7 @@ impl Store for SqlStore {
                 .iter()
                 .map(rows::site)
                 .collect::<Result<_, _>>()?;
+        let requests = super::requests::load_settings(&mut tx).await?;
         tx.commit().await?;
         Ok(RefData {
             document_types,
@@ -460,6 +461,7 @@ impl Store for SqlStore {
             holdings,
             guides: Vec::new(),
             sites,
+            requests,
         })
     }
 

@@ -12,6 +12,11 @@
 //!   service's kind or commune (which decides the town hall every `@mairie`
 //!   rule resolves to), nor national rules, nor anything of other services.
 //!
+//! - Agents handle the requests of their services: contributors do, and an
+//!   account may be an agent only (`requests_only`: requests, no data
+//!   editing). Only the agents of the service that holds a request, and
+//!   administrators, read it; editors do not, unless it is their service.
+//!
 //! A deactivated account may do nothing.
 
 use locadocs_core::{HoldingRule, ServiceRef, Territories, Territory};
@@ -39,6 +44,13 @@ pub enum Act<'a> {
     ViewHistory(Entity),
     /// Undo a recorded change to a record of this kind.
     Revert(Entity),
+    /// Open the requests inbox (an account with services, or an
+    /// administrator).
+    OpenInbox,
+    /// Read and work the requests held by this service.
+    HandleRequests(&'a str),
+    /// Turn requests through Locadocs on or off for this service.
+    SetAcceptsRequests(&'a str),
 }
 
 /// Whether `user` may do `act`.
@@ -56,9 +68,17 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
     let ok = |allowed: bool, why: &'static str| (!allowed).then_some(why);
     match act {
         Act::Read => None,
-        Act::EditService(id) => ok(
-            editor || user.services.iter().any(|s| s == id),
+        Act::EditService(id) | Act::SetAcceptsRequests(id) => ok(
+            editor || (!user.requests_only && user.services.iter().any(|s| s == id)),
             "Vous ne pouvez modifier que les services qui vous sont confiés.",
+        ),
+        Act::OpenInbox => ok(
+            admin || !user.services.is_empty(),
+            "Aucun service ne vous est confié : la boîte des demandes est celle des agents d'un service.",
+        ),
+        Act::HandleRequests(id) => ok(
+            admin || user.services.iter().any(|s| s == id),
+            "Cette demande est adressée à un service qui ne vous est pas confié.",
         ),
         Act::SetServiceIdentity => ok(
             editor,
@@ -67,6 +87,9 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
         Act::WriteRule(rule, geo) => {
             if editor {
                 return None;
+            }
+            if user.requests_only {
+                return Some("Votre compte traite les demandes sans modifier les données.");
             }
             if rule.territory == Territory::France {
                 return Some("Les règles nationales sont réservées aux éditeurs.");
@@ -142,6 +165,8 @@ mod tests {
                 .collect(),
             revision: 1,
             created_at: String::new(),
+            requests_only: false,
+            request_notify: "each".into(),
         }
     }
 
