@@ -505,6 +505,28 @@ fn what_is_not_a_message_is_refused() {
 }
 
 #[test]
+fn truncated_messages_never_panic() {
+    let names = [
+        "alternative.eml",
+        "qp-utf8.eml",
+        "windows-1252.eml",
+        "outlook-reply.eml",
+        "apple-reply.eml",
+        "pdf-attachment.eml",
+        "fake-pdf.eml",
+        "in-reply-to.eml",
+        "html-only.eml",
+    ];
+    for name in names {
+        let raw = fixture(name);
+        for end in (0..raw.len()).step_by(7) {
+            // Accepted or refused, but an answer.
+            let _ = parse(&raw[..end], &reply(), &Limits::default(), MAX);
+        }
+    }
+}
+
+#[test]
 fn refusals_are_one_line() {
     let all = [
         Refusal::TooLarge {

@@ -24,9 +24,11 @@ pub fn html_to_text(html: &str) -> String {
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
         if is_tag {
-            let end = tag_end(rest);
-            let tag = &rest[1..end.saturating_sub(1).max(1)];
-            rest = &rest[end..];
+            let (tag, after) = match tag_end(rest) {
+                Some(end) => (&rest[1..end - 1], &rest[end..]),
+                None => (&rest[1..], ""),
+            };
+            rest = after;
             let (closing, name) = tag_name(tag);
             if let Some(open) = &skip {
                 if closing && name == *open {
@@ -82,19 +84,20 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// The length of the tag at the start of `s` (which starts with `<`), up to
-/// and including its `>`, quoted attribute values skipped.
-fn tag_end(s: &str) -> usize {
+/// and including its `>`, quoted attribute values skipped; `None` when it is
+/// not closed.
+fn tag_end(s: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
     for (i, c) in s.char_indices().skip(1) {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"' | '\'') => quote = Some(c),
-            (None, '>') => return i + 1,
+            (None, '>') => return Some(i + 1),
             _ => {}
         }
     }
-    s.len()
+    None
 }
 
 /// Whether a tag closes, and its lowercase name (`o:p` for Office tags).
@@ -323,6 +326,10 @@ mod tests {
     fn html_pre_keeps_lines() {
         assert_eq!(html_to_text("<pre>a  b\nc</pre>d"), "a  b\nc\nd");
         assert_eq!(html_to_text("é<b>x</b> 1 < 2 <p>fin"), "éx 1 < 2\nfin");
+        // Unclosed tags, comments and entities at the end.
+        assert_eq!(html_to_text("texte<a href=\"é"), "texte");
+        assert_eq!(html_to_text("texte<!-- é"), "texte");
+        assert_eq!(html_to_text("texte &eacute"), "texte &eacute");
     }
 
     #[test]
