@@ -4,7 +4,9 @@
 pub mod annuaire;
 pub mod cli;
 pub mod clock;
+pub mod filetype;
 pub mod import;
+pub mod inbound;
 pub mod live;
 pub mod settings;
 pub mod store;
