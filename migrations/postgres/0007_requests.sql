@@ -3,8 +3,8 @@
 -- their attachments (the files live in the attachments directory, named by
 -- `storage_key`), the labels of each service, what each agent has read, and
 -- the outbox every mail goes through. Times are ISO 8601 UTC text.
--- The person's access token and the reply-address token are stored only as
--- SHA-256 hashes.
+-- The person's access token is stored only as a SHA-256 hash; the reply
+-- token (in reply addresses, which agents see too) as it is.
 
 -- Which services take requests through Locadocs (a service setting kept
 -- apart from the reference data, which is open data).
@@ -40,7 +40,7 @@ CREATE TABLE requests (
     status_reason   TEXT,
     assignee        BIGINT REFERENCES users (id) ON DELETE SET NULL,
     access_hash     TEXT NOT NULL UNIQUE,
-    reply_hash      TEXT NOT NULL UNIQUE,
+    reply_token     TEXT NOT NULL UNIQUE,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     first_answer_at TEXT,

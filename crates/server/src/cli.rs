@@ -78,6 +78,21 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Mail about requests.
+    Mail {
+        #[command(subcommand)]
+        action: MailCommand,
+    },
+}
+
+/// `locadocs mail …`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Read one mail (RFC 5322) on standard input and add it to its
+    /// request's thread, as a mail server's pipe transport hands it over.
+    /// A mail for no request, with a forged token or too large is refused:
+    /// exit status 65 and a one-line reason on standard error.
+    Receive,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +201,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Site { action } => site(store.as_ref(), action).await,
         Command::User { action } => user(store, action).await,
+        Command::Mail {
+            action: MailCommand::Receive,
+        } => receive_mail(store.as_ref()).await,
+    }
+}
+
+/// Exit status of a refused mail (`EX_DATAERR`: mail servers bounce it).
+pub const MAIL_REFUSED: u8 = 65;
+
+/// A mail refused by `locadocs mail receive`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MailRefused(pub String);
+
+async fn receive_mail(store: &dyn Store) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let config = AdminConfig::from_env()?;
+    let max = config.requests.max_message_bytes;
+    let mut raw = Vec::new();
+    tokio::io::stdin()
+        .take(max as u64 + 1)
+        .read_to_end(&mut raw)
+        .await
+        .context("lecture de l'entrée standard")?;
+    if raw.len() > max {
+        return Err(MailRefused(format!(
+            "message trop volumineux : {} Mo au plus",
+            max / (1024 * 1024)
+        ))
+        .into());
+    }
+    match crate::requests::receive::receive(store, &config, &raw).await {
+        Ok(r) => {
+            println!(
+                "Message ajouté à la demande {} ({}, {} pièce(s) jointe(s)).",
+                r.reference, r.from, r.attachments
+            );
+            Ok(())
+        }
+        Err(e) => Err(MailRefused(e.0).into()),
     }
 }
 
@@ -375,7 +430,19 @@ async fn serve(
         tracing::warn!("no communes loaded: run `locadocs import communes <dir>` (see README)");
     }
     let _watch = live.watch(Duration::from_millis(250));
+    crate::requests::prepare(&settings.requests)?;
+    settings.requests.attachments.clean_temporary().await;
     let state = AppState::new(live.clone(), clock, settings);
+    crate::requests::outbox::spawn(
+        live.store().clone(),
+        state.admin.clone(),
+        Duration::from_secs(1),
+    );
+    crate::requests::retention::spawn(
+        live.store().clone(),
+        state.admin.clone(),
+        Duration::from_secs(3600),
+    );
     let usage = state.usage.clone();
     let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
     let _purger =

@@ -23,10 +23,21 @@ const MAX_FILE: u64 = 200 * 1024 * 1024;
 const DEMO_DOCUMENT_TYPES: &[u8] = include_bytes!("../../../demo/document-types.csv");
 const DEMO_SERVICES: &[u8] = include_bytes!("../../../demo/services.csv");
 const DEMO_HOLDINGS: &[u8] = include_bytes!("../../../demo/holdings.csv");
-const DEMO_GUIDES: [&str; 3] = [
+const DEMO_GUIDES: [&str; 4] = [
     include_str!("../../../demo/guides/immobilier.toml"),
     include_str!("../../../demo/guides/etat-civil.toml"),
     include_str!("../../../demo/guides/divorce.toml"),
+    include_str!("../../../demo/guides/travaux-site-protege.toml"),
+];
+/// The fields of each document type's request form.
+const DEMO_REQUEST_FORMS: &str = include_str!("../../../demo/request-forms.toml");
+/// The demo services that take requests through Locadocs (a setting of
+/// this instance, not a fact about the services).
+pub const DEMO_ACCEPTING: [&str; 4] = [
+    "archives-rennes",
+    "rennes-metropole-droit-des-sols",
+    "archives-ille-et-vilaine",
+    "udap-35",
 ];
 
 /// What a command did, line by line, for the command line to print.
@@ -561,6 +572,32 @@ pub async fn demo(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Report>
     for (slug, source) in guides {
         let saved = store.save_guide(&slug, source, true).await?;
         say!(out, "guide {slug} : version {} publiée", saved.version);
+    }
+    let forms = locadocs_core::request::parse_forms_file(DEMO_REQUEST_FORMS)
+        .map_err(|e| anyhow::anyhow!("demo/request-forms.toml refusé : {e}"))?;
+    let mut changed = 0;
+    for (slug, fields) in &forms {
+        if !docs.contains(slug.as_str()) {
+            bail!("demo/request-forms.toml : type de document inconnu « {slug} »");
+        }
+        if existing.requests.forms.get(slug.as_str()) != Some(fields) {
+            store.set_request_form(slug.as_str(), fields).await?;
+            changed += 1;
+        }
+    }
+    for id in DEMO_ACCEPTING {
+        if !existing.requests.accepting.contains(id) {
+            store.set_accepting(id, true).await?;
+            changed += 1;
+        }
+    }
+    if changed > 0 {
+        say!(
+            out,
+            "Demandes : {} formulaires, {} services qui reçoivent les demandes.",
+            forms.len(),
+            DEMO_ACCEPTING.len()
+        );
     }
     Ok(out)
 }

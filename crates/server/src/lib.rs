@@ -8,6 +8,7 @@ pub mod filetype;
 pub mod import;
 pub mod inbound;
 pub mod live;
+pub mod requests;
 pub mod settings;
 pub mod store;
 pub mod usage;

@@ -14,6 +14,11 @@ async fn main() -> std::process::ExitCode {
     match locadocs::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(refused) = e.downcast_ref::<locadocs::cli::MailRefused>() {
+                // One line, for the mail server's bounce.
+                eprintln!("Refusé : {}", refused.0.replace('\n', " "));
+                return std::process::ExitCode::from(locadocs::cli::MAIL_REFUSED);
+            }
             eprintln!("Erreur : {e:#}");
             std::process::ExitCode::FAILURE
         }

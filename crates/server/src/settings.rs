@@ -49,6 +49,34 @@ pub struct WebArgs {
     #[arg(long, env = "LOCADOCS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
+    /// Directory where the attachments of requests are stored (outside the
+    /// database).
+    #[arg(long, env = "LOCADOCS_ATTACHMENTS_DIR", default_value = "attachments")]
+    pub attachments_dir: PathBuf,
+
+    /// Reply address of mails about a request, with `{token}` where the
+    /// request's token goes: demande+{token}@locadocs.example.fr. Mail
+    /// sent there is handed to `locadocs mail receive`.
+    #[arg(
+        long,
+        env = "LOCADOCS_REPLY_ADDRESS",
+        default_value = "demande+{token}@locadocs.localhost"
+    )]
+    pub reply_address: String,
+
+    /// Days a closed request and its attachments are kept before deletion
+    /// (the person is told two weeks before).
+    #[arg(long, env = "LOCADOCS_REQUEST_RETENTION_DAYS", default_value_t = 365)]
+    pub request_retention_days: u32,
+
+    /// Requests one e-mail address may send per day.
+    #[arg(long, env = "LOCADOCS_REQUESTS_PER_ADDRESS", default_value_t = 5)]
+    pub requests_per_address: u32,
+
+    /// Requests one service may receive per hour (against floods).
+    #[arg(long, env = "LOCADOCS_REQUESTS_PER_SERVICE", default_value_t = 60)]
+    pub requests_per_service: u32,
+
     /// Drop the Secure attribute of the back-office cookies (plain-HTTP
     /// development only).
     #[arg(
@@ -83,6 +111,8 @@ pub struct AdminConfig {
     /// Reverse proxies whose `X-Forwarded-For` is believed
     /// (`LOCADOCS_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpNet>,
+    /// Requests: attachments, reply address, retention, limits.
+    pub requests: crate::requests::RequestConfig,
 }
 
 /// The web settings alone, parsed from the environment (commands other than
@@ -135,6 +165,7 @@ impl AdminConfig {
             failure_delay: Duration::from_millis(250),
             mailer,
             trusted_proxies: trusted_proxies(&args.trusted_proxies)?,
+            requests: crate::requests::RequestConfig::from_args(args)?,
         })
     }
 
@@ -160,6 +191,7 @@ impl AdminConfig {
             failure_delay: Duration::from_millis(10),
             mailer,
             trusted_proxies: Vec::new(),
+            requests: crate::requests::RequestConfig::for_tests(),
         }
     }
 }

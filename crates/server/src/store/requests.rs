@@ -84,6 +84,7 @@ pub struct StoredRequest {
     pub closed_at: Option<String>,
     pub last_event_id: i64,
     pub reroutes_out: i64,
+    pub reply_token: String,
 }
 
 impl StoredRequest {
@@ -356,11 +357,13 @@ pub struct OutboxMail {
     pub attempts: i64,
 }
 
-/// A request's secrets, as stored (SHA-256 hashes).
+/// A request's secrets, as stored: the access token's SHA-256 hash, and
+/// the reply token itself (reply addresses are written into every mail
+/// about the request).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Secrets {
     pub access_hash: String,
-    pub reply_hash: String,
+    pub reply_token: String,
 }
 
 /// Requests, their threads and the outbox.
@@ -389,6 +392,9 @@ pub trait Requests: Send + Sync {
 
     /// The request one of its mails' Message-IDs belongs to.
     async fn request_by_message_id(&self, ids: &[String]) -> Result<Option<i64>, StoreError>;
+
+    /// Remembers the Message-ID of a mail received about a request.
+    async fn remember_message_id(&self, request_id: i64, id: &str) -> Result<(), StoreError>;
 
     /// The newest Message-ID sent about a request, to thread the next one.
     async fn last_message_id(&self, request_id: i64) -> Result<Option<String>, StoreError>;
@@ -486,9 +492,14 @@ pub trait Requests: Send + Sync {
 
     async fn warned(&self, request_id: i64, mails: &[MailDraft]) -> Result<(), StoreError>;
 
-    /// Deletes requests closed before the time (and warned), with their
-    /// threads; returns the storage keys of their attachments.
-    async fn purge_requests(&self, closed_before: &str) -> Result<Vec<String>, StoreError>;
+    /// Deletes requests closed before `closed_before` whose person was
+    /// warned before `warned_before`, with their threads; returns the
+    /// storage keys of their attachments.
+    async fn purge_requests(
+        &self,
+        closed_before: &str,
+        warned_before: &str,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// Active accounts that handle a service's requests.
     async fn agents_of(&self, service: &str) -> Result<Vec<Agent>, StoreError>;
@@ -596,6 +607,7 @@ fn request_row(r: &AnyRow) -> Result<StoredRequest, StoreError> {
         closed_at: r.try_get("closed_at")?,
         last_event_id: r.try_get("last_event_id")?,
         reroutes_out: r.try_get("reroutes_out")?,
+        reply_token: r.try_get("reply_token")?,
     })
 }
 
@@ -827,7 +839,7 @@ impl Requests for SqlStore {
         }
         let row = sqlx::query(
             "INSERT INTO requests (reference, service, document_type, commune, year_from, year_to, guide, \
-             fields_json, name, email, phone, body, lang, status, access_hash, reply_hash, created_at, updated_at) \
+             fields_json, name, email, phone, body, lang, status, access_hash, reply_token, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'nouvelle', $14, $15, $16, $16) RETURNING id",
         )
         .bind(&reference)
@@ -844,7 +856,7 @@ impl Requests for SqlStore {
         .bind(&r.body)
         .bind(&r.lang)
         .bind(&secrets.access_hash)
-        .bind(&secrets.reply_hash)
+        .bind(&secrets.reply_token)
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
@@ -873,7 +885,7 @@ impl Requests for SqlStore {
     }
 
     async fn request_by_reply(&self, hash: &str) -> Result<Option<StoredRequest>, StoreError> {
-        self.one_request("reply_hash", hash).await
+        self.one_request("reply_token", hash).await
     }
 
     async fn request_by_reference(
@@ -896,6 +908,21 @@ impl Requests for SqlStore {
             }
         }
         Ok(None)
+    }
+
+    async fn remember_message_id(&self, request_id: i64, id: &str) -> Result<(), StoreError> {
+        let known = sqlx::query("SELECT 1 FROM request_message_ids WHERE message_id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        if known.is_none() {
+            sqlx::query("INSERT INTO request_message_ids (message_id, request_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(request_id)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn last_message_id(&self, request_id: i64) -> Result<Option<String>, StoreError> {
@@ -1483,12 +1510,18 @@ impl Requests for SqlStore {
         Ok(())
     }
 
-    async fn purge_requests(&self, closed_before: &str) -> Result<Vec<String>, StoreError> {
+    async fn purge_requests(
+        &self,
+        closed_before: &str,
+        warned_before: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.begin_write().await?;
         let ids: Vec<i64> = sqlx::query(
-            "SELECT id FROM requests WHERE closed_at IS NOT NULL AND closed_at < $1 AND notice_sent_at IS NOT NULL",
+            "SELECT id FROM requests WHERE closed_at IS NOT NULL AND closed_at < $1 \
+             AND notice_sent_at IS NOT NULL AND notice_sent_at < $2",
         )
         .bind(closed_before)
+        .bind(warned_before)
         .fetch_all(&mut *tx)
         .await?
         .iter()

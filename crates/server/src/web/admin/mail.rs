@@ -12,6 +12,15 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 pub use crate::settings::DEFAULT_FROM;
 
+/// The headers that thread a mail about a request.
+#[derive(Debug, Clone, Default)]
+pub struct Threading {
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub reply_to: Option<String>,
+}
+
 /// Where mail goes (one per server: the SMTP variant's size does not matter).
 #[allow(clippy::large_enum_variant)]
 pub enum Mailer {
@@ -74,16 +83,49 @@ impl Mailer {
 
     /// Sends a plain-text message.
     pub async fn send(&self, to: &str, subject: &str, body: String) -> anyhow::Result<()> {
+        self.send_threaded(to, subject, body, &Threading::default())
+            .await
+    }
+
+    /// The sender's domain, for Message-IDs.
+    pub fn sender_domain(&self) -> String {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::OutboxFrom(_, from) => from.clone(),
             Mailer::Outbox(_) => default_sender(),
         };
-        let message = Message::builder()
+        from.email.domain().to_owned()
+    }
+
+    /// Sends a plain-text message with threading headers and a reply
+    /// address.
+    pub async fn send_threaded(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        thread: &Threading,
+    ) -> anyhow::Result<()> {
+        let from = match self {
+            Mailer::Smtp { from, .. } | Mailer::OutboxFrom(_, from) => from.clone(),
+            Mailer::Outbox(_) => default_sender(),
+        };
+        let mut builder = Message::builder()
             .from(from)
             .to(to.parse().context("adresse de destination invalide")?)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)?;
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(id) = &thread.message_id {
+            builder = builder.message_id(Some(format!("<{id}>")));
+        }
+        if let Some(parent) = &thread.in_reply_to {
+            builder = builder
+                .in_reply_to(format!("<{parent}>"))
+                .references(format!("<{parent}>"));
+        }
+        if let Some(reply) = &thread.reply_to {
+            builder = builder.reply_to(reply.parse().context("adresse de réponse invalide")?);
+        }
+        let message = builder.body(body)?;
         match self {
             Mailer::Smtp { transport, .. } => {
                 transport.send(message).await.context("envoi SMTP")?;
