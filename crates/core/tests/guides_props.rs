@@ -4,10 +4,11 @@
 use locadocs_core::guide::{Answers, GuideEnv, parse, run};
 use proptest::prelude::*;
 
-const GUIDES: [&str; 3] = [
+const GUIDES: [&str; 4] = [
     include_str!("../../../demo/guides/immobilier.toml"),
     include_str!("../../../demo/guides/etat-civil.toml"),
     include_str!("../../../demo/guides/divorce.toml"),
+    include_str!("../../../demo/guides/travaux-site-protege.toml"),
 ];
 
 struct Env;
@@ -19,6 +20,7 @@ impl GuideEnv for Env {
             "acte-notarie",
             "jugement-de-divorce",
             "acte-de-naissance",
+            "conseil-abf",
         ]
         .contains(&slug)
     }

@@ -369,11 +369,13 @@ pub struct Secrets {
 /// Requests, their threads and the outbox.
 #[async_trait]
 pub trait Requests: Send + Sync {
-    /// Stores a request, its first event, its attachments and its mails in
-    /// one transaction; returns its id and reference.
+    /// Stores a request under a reference made by [`new_reference`], its
+    /// first event, its attachments and its mails in one transaction;
+    /// returns its id and reference.
     async fn create_request(
         &self,
         request: &NewRequest,
+        reference: &str,
         secrets: &Secrets,
         files: &[NewFile],
         mails: &[MailDraft],
@@ -817,26 +819,17 @@ impl Requests for SqlStore {
     async fn create_request(
         &self,
         r: &NewRequest,
+        reference: &str,
         secrets: &Secrets,
         files: &[NewFile],
         mails: &[MailDraft],
     ) -> Result<(i64, String), StoreError> {
         let now = now_text();
-        let year: i32 = now[..4].parse().unwrap_or(2026);
         let fields = serde_json::to_string(&r.fields).unwrap_or_else(|_| "[]".into());
         let mut tx = self.begin_write().await?;
-        let mut reference = new_reference(year);
-        // A collision is one in 10^12; try again rather than fail.
-        for _ in 0..3 {
-            let taken = sqlx::query("SELECT 1 FROM requests WHERE reference = $1")
-                .bind(&reference)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if taken.is_none() {
-                break;
-            }
-            reference = new_reference(year);
-        }
+        // References are random (31^8 values): a collision is refused by
+        // the unique index, and the caller's mails name this reference.
+        let reference = reference.to_owned();
         let row = sqlx::query(
             "INSERT INTO requests (reference, service, document_type, commune, year_from, year_to, guide, \
              fields_json, name, email, phone, body, lang, status, access_hash, reply_token, created_at, updated_at) \

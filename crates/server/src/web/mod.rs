@@ -10,6 +10,7 @@ pub mod headers;
 pub mod i18n;
 pub mod pages;
 pub mod params;
+pub mod request_pages;
 pub mod theme;
 
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct Shared {
     pub answers: Arc<api::AnswerCache>,
     /// Rate limit of the public feedback forms.
     pub limiter: Arc<pages::Limiter>,
+    /// Rate limit of requests and their replies, per client address.
+    pub request_limiter: Arc<pages::Limiter>,
     /// Anonymous counts of guide use, written in batches.
     pub usage: Arc<crate::usage::Usage>,
     /// The settings read at start (public URL, cookies, mail, proxies).
@@ -65,6 +68,7 @@ impl AppState {
             clock,
             answers: api::AnswerCache::new(4_096),
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
+            request_limiter: pages::Limiter::new(20, Duration::from_secs(3600)),
             usage: crate::usage::Usage::new(),
             admin: Arc::new(settings),
         }))
@@ -136,6 +140,10 @@ pub fn app(state: AppState) -> Router {
         // request's URI, a cost paid on the API's hottest path.
         .merge(api)
         .merge(admin::router())
+        // Everything above takes bodies of 1 MB at most; requests carry
+        // attachments, checked one by one as they stream in.
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .merge(request_pages::router().layer(RequestBodyLimitLayer::new(64 * 1024 * 1024)))
         .fallback(|| async { pages::not_found_page(theme::Lang::Fr) })
         // Security headers of every response, in one place.
         .layer(axum::middleware::from_fn(headers::security_headers))
@@ -144,7 +152,6 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(15),
         ))
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
             // One-time links carry a secret in their path: never logged.
             tracing::debug_span!("request", method = %req.method(), path = %admin::redacted_path(req.uri().path()))

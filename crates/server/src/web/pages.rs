@@ -295,6 +295,8 @@ struct MatchView {
     request_url: Option<String>,
     response_time: Option<String>,
     has_contact: bool,
+    /// The request form, when the service takes requests through Locadocs.
+    ask_href: Option<String>,
 }
 
 struct DocResult {
@@ -546,6 +548,7 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
         request_url,
         response_time,
         has_contact,
+        ask_href: None,
     }
 }
 
@@ -766,10 +769,34 @@ fn render_guide(
                 hidden.push(("document_type".into(), doc.clone()));
             }
             hidden.push(("commune".into(), commune.clone()));
+            let mut documents: Vec<DocResult> =
+                answers.iter().map(|a| doc_result(a, d.lang, t)).collect();
+            // Holders that take requests through Locadocs offer the form,
+            // prefilled with what the guide knows.
+            for doc in &mut documents {
+                for m in &mut doc.matches {
+                    if !snap.accepts_requests(&m.id) {
+                        continue;
+                    }
+                    let mut q = form_urlencoded::Serializer::new(String::new());
+                    q.append_pair("document", &doc.slug)
+                        .append_pair("service", &m.id)
+                        .append_pair("commune", &commune)
+                        .append_pair("guide", slug);
+                    if let Some(y) = year {
+                        q.append_pair("annee", &y.to_string());
+                    }
+                    for (k, v) in walk.display.pairs() {
+                        q.append_pair(k, v);
+                    }
+                    q.append_pair("retour", &href(slug, &walk.kept.to_query()));
+                    m.ask_href = Some(format!("/demande/nouvelle?{}", q.finish()));
+                }
+            }
             let view = ResultView {
                 commune_line,
                 date_line,
-                documents: answers.iter().map(|a| doc_result(a, d.lang, t)).collect(),
+                documents,
                 feedback: FeedbackView {
                     action: format!("/g/{slug}/avis"),
                     hidden,

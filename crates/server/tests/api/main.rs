@@ -15,5 +15,6 @@ mod import_screens;
 mod imports;
 mod locate;
 mod login_limits;
+mod requests;
 mod store;
 mod territories;

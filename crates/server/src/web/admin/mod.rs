@@ -281,7 +281,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The trace span of a request, without the secret part of one-time links.
 pub fn redacted_path(path: &str) -> String {
-    for prefix in ["/admin/invitation/", "/admin/reinitialisation/"] {
+    for prefix in [
+        "/admin/invitation/",
+        "/admin/reinitialisation/",
+        "/demande/suivi/",
+    ] {
         if path.starts_with(prefix) {
             return format!("{prefix}…");
         }

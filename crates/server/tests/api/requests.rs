@@ -1,0 +1,310 @@
+//! Qualified requests, the person's side: the answer page offers the form
+//! of a holder that takes requests, the form is prefilled and checks what
+//! it gets (files by content), a request is stored with its mails in the
+//! outbox before the confirmation, the private link shows the thread and
+//! takes replies, and `mail receive` threads a reply sent by mail.
+
+use locadocs::import;
+use locadocs::requests::outbox::send_due;
+use locadocs::requests::receive::receive;
+use locadocs::web::admin::{AdminConfig, Mailer};
+use reqwest::multipart::{Form, Part};
+
+use crate::dual_test;
+use crate::helpers::{Geo, TestApp, today};
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+async fn with_demo(app: &TestApp) {
+    import::demo(app.store.as_ref(), today())
+        .await
+        .expect("demo data loads");
+    app.refresh().await;
+}
+
+fn form(file: Option<(&str, &'static [u8])>) -> Form {
+    let mut f = Form::new()
+        .text("document", "permis-de-construire")
+        .text("service", "rennes-metropole-droit-des-sols")
+        .text("commune", "35238")
+        .text("annee", "2016-2018")
+        .text("guide", "immobilier")
+        .text("f_adresse", "12 rue de la Monnaie")
+        .text("nom", "Marie Durand")
+        .text("courriel", "Marie.Durand@exemple.fr")
+        .text("telephone", "")
+        .text(
+            "message",
+            "Je cherche les plans du permis de ma maison.\n<script>alert(1)</script>",
+        );
+    if let Some((name, bytes)) = file {
+        f = f.part("pieces", Part::bytes(bytes).file_name(name.to_owned()));
+    }
+    f
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Row;
+    let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
+    let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+fn config(app: &TestApp) -> AdminConfig {
+    AdminConfig::for_tests(
+        &app.base,
+        Mailer::Outbox(std::env::temp_dir().join("locadocs_outbox_requests")),
+    )
+}
+
+dual_test!(
+    a_person_sends_a_qualified_request_and_follows_it,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        // The answer page offers the form of the holder that takes requests.
+        let html = app
+            .get("/g/immobilier?document_type=permis-de-construire&commune=35238&year=2016")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Faire une demande à ce service"), "{html}");
+        let start = html.find("/demande/nouvelle?").expect("a link to the form");
+        let link = html[start..html[start..].find('"').unwrap() + start]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        assert!(
+            link.contains("service=rennes-metropole-droit-des-sols"),
+            "{link}"
+        );
+        let page = app.get(&link).await;
+        assert_eq!(page.status(), 200, "{link}");
+        assert_eq!(page.headers()["cache-control"], "no-store");
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("Faire une demande à Rennes Métropole"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Adresse du bien"),
+            "the document type's own fields: {page}"
+        );
+        assert!(
+            page.contains("Rennes (35238)"),
+            "the commune is shown by name"
+        );
+        assert!(page.contains("value=\"2016\""), "the year is prefilled");
+
+        // A required field left empty: refused next to it, the rest kept.
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(None).text("f_adresse", ""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422);
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("ce champ est obligatoire"), "{body}");
+        assert!(body.contains("Marie Durand"), "what was typed is kept");
+        assert!(!body.contains("<script>alert(1)"), "text is escaped");
+
+        // A "PDF" that is an executable: refused by its content, nothing stored.
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(Some((
+                "plans.pdf",
+                b"MZ\x90\x00\x03\x00\x00\x00 not a pdf",
+            ))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422);
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("est ni un PDF"), "{body}");
+        assert_eq!(count(app, "SELECT COUNT(*) FROM requests").await, 0);
+
+        // A good request: stored, mails in the outbox, then the confirmation.
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(Some(("plans.pdf", PDF))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        let to = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/demande/envoyee?"), "{to}");
+        let reference = to
+            .split("reference=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let sent = app.get(&to).await.text().await.unwrap();
+        assert!(sent.contains(&reference), "{sent}");
+        let stored = app
+            .store
+            .request_by_reference(&reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.email, "marie.durand@exemple.fr");
+        assert_eq!((stored.year_from, stored.year_to), (Some(2016), Some(2018)));
+        assert_eq!(
+            stored.fields,
+            vec![("adresse".to_owned(), "12 rue de la Monnaie".to_owned())]
+        );
+        assert_eq!(app.store.attachments(stored.id).await.unwrap().len(), 1);
+        let due = app.store.due_mails("9999", 10).await.unwrap();
+        let confirmation = due
+            .iter()
+            .find(|m| m.to == "marie.durand@exemple.fr")
+            .expect("a mail to the person");
+        assert!(confirmation.body.contains(&reference));
+        assert!(
+            confirmation
+                .reply_to
+                .as_deref()
+                .unwrap()
+                .starts_with("demande+")
+        );
+        let token_start =
+            confirmation.body.find("/demande/suivi/").unwrap() + "/demande/suivi/".len();
+        let token: String = confirmation.body[token_start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert!(token.len() >= 40);
+
+        // The outbox sends them, with threading headers.
+        let dir =
+            std::env::temp_dir().join(format!("locadocs_requests_mail_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sent = send_due(app.store.as_ref(), &Mailer::Outbox(dir.clone())).await;
+        assert_eq!(sent, due.len());
+        assert_eq!(app.store.unsent_mails().await.unwrap(), 0);
+        let eml = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(eml.contains("Message-ID: <"), "{eml}");
+        assert!(eml.contains("Reply-To: demande+"), "{eml}");
+
+        // The private page: the thread, no cache, no referrer.
+        let resp = app.get(&format!("/demande/suivi/{token}")).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        assert_eq!(resp.headers()["referrer-policy"], "no-referrer");
+        let page = resp.text().await.unwrap();
+        assert!(
+            page.contains(&format!("Votre demande {reference}")),
+            "{page}"
+        );
+        assert!(page.contains("plans.pdf"));
+        assert!(
+            page.contains("&#60;script&#62;") && !page.contains("<script>alert"),
+            "escaped: {page}"
+        );
+        // A guessed token finds nothing.
+        let guessed = format!("{}A", &token[..token.len() - 1]);
+        assert_eq!(
+            app.get(&format!("/demande/suivi/{guessed}")).await.status(),
+            404
+        );
+
+        // The attachment, always as a download.
+        let files = app.store.attachments(stored.id).await.unwrap();
+        let resp = app
+            .get(&format!("/demande/suivi/{token}/pieces/{}", files[0].id))
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), PDF);
+        assert_eq!(
+            app.get(&format!("/demande/suivi/{guessed}/pieces/{}", files[0].id))
+                .await
+                .status(),
+            404
+        );
+
+        // A reply on the page joins the thread.
+        let resp = app
+            .client
+            .post(format!("{}/demande/suivi/{token}", app.base))
+            .multipart(Form::new().text("message", "J'ajoute : la maison date de 1930."))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        let page = app
+            .get(&format!("/demande/suivi/{token}?envoye=1"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("la maison date de 1930"), "{page}");
+
+        // A reply by mail, to the request's reply address.
+        let cfg = config(app);
+        let raw = format!(
+            "From: Marie Durand <marie.durand@exemple.fr>\r\nTo: demande+{}@locadocs.localhost\r\nSubject: Re: votre demande\r\nMessage-ID: <abc123@exemple.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoici une précision.\r\n\r\nLe 1 déc. 2026 à 10:00, Locadocs <x@y.fr> a écrit :\r\n> Bonjour\r\n",
+            stored.reply_token
+        );
+        let got = receive(app.store.as_ref(), &cfg, raw.as_bytes())
+            .await
+            .expect("accepted");
+        assert_eq!(got.reference, reference);
+        assert_eq!(got.from, "demandeur");
+        let events = app.store.events(stored.id).await.unwrap();
+        let last = events.last().unwrap();
+        assert_eq!(last.body.as_deref(), Some("Voici une précision."));
+        // A forged token: refused, nothing stored.
+        let forged = raw.replace(&stored.reply_token, "AAAAAAAAAAAAAAAAAAAAAAAAAA");
+        let before = app.store.events(stored.id).await.unwrap().len();
+        let err = receive(app.store.as_ref(), &cfg, forged.as_bytes())
+            .await
+            .unwrap_err();
+        assert!(err.0.contains("aucune demande"), "{err}");
+        // No token and unknown thread: refused.
+        let lost = "From: a@b.fr\r\nTo: archives@exemple.fr\r\nSubject: x\r\nMessage-ID: <zz@b.fr>\r\n\r\nBonjour\r\n";
+        assert!(
+            receive(app.store.as_ref(), &cfg, lost.as_bytes())
+                .await
+                .is_err()
+        );
+        assert_eq!(app.store.events(stored.id).await.unwrap().len(), before);
+    }
+);
+
+dual_test!(
+    a_service_without_requests_offers_no_form,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let resp = app
+        .get("/demande/nouvelle?document=permis-de-construire&service=archives-le-havre&commune=76351")
+        .await;
+        assert_eq!(resp.status(), 404);
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("ne reçoit pas encore de demandes"), "{body}");
+    }
+);
