@@ -62,12 +62,11 @@ pub async fn receive(
     // is a forgery (or a deleted request), never a reason to look further.
     let mut by_token = false;
     let mut request = None;
-    for token in &mail.tokens {
+    if let Some(token) = mail.tokens.first() {
         match store.request_by_reply(token).await.map_err(internal)? {
             Some(r) => {
                 request = Some(r);
                 by_token = true;
-                break;
             }
             None => {
                 return Err(refused(
