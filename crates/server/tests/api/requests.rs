@@ -308,3 +308,110 @@ dual_test!(
         assert!(body.contains("ne reçoit pas encore de demandes"), "{body}");
     }
 );
+
+/// Requests made while the SMTP server is down are stored and confirmed;
+/// their mails wait in the outbox, are retried, and arrive once each when
+/// the server comes up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mails_wait_for_a_stopped_smtp_server_and_arrive_once() {
+    use std::sync::Arc;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let Some(app) = TestApp::spawn_with(crate::helpers::Db::Sqlite, Geo::Sample, |s, base| {
+        s.with_admin(AdminConfig::for_tests(base, Mailer::smtp(&smtp).unwrap()))
+    })
+    .await
+    else {
+        return;
+    };
+    with_demo(&app).await;
+    // The worker of `locadocs serve`, polling often.
+    let worker_config = Arc::new(AdminConfig::for_tests(
+        &app.base,
+        Mailer::smtp(&smtp).unwrap(),
+    ));
+    locadocs::requests::outbox::spawn(
+        app.store.clone(),
+        worker_config,
+        std::time::Duration::from_millis(200),
+    );
+    let people = ["a@exemple.fr", "b@exemple.fr", "c@exemple.fr"];
+    for who in people {
+        let started = std::time::Instant::now();
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(None).text("courriel", who))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            303,
+            "stored and confirmed with the SMTP server down"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "mail never delays the page"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        app.store.unsent_mails().await.unwrap(),
+        3,
+        "waiting in the outbox"
+    );
+    assert!(
+        count(&app, "SELECT COUNT(*) FROM outbox WHERE attempts > 0").await >= 1,
+        "tried already"
+    );
+
+    // The server comes up.
+    let dir = std::env::temp_dir().join(format!("locadocs_smtp_outage_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let venv = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");
+    let _server = tokio::process::Command::new(venv)
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&dir)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut unsent = 3;
+    for _ in 0..300 {
+        unsent = app.store.unsent_mails().await.unwrap();
+        if unsent == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        unsent, 0,
+        "every mail sent within a minute of the server's return"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mails: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 3, "each mail once");
+    for who in people {
+        assert_eq!(
+            mails
+                .iter()
+                .filter(|m| m.contains(&format!("To: {who}")))
+                .count(),
+            1,
+            "{who}"
+        );
+    }
+    app.cleanup().await;
+}
