@@ -220,7 +220,8 @@ pub async fn inbox(
         status,
         created_before,
         search: clean_text(&q.q),
-        page: page_no,
+        // The store counts pages from 0.
+        page: page_no - 1,
         per_page: PER_PAGE,
     };
     let now = time_text(chrono::Utc::now());
