@@ -597,3 +597,69 @@ mod attachment_download_headers {
         super::attachment_download(crate::helpers::Db::Postgres).await;
     }
 }
+
+admin_test!(accepting_requests_and_agents_without_data_rights, |app| {
+    services(app).await;
+    let a = signed_in(app, Role::Contributor, &["svc-a"]).await;
+    assert!(!app.live.snapshot().accepts_requests("svc-a"));
+    let (_, html) = page(app, &a, "/admin/services/svc-a/modifier").await;
+    assert!(html.contains("Reçoit les demandes par Locadocs"));
+    let rev = hidden(&html, "revision");
+    let save = |accepts: bool| {
+        let (cookie, csrf, rev) = (a.cookie.clone(), a.csrf.clone(), rev.clone());
+        async move {
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("revision", rev.as_str()),
+                ("name", "Archives A"),
+            ];
+            if accepts {
+                form.push(("accepts_requests", "1"));
+            }
+            post(app, "/admin/services/svc-a/modifier", &cookie, &form)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(save(true).await, 303);
+    assert!(app.live.snapshot().accepts_requests("svc-a"));
+    let (_, html) = page(app, &a, "/admin/services/svc-a").await;
+    assert!(html.contains("<dd>reçues</dd>"), "{html}");
+
+    // An administrator makes an agent handle requests without editing data.
+    let admin = signed_in(app, Role::Admin, &[]).await;
+    let agent = signed_in(app, Role::Contributor, &["svc-a"]).await;
+    let path = format!("/admin/utilisateurs/{}", agent.user_id);
+    let (_, html) = page(app, &admin, &path).await;
+    assert!(html.contains("Traite les demandes sans modifier les données"));
+    let rev = hidden(&html, "revision");
+    let r = post(
+        app,
+        &path,
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("revision", &rev),
+            ("role", "contributor"),
+            ("active", "1"),
+            ("services", "svc-a"),
+            ("territories", "departement:35"),
+            ("requests_only", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        app.store
+            .user(agent.user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .requests_only
+    );
+    let (status, _) = page(app, &agent, "/admin/demandes").await;
+    assert_eq!(status, 200);
+    let (status, _) = page(app, &agent, "/admin/services/svc-a/modifier").await;
+    assert_eq!(status, 403);
+});

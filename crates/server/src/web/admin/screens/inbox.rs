@@ -973,8 +973,12 @@ async fn request_view(
             )
             .hint("Le service proposé par Locadocs est celui que ses règles désignent pour ce type de document, cette commune et cette année.")
             .error(e("to")),
-            Field::textarea("reason", "Motif (écrit au demandeur)", &extra.reroute_reason)
-                .error(e("reroute_reason")),
+            Field {
+                // The status form has a `reason` too: ids stay unique.
+                id: "f-reroute_reason".into(),
+                ..Field::textarea("reason", "Motif (écrit au demandeur)", &extra.reroute_reason)
+                    .error(e("reroute_reason"))
+            },
         ],
         buttons: vec![Button::named("rediriger", "1", "Rediriger la demande", true)],
     }));
@@ -1120,6 +1124,10 @@ pub async fn request_message(
     let mut e = draft(&me, EventKind::MessageOut);
     e.body = Some(text);
     e.answers = true;
+    // Answered: no longer waiting for someone to take it up.
+    if req.status == Status::New {
+        e.status = Some((Status::InProgress, None));
+    }
     state
         .live
         .store()
