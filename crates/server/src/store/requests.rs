@@ -524,6 +524,13 @@ pub trait Requests: Send + Sync {
     ) -> Result<Vec<StoredRequest>, StoreError>;
 
     async fn set_digest_sent(&self, user_id: i64, at: &str) -> Result<(), StoreError>;
+
+    /// Sets how an account hears of new requests: `each`, `digest` or
+    /// `none` (anything else is refused).
+    async fn set_request_notify(&self, user_id: i64, notify: &str) -> Result<(), StoreError>;
+
+    /// Sets whether an account handles requests without editing data.
+    async fn set_requests_only(&self, user_id: i64, requests_only: bool) -> Result<(), StoreError>;
 }
 
 /// An account that handles a service's requests.
@@ -1641,6 +1648,29 @@ impl Requests for SqlStore {
     async fn set_digest_sent(&self, user_id: i64, at: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET digest_sent_at = $1 WHERE id = $2")
             .bind(at)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn set_request_notify(&self, user_id: i64, notify: &str) -> Result<(), StoreError> {
+        if !matches!(notify, "each" | "digest" | "none") {
+            return Err(StoreError::Invalid(format!(
+                "choix de notification inconnu : « {notify} »"
+            )));
+        }
+        sqlx::query("UPDATE users SET request_notify = $1 WHERE id = $2")
+            .bind(notify)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn set_requests_only(&self, user_id: i64, requests_only: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET requests_only = $1 WHERE id = $2")
+            .bind(i64::from(requests_only))
             .bind(user_id)
             .execute(self.pool())
             .await?;

@@ -47,6 +47,10 @@ enum Target {
     /// The history of a record of this kind, or one of its changes.
     History(Entity),
     Account,
+    /// A request (or one of its attachments), and whose service holds it.
+    Request {
+        of_a: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,6 +111,20 @@ fn expected(method: M, path: &str, perm: Perm, actor: Actor, target: &Target) ->
                 }
             }
         }
+        // The agents of a service (contributors here) and administrators;
+        // editors have no service. The label form posts svc-a.
+        Perm::Inbox => match (method, path) {
+            (M::Post, "/admin/demandes/etiquettes") => matches!(actor, ContributorA | Admin),
+            _ => matches!(actor, ContributorA | ContributorB | Admin),
+        },
+        Perm::Request => match target {
+            Target::Request { of_a } => {
+                actor == Admin
+                    || (actor == ContributorA && *of_a)
+                    || (actor == ContributorB && !*of_a)
+            }
+            other => panic!("a request route names {other:?}"),
+        },
     }
 }
 
@@ -116,6 +134,9 @@ struct World {
     rule_b: i64,
     rule_france: i64,
     user_a: i64,
+    /// A request of svc-a and one of svc-b, each with an attachment:
+    /// (request, attachment, of svc-a).
+    requests: Vec<(i64, i64, bool)>,
     /// For each kind of record: its key, and one of its recorded changes
     /// that was already undone (so that an allowed revert is refused by the
     /// store, never by authorization, and nothing changes).
@@ -217,12 +238,33 @@ async fn world(app: &TestApp) -> World {
         history.push((entity, key, entry.id));
     }
     app.refresh().await;
+    let mut requests = vec![];
+    for (service, of_a) in [("svc-a", true), ("svc-b", false)] {
+        let file = locadocs::store::NewFile {
+            file_name: "plan.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 3,
+            storage_key: format!("absent-{service}"),
+        };
+        let id = crate::inbox::new_request(
+            app,
+            service,
+            "permis-de-construire",
+            "Jeanne Martin",
+            1990,
+            &[file],
+        )
+        .await;
+        let att = app.store.attachments(id).await.unwrap()[0].id;
+        requests.push((id, att, of_a));
+    }
     World {
         rule_in: id("commune:35238", "svc-a"),
         rule_out: id("commune:76351", "svc-a"),
         rule_b: id("commune:35238", "svc-b"),
         rule_france: id("france", "svc-a"),
         user_a: a.id,
+        requests,
         history,
     }
 }
@@ -293,6 +335,16 @@ fn cases(pattern: &str, w: &World) -> Vec<(String, Target)> {
         w.history
             .iter()
             .map(|(e, _, entry)| (with(entry.to_string()), Target::History(*e)))
+            .collect()
+    } else if pattern.starts_with("/admin/demandes/") {
+        w.requests
+            .iter()
+            .map(|(id, att, of_a)| {
+                (
+                    with(id.to_string()).replace("{att}", &att.to_string()),
+                    Target::Request { of_a: *of_a },
+                )
+            })
             .collect()
     } else if pattern.starts_with("/admin/utilisateurs/") {
         vec![(with(w.user_a.to_string()), Target::Account)]

@@ -13,6 +13,7 @@ mod headers;
 mod helpers;
 mod import_screens;
 mod imports;
+mod inbox;
 mod locate;
 mod login_limits;
 mod requests;

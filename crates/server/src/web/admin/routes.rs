@@ -42,6 +42,12 @@ pub enum Perm {
     /// Undoing the recorded change `{id}`, by the kind of record it changed
     /// ([`Act::Revert`]).
     Revert,
+    /// The requests inbox ([`Act::OpenInbox`]); a handler that is sent a
+    /// service asks [`Act::HandleRequests`] about it.
+    Inbox,
+    /// Reading or working the request `{id}`, by the service that holds it
+    /// ([`Act::HandleRequests`]); 404 for an unknown request.
+    Request,
 }
 
 /// HTTP method of a route.
@@ -211,6 +217,74 @@ pub fn routes() -> Vec<AdminRoute> {
             Accounts,
             post(s::user_save),
         ),
+        r(Get, "/admin/demandes", Inbox, get(s::inbox)),
+        r(
+            Post,
+            "/admin/demandes/notifications",
+            Inbox,
+            post(s::inbox_notify),
+        ),
+        r(
+            Get,
+            "/admin/demandes/etiquettes",
+            Inbox,
+            get(s::labels_page),
+        ),
+        r(
+            Post,
+            "/admin/demandes/etiquettes",
+            Inbox,
+            post(s::labels_save),
+        ),
+        r(Get, "/admin/demandes/{id}", Request, get(s::request_page)),
+        r(
+            Post,
+            "/admin/demandes/{id}/prendre",
+            Request,
+            post(s::request_claim),
+        ),
+        r(
+            Post,
+            "/admin/demandes/{id}/message",
+            Request,
+            post(s::request_message),
+        ),
+        r(
+            Post,
+            "/admin/demandes/{id}/note",
+            Request,
+            post(s::request_note),
+        ),
+        r(
+            Post,
+            "/admin/demandes/{id}/statut",
+            Request,
+            post(s::request_status),
+        ),
+        r(
+            Post,
+            "/admin/demandes/{id}/etiquettes",
+            Request,
+            post(s::request_labels),
+        ),
+        r(
+            Post,
+            "/admin/demandes/{id}/rediriger",
+            Request,
+            post(s::request_reroute),
+        ),
+        r(
+            Post,
+            "/admin/demandes/{id}/coordonnees",
+            Request,
+            post(s::request_contact),
+        ),
+        r(
+            Get,
+            "/admin/demandes/{id}/pieces/{att}",
+            Request,
+            get(s::request_attachment),
+        ),
     ]
 }
 
@@ -244,6 +318,16 @@ pub async fn check(
         Perm::DocumentTypes => Act::EditDocumentTypes,
         Perm::Import => Act::Import,
         Perm::Accounts => Act::ManageAccounts,
+        Perm::Inbox => Act::OpenInbox,
+        Perm::Request => {
+            let id: i64 = param(parts, state, "id")
+                .await?
+                .parse()
+                .map_err(|_| AdminError::NotFound)?;
+            let req = state.live.store().request(id).await?;
+            let req = req.ok_or(AdminError::NotFound)?;
+            return decide(user, Act::HandleRequests(&req.service));
+        }
         Perm::Service => {
             let id = param(parts, state, "id").await?;
             return decide(user, Act::EditService(&id));

@@ -40,6 +40,9 @@ impl Nav {
             links.push(("Types de documents".into(), "/admin/types".into()));
         }
         links.push(("Import / export".into(), "/admin/import".into()));
+        if policy::allows(user, Act::OpenInbox) {
+            links.push(("Demandes".into(), "/admin/demandes".into()));
+        }
         if policy::allows(user, Act::ManageAccounts) {
             links.push(("Utilisateurs".into(), "/admin/utilisateurs".into()));
         }
@@ -95,6 +98,30 @@ pub enum Block {
     Dl(Vec<(String, String)>),
     /// A form that sends a file (`multipart/form-data`).
     Upload(Box<Upload>),
+    /// A text whose line breaks are kept (a message).
+    Text(String),
+    /// Tabs: links, the current one marked.
+    Tabs(Vec<Tab>),
+    /// A request's thread, in order.
+    Thread(Vec<ThreadItem>),
+}
+
+/// One tab of a [`Block::Tabs`].
+pub struct Tab {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// One event of a request's thread.
+pub struct ThreadItem {
+    /// What happened (« Message au demandeur », « Note privée »…).
+    pub title: String,
+    /// Who and when.
+    pub meta: String,
+    pub body: Option<String>,
+    /// Seen by agents only: marked « Note privée ».
+    pub private: bool,
 }
 
 /// A file upload form: the file field, then select and checkbox fields.

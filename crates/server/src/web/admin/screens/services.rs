@@ -71,6 +71,15 @@ pub async fn service_page(
         ("Horaires".into(), opt(&s.opening_hours)),
         ("Délai de réponse".into(), opt(&s.response_time)),
         ("Vérifié le".into(), day_text(s.verified_at)),
+        (
+            "Demandes par Locadocs".into(),
+            if snap.accepts_requests(&id) {
+                "reçues"
+            } else {
+                "non reçues"
+            }
+            .into(),
+        ),
     ]);
     p.blocks.push(Block::Dl(facts));
     let mut links = vec![];
@@ -120,6 +129,9 @@ pub struct ServiceForm {
     response_time: String,
     #[serde(default)]
     revision: Option<i64>,
+    /// The checkbox « Reçoit les demandes par Locadocs ».
+    #[serde(default)]
+    accepts_requests: Option<String>,
 }
 
 impl ServiceForm {
@@ -138,6 +150,7 @@ impl ServiceForm {
             opening_hours: opt(&s.opening_hours),
             response_time: opt(&s.response_time),
             revision: None,
+            accepts_requests: None,
         }
     }
 
@@ -309,7 +322,21 @@ fn service_form_page(
                 &f.response_time,
             )
             .error(e("response_time")),
-        ],
+        ]
+        .into_iter()
+        .chain(me.may(Act::SetAcceptsRequests(id)).then(|| {
+            Field::checkboxes(
+                "accepts_requests",
+                "Demandes",
+                vec![(
+                    "1".into(),
+                    "Reçoit les demandes par Locadocs".into(),
+                    f.accepts_requests.is_some(),
+                )],
+            )
+            .hint("Les personnes peuvent alors écrire au service depuis Locadocs ; ses agents les traitent dans la boîte des demandes.")
+        }))
+        .collect(),
         buttons: vec![Button::primary("Enregistrer")],
     }));
     p.errors = errors;
@@ -329,7 +356,9 @@ pub async fn service_edit(
         .revision(Entity::Service, &id)
         .await?
         .ok_or(AdminError::NotFound)?;
-    let mut p = service_form_page(&me, &id, &ServiceForm::of(s), rev, vec![], None);
+    let mut f = ServiceForm::of(s);
+    f.accepts_requests = snap.accepts_requests(&id).then(|| "1".to_owned());
+    let mut p = service_form_page(&me, &id, &f, rev, vec![], None);
     p.blocks.push(Block::Form(FormView {
         action: format!("/admin/services/{id}/verifie"),
         csrf: me.access.csrf.clone(),
@@ -382,6 +411,10 @@ pub async fn service_save(
         .await
     {
         Ok(_) => {
+            let accepts = form.accepts_requests.is_some();
+            if me.may(Act::SetAcceptsRequests(&id)) && accepts != snap.accepts_requests(&id) {
+                store.set_accepting(&id, accepts).await?;
+            }
             let _ = state.live.refresh().await;
             Ok(saved(&format!("/admin/services/{id}")))
         }

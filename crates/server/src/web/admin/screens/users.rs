@@ -300,6 +300,7 @@ pub async fn user_invite(
 struct AccountForm<'a> {
     role: &'a str,
     active: bool,
+    requests_only: bool,
     services: &'a [String],
     territories: &'a str,
 }
@@ -333,6 +334,16 @@ fn user_page(
             ),
             services_field(snap, f.services).error(e("services")),
             territories_field(f.territories).error(e("territories")),
+            Field::checkboxes(
+                "requests_only",
+                "Demandes",
+                vec![(
+                    "1".into(),
+                    "Traite les demandes sans modifier les données".into(),
+                    f.requests_only,
+                )],
+            )
+            .hint("Pour un agent qui répond aux demandes de ses services sans modifier leurs fiches ni leurs règles."),
         ],
         buttons: vec![Button::primary("Enregistrer")],
     }));
@@ -356,6 +367,7 @@ pub async fn user_edit(State(state): State<AppState>, Path(id): Path<i64>, me: S
     let f = AccountForm {
         role: u.role.as_str(),
         active: u.active,
+        requests_only: u.requests_only,
         services: &u.services,
         territories: &territories,
     };
@@ -398,9 +410,11 @@ pub async fn user_save(
             "Vous ne pouvez pas retirer vos propres droits d'administrateur.".into(),
         ));
     }
+    let requests_only = get("requests_only") == "1";
     let sent = AccountForm {
         role: &role_s,
         active,
+        requests_only,
         services: &services,
         territories: &territories_s,
     };
@@ -433,7 +447,12 @@ pub async fn user_save(
         )
         .await;
     match written {
-        Ok(_) => Ok(saved("/admin/utilisateurs")),
+        Ok(_) => {
+            if requests_only != u.requests_only {
+                store.set_requests_only(id, requests_only).await?;
+            }
+            Ok(saved("/admin/utilisateurs"))
+        }
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
                 status,
