@@ -83,6 +83,7 @@ pub async fn new_request(
                 body: format!("Bonjour, je cherche le document de {name}."),
                 lang: "fr".into(),
             },
+            &locadocs::store::new_reference(2026),
             &Secrets {
                 access_hash: locadocs::web::admin::auth::token_hash(&token),
                 reply_token: locadocs::web::admin::auth::random_token(),
