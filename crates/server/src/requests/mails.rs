@@ -3,8 +3,10 @@
 //! threads on the previous mail about it; it is written to the outbox in
 //! the transaction that decided it ([`crate::store::Requests`]).
 
+use locadocs_core::{InseeCode, Snapshot, Territory};
+
 use crate::inbound::ReplyAddress;
-use crate::store::{MailDraft, StoredRequest};
+use crate::store::{Agent, MailDraft, StoredRequest};
 
 /// What every mail about a request needs.
 pub struct MailContext<'a> {
@@ -22,6 +24,31 @@ pub struct Names {
     pub service: String,
     pub document_type: String,
     pub commune: Option<String>,
+}
+
+impl Names {
+    /// A request's names, from the published data.
+    pub fn of(snap: &Snapshot, req: &StoredRequest) -> Names {
+        Names {
+            service: snap
+                .service(&req.service)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| req.service.clone()),
+            document_type: snap
+                .document_type(&req.document_type)
+                .map(|d| d.label.clone())
+                .unwrap_or_else(|| req.document_type.clone()),
+            commune: req.commune.as_deref().map(|c| commune_name(snap, c)),
+        }
+    }
+}
+
+/// « Rennes (35238) » for a commune code, the code itself if it is not one.
+pub fn commune_name(snap: &Snapshot, code: &str) -> String {
+    match InseeCode::parse(code) {
+        Ok(c) => snap.territories().display_name(&Territory::Commune(c)),
+        Err(_) => code.to_owned(),
+    }
 }
 
 impl MailContext<'_> {
@@ -153,6 +180,27 @@ pub fn new_request(
         sign = sign(false),
     );
     ctx.draft(req, agent_email, subject, body)
+}
+
+/// The agents who asked to hear of each new request.
+pub fn told_of_each(agents: &[Agent]) -> impl Iterator<Item = &Agent> {
+    agents.iter().filter(|a| a.notify == "each")
+}
+
+/// To the agents: the person wrote. The agent on the request hears of it;
+/// with nobody on it, those who hear of each request.
+pub fn person_replied_to_agents(
+    ctx: &MailContext<'_>,
+    req: &StoredRequest,
+    agents: &[Agent],
+) -> Vec<MailDraft> {
+    let to: Vec<&Agent> = match req.assignee {
+        Some(id) => agents.iter().filter(|a| a.id == id).collect(),
+        None => told_of_each(agents).collect(),
+    };
+    to.iter()
+        .map(|a| person_replied(ctx, req, &a.email))
+        .collect()
 }
 
 /// To an agent: the person wrote.

@@ -136,14 +136,7 @@ pub async fn receive(
             let mut e = EventDraft::new(EventKind::MessageIn, "demandeur");
             e.body = text.clone();
             e.data = serde_json::json!({ "via": "courriel" });
-            let to: Vec<_> = match req.assignee {
-                Some(id) => agents.iter().filter(|a| a.id == id).collect(),
-                None => agents.iter().filter(|a| a.notify == "each").collect(),
-            };
-            let out = to
-                .iter()
-                .map(|a| mails::person_replied(&ctx, &req, &a.email))
-                .collect();
+            let out = mails::person_replied_to_agents(&ctx, &req, &agents);
             (e, out)
         }
     };

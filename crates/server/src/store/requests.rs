@@ -88,6 +88,37 @@ pub struct StoredRequest {
 }
 
 impl StoredRequest {
+    /// A request as it will be stored under `reference`, before it is: the
+    /// mails written in the same transaction are built from it.
+    pub fn unsaved(r: &NewRequest, reference: &str, reply_token: &str) -> StoredRequest {
+        StoredRequest {
+            id: 0,
+            reference: reference.to_owned(),
+            service: r.service.clone(),
+            document_type: r.document_type.clone(),
+            commune: r.commune.clone(),
+            year_from: r.year_from,
+            year_to: r.year_to,
+            guide: r.guide.clone(),
+            fields: r.fields.clone(),
+            name: r.name.clone(),
+            email: r.email.clone(),
+            phone: r.phone.clone(),
+            body: r.body.clone(),
+            lang: r.lang.clone(),
+            status: Status::New,
+            status_reason: None,
+            assignee: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+            first_answer_at: None,
+            closed_at: None,
+            last_event_id: 0,
+            reroutes_out: 0,
+            reply_token: reply_token.to_owned(),
+        }
+    }
+
     pub fn english(&self) -> bool {
         self.lang == "en"
     }
@@ -516,15 +547,6 @@ pub trait Requests: Send + Sync {
         fields: &[RequestField],
     ) -> Result<(), StoreError>;
 
-    /// New requests of a service since a time, for a digest.
-    async fn new_requests_since(
-        &self,
-        service: &str,
-        since: &str,
-    ) -> Result<Vec<StoredRequest>, StoreError>;
-
-    async fn set_digest_sent(&self, user_id: i64, at: &str) -> Result<(), StoreError>;
-
     /// Sets how an account hears of new requests: `each`, `digest` or
     /// `none` (anything else is refused).
     async fn set_request_notify(&self, user_id: i64, notify: &str) -> Result<(), StoreError>;
@@ -539,7 +561,6 @@ pub struct Agent {
     pub id: i64,
     pub email: String,
     pub notify: String,
-    pub digest_sent_at: Option<String>,
 }
 
 pub(super) async fn load_settings(
@@ -639,6 +660,14 @@ fn event_row(r: &AnyRow) -> Result<RequestEvent, StoreError> {
             None => serde_json::Value::Null,
         },
         service: r.try_get("service")?,
+    })
+}
+
+fn label_row(r: &AnyRow) -> Result<Label, StoreError> {
+    Ok(Label {
+        id: r.try_get("id")?,
+        service: r.try_get("service")?,
+        name: r.try_get("name")?,
     })
 }
 
@@ -1074,15 +1103,7 @@ impl Requests for SqlStore {
             .bind(service)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Label {
-                    id: r.try_get("id")?,
-                    service: r.try_get("service")?,
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(label_row).collect()
     }
 
     async fn labels_of(&self, request_id: i64) -> Result<Vec<Label>, StoreError> {
@@ -1093,15 +1114,7 @@ impl Requests for SqlStore {
         .bind(request_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Label {
-                    id: r.try_get("id")?,
-                    service: r.try_get("service")?,
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(label_row).collect()
     }
 
     async fn create_label(&self, service: &str, name: &str) -> Result<Label, StoreError> {
@@ -1568,7 +1581,7 @@ impl Requests for SqlStore {
 
     async fn agents_of(&self, service: &str) -> Result<Vec<Agent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT u.id, u.email, u.request_notify, u.digest_sent_at FROM users u \
+            "SELECT u.id, u.email, u.request_notify FROM users u \
              JOIN user_services s ON s.user_id = u.id WHERE s.service = $1 AND u.active = 1 ORDER BY u.email",
         )
         .bind(service)
@@ -1580,7 +1593,6 @@ impl Requests for SqlStore {
                     id: r.try_get("id")?,
                     email: r.try_get("email")?,
                     notify: r.try_get("request_notify")?,
-                    digest_sent_at: r.try_get("digest_sent_at")?,
                 })
             })
             .collect()
@@ -1625,32 +1637,6 @@ impl Requests for SqlStore {
         .await?;
         super::accounts::bump_data_version(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    async fn new_requests_since(
-        &self,
-        service: &str,
-        since: &str,
-    ) -> Result<Vec<StoredRequest>, StoreError> {
-        sqlx::query(
-            "SELECT * FROM requests WHERE service = $1 AND status = 'nouvelle' AND updated_at >= $2 ORDER BY id",
-        )
-        .bind(service)
-        .bind(since)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(request_row)
-        .collect()
-    }
-
-    async fn set_digest_sent(&self, user_id: i64, at: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET digest_sent_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
         Ok(())
     }
 

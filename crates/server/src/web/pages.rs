@@ -181,7 +181,8 @@ pub(super) fn render(t: &impl Framed) -> Response {
     }
 }
 
-fn message(
+/// A page with a heading, paragraphs and links.
+pub(super) fn message(
     status: StatusCode,
     d: &Display,
     heading: &str,

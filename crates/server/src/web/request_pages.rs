@@ -19,11 +19,11 @@ use locadocs_core::{Snapshot, Territory};
 
 use super::AppState;
 use super::admin::auth::{random_token, token_hash};
-use super::pages::{Display, Layout, PeerIp, framed, not_found_page, render};
+use super::pages::{Display, Layout, PeerIp, framed, message, not_found_page, render};
 use super::theme::Lang;
 use crate::requests::NewSecrets;
 use crate::requests::attachments::{FileRefusal, check_totals};
-use crate::requests::mails::{self, MailContext, Names};
+use crate::requests::mails::{self, MailContext, Names, commune_name};
 use crate::store::{EventDraft, EventKind, NewFile, NewRequest, RequestEvent, StoredRequest};
 
 /// Largest request body: the files (checked one by one as they stream in)
@@ -256,15 +256,19 @@ fn resolve_commune(snap: &Snapshot, s: &str) -> Option<String> {
     if s.is_empty() {
         return None;
     }
-    let code = match (s.rfind('('), s.ends_with(')')) {
-        (Some(i), true) => s[i + 1..s.len() - 1].trim(),
-        _ => s,
+    // The code alone, in brackets after the name (« Rennes (35238) »), or
+    // first (« 35001 (ancienne commune de …) »), as `commune_name` writes it.
+    let bracketed = match (s.rfind('('), s.ends_with(')')) {
+        (Some(i), true) => Some(s[i + 1..s.len() - 1].trim()),
+        _ => None,
     };
-    if let Ok(t) = Territory::parse(&format!("commune:{code}"))
-        && let Territory::Commune(c) = t
-        && snap.territories().knows(c)
-    {
-        return Some(code.to_owned());
+    let first = s.split_whitespace().next();
+    for code in [bracketed, Some(s), first].into_iter().flatten() {
+        if let Ok(Territory::Commune(c)) = Territory::parse(&format!("commune:{code}"))
+            && snap.territories().knows(c)
+        {
+            return Some(code.to_owned());
+        }
     }
     let hits = snap.search_communes(s, 5);
     let exact: Vec<_> = hits
@@ -275,14 +279,6 @@ fn resolve_commune(snap: &Snapshot, s: &str) -> Option<String> {
         [one] => Some(one.code.to_string()),
         _ => None,
     }
-}
-
-fn commune_label(snap: &Snapshot, code: &str) -> String {
-    snap.search_communes(code, 1)
-        .first()
-        .filter(|c| c.code.as_str() == code)
-        .map(|c| format!("{} ({})", c.name, c.code))
-        .unwrap_or_else(|| code.to_owned())
 }
 
 /// `1985` or `1985-1990` (also with an en dash, or « 1985 à 1990 »).
@@ -369,7 +365,7 @@ fn form_view(
     let mut commune = FieldView::new("commune", tr(lang, "Commune", "Commune"), "text");
     commune.value =
         if draft.commune.chars().all(|c| c.is_ascii_alphanumeric()) && !draft.commune.is_empty() {
-            commune_label(snap, &draft.commune)
+            commune_name(snap, &draft.commune)
         } else {
             draft.commune.clone()
         };
@@ -569,18 +565,13 @@ fn not_accepting(d: &Display, snap: &Snapshot, draft: &Draft) -> Response {
             paragraphs.push(v.clone());
         }
     }
-    page(
-        d,
-        tr(lang, "Demande impossible ici", "Request not possible here"),
-        RequestBody::Sent(SentView {
-            heading: tr(lang, "Demande impossible ici", "Request not possible here"),
-            reference_line: String::new(),
-            reference: String::new(),
-            paragraphs,
-            links: Vec::new(),
-        }),
+    private(message(
         StatusCode::NOT_FOUND,
-    )
+        d,
+        &tr(lang, "Demande impossible ici", "Request not possible here"),
+        paragraphs,
+        Vec::new(),
+    ))
 }
 
 /// A multipart form read: text fields, and files already written to the
@@ -693,22 +684,17 @@ fn display_of(text: &HashMap<String, String>) -> (Display, Vec<(String, String)>
 }
 
 fn too_many(d: &Display) -> Response {
-    page(
-        d,
-        tr(d.lang, "Trop de demandes", "Too many requests"),
-        RequestBody::Sent(SentView {
-            heading: tr(d.lang, "Trop de demandes", "Too many requests"),
-            reference_line: String::new(),
-            reference: String::new(),
-            paragraphs: vec![tr(
-                d.lang,
-                "Beaucoup de demandes ont été envoyées depuis cette adresse ou vers ce service ces dernières heures. Réessayez plus tard, ou écrivez directement au service.",
-                "Many requests were sent from this address or to this service in the last hours. Try again later, or write to the service directly.",
-            )],
-            links: Vec::new(),
-        }),
+    private(message(
         StatusCode::TOO_MANY_REQUESTS,
-    )
+        d,
+        &tr(d.lang, "Trop de demandes", "Too many requests"),
+        vec![tr(
+            d.lang,
+            "Beaucoup de demandes ont été envoyées depuis cette adresse ou vers ce service ces dernières heures. Réessayez plus tard, ou écrivez directement au service.",
+            "Many requests were sent from this address or to this service in the last hours. Try again later, or write to the service directly.",
+        )],
+        Vec::new(),
+    ))
 }
 
 async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multipart) -> Response {
@@ -939,8 +925,8 @@ async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multi
         lang: lang.as_str().to_owned(),
     };
     let secrets = NewSecrets::generate();
-    // The mails need the stored request (its reference); build a stand-in
-    // with everything but the reference, then fill it in.
+    // The mails are written with the request, in its transaction: they are
+    // built from the request as it will be stored.
     let store = state.live.store();
     let agents = match store.agents_of(&draft.service).await {
         Ok(a) => a,
@@ -953,40 +939,8 @@ async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multi
             .parse()
             .unwrap_or(2026),
     );
-    let stand_in = StoredRequest {
-        id: 0,
-        reference: reference.clone(),
-        service: request.service.clone(),
-        document_type: request.document_type.clone(),
-        commune: request.commune.clone(),
-        year_from,
-        year_to,
-        guide: request.guide.clone(),
-        fields: request.fields.clone(),
-        name: request.name.clone(),
-        email: request.email.clone(),
-        phone: request.phone.clone(),
-        body: request.body.clone(),
-        lang: request.lang.clone(),
-        status: Status::New,
-        status_reason: None,
-        assignee: None,
-        created_at: String::new(),
-        updated_at: String::new(),
-        first_answer_at: None,
-        closed_at: None,
-        last_event_id: 0,
-        reroutes_out: 0,
-        reply_token: secrets.reply.clone(),
-    };
-    let names = Names {
-        service: snap
-            .service(&request.service)
-            .map(|s| s.name.clone())
-            .unwrap_or_default(),
-        document_type: doc.label.clone(),
-        commune: commune.as_deref().map(|c| commune_label(&snap, c)),
-    };
+    let stand_in = StoredRequest::unsaved(&request, &reference, &secrets.reply);
+    let names = Names::of(&snap, &stand_in);
     let ctx = MailContext {
         public_url: &state.admin.public_url,
         reply: &rc.reply,
@@ -999,7 +953,7 @@ async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multi
         &names,
         &secrets.access,
     )];
-    for a in agents.iter().filter(|a| a.notify == "each") {
+    for a in mails::told_of_each(&agents) {
         mails_out.push(mails::new_request(&ctx, &stand_in, &names, &a.email, None));
     }
     match store
@@ -1073,11 +1027,7 @@ async fn sent_page(RawQuery(raw): RawQuery) -> Response {
                 "Votre demande est envoyée",
                 "Your request has been sent",
             ),
-            reference_line: if reference.is_empty() {
-                String::new()
-            } else {
-                tr(lang, "Sa référence :", "Its reference:")
-            },
+            reference_line: tr(lang, "Sa référence :", "Its reference:"),
             reference,
             paragraphs: vec![tr(
                 lang,
@@ -1241,7 +1191,7 @@ async fn thread_response(
         ),
     ];
     if let Some(c) = &req.commune {
-        facts.push((tr(lang, "Commune", "Commune"), commune_label(&snap, c)));
+        facts.push((tr(lang, "Commune", "Commune"), commune_name(&snap, c)));
     }
     facts.push((
         tr(lang, "Statut", "Status"),
@@ -1254,15 +1204,7 @@ async fn thread_response(
             (Lang::En, _) => req.status.label_en().to_owned(),
         },
     ));
-    let hidden = carried(&Answers::parse_query(&query_of(
-        &CARRIED
-            .iter()
-            .filter_map(|k| match *k {
-                "lang" => Some(("lang".to_owned(), req.lang.clone())),
-                _ => None,
-            })
-            .collect::<Vec<_>>(),
-    )));
+    let hidden = vec![("lang".to_owned(), req.lang.clone())];
     let view = ThreadView {
         heading: match lang {
             Lang::Fr => format!("Votre demande {}", req.reference),
@@ -1396,14 +1338,7 @@ async fn reply(
         domain: state.admin.mailer.sender_domain(),
         parent,
     };
-    let to: Vec<_> = match req.assignee {
-        Some(id) => agents.iter().filter(|a| a.id == id).collect(),
-        None => agents.iter().filter(|a| a.notify == "each").collect(),
-    };
-    let out: Vec<_> = to
-        .iter()
-        .map(|a| mails::person_replied(&ctx, &req, &a.email))
-        .collect();
+    let out = mails::person_replied_to_agents(&ctx, &req, &agents);
     let mut event = EventDraft::new(EventKind::MessageIn, "demandeur");
     event.body = text;
     event.data = serde_json::json!({ "via": "page" });
@@ -1435,7 +1370,33 @@ async fn download(
     private(attachment_response(&state, &file).await)
 }
 
-/// A stored attachment, streamed, always as a download.
+/// A file name for `Content-Disposition`: an ASCII `filename` for old
+/// clients, and the exact name as RFC 5987 `filename*`.
+pub fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b);
+        if keep {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A stored attachment, streamed, always as a download: for the person's
+/// private page and for the agents' inbox alike.
 pub async fn attachment_response(state: &AppState, file: &crate::store::Attachment) -> Response {
     let Some(f) = state
         .admin
@@ -1447,20 +1408,6 @@ pub async fn attachment_response(state: &AppState, file: &crate::store::Attachme
         return (StatusCode::NOT_FOUND, "fichier introuvable").into_response();
     };
     let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f));
-    let ascii: String = file
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = form_urlencoded::byte_serialize(file.file_name.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20");
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -1468,9 +1415,7 @@ pub async fn attachment_response(state: &AppState, file: &crate::store::Attachme
         HeaderValue::from_str(&file.mime)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&file.file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(

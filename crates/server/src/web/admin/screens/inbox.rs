@@ -4,18 +4,17 @@
 //! of the request's thread, written with the mails it sends in one
 //! transaction ([`crate::store::Requests`]).
 
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
+use locadocs_core::Snapshot;
 use locadocs_core::locate::When;
 use locadocs_core::request::{Status, clean_text};
 use locadocs_core::snapshot::Holder;
-use locadocs_core::{InseeCode, Snapshot, Territory};
 use serde::Deserialize;
 
 use super::{Errors, err_of};
-use crate::requests::mails::{self, MailContext, Names};
+use crate::requests::mails::{self, MailContext, Names, commune_name};
 use crate::store::{
     Agent, EventDraft, EventKind, InboxQuery, StoreError, StoredRequest, Tab, time_text,
 };
@@ -49,25 +48,10 @@ fn service_name(snap: &Snapshot, id: &str) -> String {
         .unwrap_or_else(|| id.to_owned())
 }
 
-fn commune_name(snap: &Snapshot, code: &str) -> String {
-    match InseeCode::parse(code) {
-        Ok(c) => snap.territories().display_name(&Territory::Commune(c)),
-        Err(_) => code.to_owned(),
-    }
-}
-
 fn doc_label(snap: &Snapshot, slug: &str) -> String {
     snap.document_type(slug)
         .map(|d| d.label.clone())
         .unwrap_or_else(|| slug.to_owned())
-}
-
-fn names(snap: &Snapshot, req: &StoredRequest) -> Names {
-    Names {
-        service: service_name(snap, &req.service),
-        document_type: doc_label(snap, &req.document_type),
-        commune: req.commune.as_deref().map(|c| commune_name(snap, c)),
-    }
 }
 
 /// A stored time (`2026-03-01T10:00:00Z`…) as a French day and hour.
@@ -1120,7 +1104,7 @@ pub async fn request_message(
     let text = text.unwrap_or_default();
     let snap = state.live.snapshot();
     let ctx = mail_context(&state, &req).await?;
-    let mail = mails::to_person(&ctx, &req, &names(&snap, &req), Some(&text), None);
+    let mail = mails::to_person(&ctx, &req, &Names::of(&snap, &req), Some(&text), None);
     let mut e = draft(&me, EventKind::MessageOut);
     e.body = Some(text);
     e.answers = true;
@@ -1226,7 +1210,7 @@ pub async fn request_status(
         mail_list.push(mails::to_person(
             &ctx,
             &req,
-            &names(&snap, &req),
+            &Names::of(&snap, &req),
             reason.as_deref(),
             Some(line),
         ));
@@ -1357,8 +1341,8 @@ pub async fn request_reroute(
         service: to.clone(),
         ..req.clone()
     };
-    let moved_names = names(&snap, &moved);
-    for a in agents.iter().filter(|a| a.notify == "each") {
+    let moved_names = Names::of(&snap, &moved);
+    for a in mails::told_of_each(&agents) {
         mail_list.push(mails::new_request(
             &ctx,
             &moved,
@@ -1406,7 +1390,7 @@ pub async fn request_contact(
     let mail = mails::to_person(
         &ctx,
         &req,
-        &names(&snap, &req),
+        &Names::of(&snap, &req),
         Some(&message),
         Status::NotHeld.told_to_person(english),
     );
@@ -1427,31 +1411,6 @@ pub async fn request_contact(
     Ok(back(&req))
 }
 
-/// A file name for `Content-Disposition`: an ASCII `filename` for old
-/// clients, and the exact name as RFC 5987 `filename*`.
-pub fn content_disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b);
-        if keep {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 pub async fn request_attachment(
     State(state): State<AppState>,
     Path((id, att)): Path<(i64, String)>,
@@ -1463,31 +1422,5 @@ pub async fn request_attachment(
         .into_iter()
         .find(|f| f.id == att)
         .ok_or(AdminError::NotFound)?;
-    let file = state
-        .admin
-        .requests
-        .attachments
-        .open(&f.storage_key)
-        .await
-        .ok_or(AdminError::NotFound)?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let mut r = body.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&f.mime)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&f.file_name)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(r)
+    Ok(crate::web::request_pages::attachment_response(&state, &f).await)
 }

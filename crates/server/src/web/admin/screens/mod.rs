@@ -14,9 +14,9 @@ mod users;
 pub use history::{history, revert};
 pub use home::home;
 pub use inbox::{
-    content_disposition, inbox, inbox_notify, labels_page, labels_save, request_attachment,
-    request_claim, request_contact, request_labels, request_message, request_note, request_page,
-    request_reroute, request_status,
+    inbox, inbox_notify, labels_page, labels_save, request_attachment, request_claim,
+    request_contact, request_labels, request_message, request_note, request_page, request_reroute,
+    request_status,
 };
 pub use rules::{
     rule_create, rule_delete, rule_edit, rule_new, rule_page, rule_save, rule_verified, rules,
