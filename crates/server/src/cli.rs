@@ -233,11 +233,18 @@ async fn receive_mail(store: &dyn Store) -> anyhow::Result<()> {
         .into());
     }
     match crate::requests::receive::receive(store, &config, &raw).await {
-        Ok(r) => {
+        Ok(crate::requests::receive::Received::Added {
+            reference,
+            from,
+            attachments,
+        }) => {
             println!(
-                "Message ajouté à la demande {} ({}, {} pièce(s) jointe(s)).",
-                r.reference, r.from, r.attachments
+                "Message ajouté à la demande {reference} ({from}, {attachments} pièce(s) jointe(s))."
             );
+            Ok(())
+        }
+        Ok(crate::requests::receive::Received::Automatic) => {
+            println!("Réponse automatique ignorée : rien n'est enregistré.");
             Ok(())
         }
         Err(e) => Err(MailRefused(e.0).into()),

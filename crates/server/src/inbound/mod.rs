@@ -173,6 +173,29 @@ pub struct Inbound {
     pub text: String,
     /// The accepted files, in the message's order.
     pub attachments: Vec<InboundFile>,
+    /// An automatic message (a vacation reply, a delivery report, a
+    /// mailing list): `Auto-Submitted` other than `no`, `Precedence` bulk,
+    /// junk, list or auto_reply, or `X-Autoreply` / `X-Autorespond`. Its
+    /// text and files are not read.
+    pub automatic: bool,
+}
+
+/// Whether the headers mark a message as sent by a program rather than a
+/// person (RFC 3834 and the headers common responders add).
+fn is_automatic(message: &mail_parser::Message<'_>) -> bool {
+    message.headers().iter().any(|h| {
+        let value = h
+            .value()
+            .as_text()
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = h.name();
+        (name.eq_ignore_ascii_case("Auto-Submitted") && value != "no" && !value.is_empty())
+            || (name.eq_ignore_ascii_case("Precedence")
+                && matches!(value.as_str(), "bulk" | "junk" | "list" | "auto_reply"))
+            || name.eq_ignore_ascii_case("X-Autoreply")
+            || name.eq_ignore_ascii_case("X-Autorespond")
+    })
 }
 
 /// An accepted file of an incoming message.
@@ -335,6 +358,20 @@ pub fn parse(
     let in_reply_to = ids(message.in_reply_to());
     let references = ids(message.references());
     let subject = message.subject().map(one_line).unwrap_or_default();
+    if is_automatic(&message) {
+        return Ok(Inbound {
+            from,
+            from_name,
+            tokens,
+            message_id,
+            in_reply_to,
+            references,
+            subject,
+            text: String::new(),
+            attachments: Vec::new(),
+            automatic: true,
+        });
+    }
 
     let html: Vec<&str> = message
         .html_bodies()
@@ -420,6 +457,7 @@ pub fn parse(
         subject,
         text,
         attachments,
+        automatic: false,
     })
 }
 

@@ -13,11 +13,17 @@ use crate::store::{EventDraft, EventKind, NewFile, Store, StoredRequest};
 
 /// What became of an accepted mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    pub reference: String,
-    /// `demandeur` or `agent`.
-    pub from: &'static str,
-    pub attachments: usize,
+pub enum Received {
+    /// Added to a request's thread.
+    Added {
+        reference: String,
+        /// `demandeur` or `agent`.
+        from: &'static str,
+        attachments: usize,
+    },
+    /// An automatic message (a vacation reply…): dropped without a bounce,
+    /// which would only answer a program, and nothing stored.
+    Automatic,
 }
 
 /// Why a mail was refused: one line, for the mail server's bounce.
@@ -57,6 +63,9 @@ pub async fn receive(
     let rc = &config.requests;
     let mail: Inbound = inbound::parse(raw, &rc.reply, &rc.limits, rc.max_message_bytes)
         .map_err(|e| refused(e.to_string()))?;
+    if mail.automatic {
+        return Ok(Received::Automatic);
+    }
     let internal = |e: crate::store::StoreError| refused(format!("erreur interne : {e}"));
     // The token of the reply address decides; a token that names no request
     // is a forgery (or a deleted request), never a reason to look further.
@@ -152,7 +161,7 @@ pub async fn receive(
         // Later replies may quote this mail's id only.
         let _ = store.remember_message_id(req.id, id).await;
     }
-    Ok(Received {
+    Ok(Received::Added {
         reference: req.reference,
         from: if from_person { "demandeur" } else { "agent" },
         attachments: files.len(),

@@ -6,7 +6,7 @@
 
 use locadocs::import;
 use locadocs::requests::outbox::send_due;
-use locadocs::requests::receive::receive;
+use locadocs::requests::receive::{Received, receive};
 use locadocs::web::admin::{AdminConfig, Mailer};
 use reqwest::multipart::{Form, Part};
 
@@ -272,14 +272,32 @@ dual_test!(
         let got = receive(app.store.as_ref(), &cfg, raw.as_bytes())
             .await
             .expect("accepted");
-        assert_eq!(got.reference, reference);
-        assert_eq!(got.from, "demandeur");
+        let Received::Added {
+            reference: got_reference,
+            from,
+            ..
+        } = got
+        else {
+            panic!("added to the thread: {got:?}");
+        };
+        assert_eq!(got_reference, reference);
+        assert_eq!(from, "demandeur");
         let events = app.store.events(stored.id).await.unwrap();
         let last = events.last().unwrap();
         assert_eq!(last.body.as_deref(), Some("Voici une précision."));
         // A forged token: refused, nothing stored.
         let forged = raw.replace(&stored.reply_token, "AAAAAAAAAAAAAAAAAAAAAAAAAA");
         let before = app.store.events(stored.id).await.unwrap().len();
+        // A vacation reply to the reply address: dropped, not bounced.
+        let away = raw.replace(
+            "Subject: Re: votre demande",
+            "Subject: Absence\r\nAuto-Submitted: auto-replied",
+        );
+        assert_eq!(
+            receive(app.store.as_ref(), &cfg, away.as_bytes()).await,
+            Ok(Received::Automatic)
+        );
+        assert_eq!(app.store.events(stored.id).await.unwrap().len(), before);
         let err = receive(app.store.as_ref(), &cfg, forged.as_bytes())
             .await
             .unwrap_err();
