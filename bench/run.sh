@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 
 if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
 echo "== commune search and snapshot build (criterion) =="
-{ cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot; cargo bench -p locadocs --bench pages -- --noplot; } 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
+{ cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot; cargo bench -p locadocs --bench pages -- --noplot; cargo bench -p locadocs --bench requests; } 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
 fi
 
 echo "== HTTP load =="
