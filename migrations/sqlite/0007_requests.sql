@@ -133,5 +133,7 @@ CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at);
 ALTER TABLE users ADD COLUMN requests_only INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN request_notify TEXT NOT NULL DEFAULT 'each' CHECK (request_notify IN ('each', 'digest', 'none'));
 ALTER TABLE users ADD COLUMN digest_sent_at TEXT;
+-- The newest request the last digest listed: the next one lists those after it.
+ALTER TABLE users ADD COLUMN digest_last_request INTEGER;
 
 CREATE INDEX requests_created ON requests (created_at);

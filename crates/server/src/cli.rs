@@ -450,6 +450,7 @@ async fn serve(
         state.admin.clone(),
         Duration::from_secs(3600),
     );
+    crate::requests::digest::spawn(live.clone(), state.admin.clone(), Duration::from_secs(900));
     let usage = state.usage.clone();
     let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
     let _purger =

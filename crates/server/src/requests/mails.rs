@@ -361,3 +361,42 @@ pub fn deletion_notice(ctx: &MailContext<'_>, req: &StoredRequest, on: &str) -> 
     };
     ctx.draft(req, &req.email, subject, body)
 }
+
+/// To an agent who chose a daily digest: the requests that arrived for
+/// their services since the last one.
+pub fn digest(
+    public_url: &str,
+    domain: &str,
+    agent_email: &str,
+    new: &[(StoredRequest, Names)],
+) -> MailDraft {
+    let lines: Vec<String> = new
+        .iter()
+        .map(|(req, names)| {
+            let place = names
+                .commune
+                .as_deref()
+                .map(|c| format!(" – {c}"))
+                .unwrap_or_default();
+            format!(
+                "- {} : {}{place} ({})\n  {public_url}/admin/demandes/{}",
+                req.reference, names.document_type, names.service, req.id
+            )
+        })
+        .collect();
+    MailDraft {
+        to: agent_email.to_owned(),
+        subject: format!("{} nouvelle(s) demande(s) à traiter", new.len()),
+        body: format!(
+            "Bonjour,\n\nDepuis votre dernier résumé, {} demande(s) sont arrivées pour vos services et attendent \
+             encore d'être prises en charge :\n\n{}\n\nLa boîte des demandes : {public_url}/admin/demandes\n\n\
+             Vous recevez ce résumé une fois par jour ; changez ce choix dans la boîte des demandes.\n\n-- \n{}\n",
+            new.len(),
+            lines.join("\n"),
+            sign(false),
+        ),
+        message_id: super::message_id(domain),
+        in_reply_to: None,
+        reply_to: None,
+    }
+}

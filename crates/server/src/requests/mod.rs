@@ -5,6 +5,7 @@
 //! `web/admin/screens/inbox.rs` (the agents' side).
 
 pub mod attachments;
+pub mod digest;
 pub mod mails;
 pub mod outbox;
 pub mod receive;

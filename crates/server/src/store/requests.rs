@@ -537,6 +537,30 @@ pub trait Requests: Send + Sync {
     /// Active accounts that handle a service's requests.
     async fn agents_of(&self, service: &str) -> Result<Vec<Agent>, StoreError>;
 
+    /// Active accounts with services that chose a daily digest.
+    async fn digest_recipients(&self) -> Result<Vec<DigestRecipient>, StoreError>;
+
+    /// Requests of these services still new that came after the request
+    /// `after` (by id, so that none is listed twice or missed), or without
+    /// one, that were received since `since`; oldest first.
+    async fn new_requests_since(
+        &self,
+        services: &[String],
+        after: Option<i64>,
+        since: &str,
+    ) -> Result<Vec<StoredRequest>, StoreError>;
+
+    /// Records that an account's digest went at `at`, listing requests up
+    /// to `last_request`, with its mail (none when there was nothing new),
+    /// in one transaction.
+    async fn digest_sent(
+        &self,
+        user_id: i64,
+        at: &str,
+        last_request: Option<i64>,
+        mail: Option<&MailDraft>,
+    ) -> Result<(), StoreError>;
+
     /// Sets whether a service takes requests (moves the data version).
     async fn set_accepting(&self, service: &str, accepting: bool) -> Result<(), StoreError>;
 
@@ -553,6 +577,18 @@ pub trait Requests: Send + Sync {
 
     /// Sets whether an account handles requests without editing data.
     async fn set_requests_only(&self, user_id: i64, requests_only: bool) -> Result<(), StoreError>;
+}
+
+/// An account that chose to hear of new requests once a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestRecipient {
+    pub id: i64,
+    pub email: String,
+    pub services: Vec<String>,
+    /// When its last digest went.
+    pub last_sent: Option<String>,
+    /// The newest request its last digest listed.
+    pub last_request: Option<i64>,
 }
 
 /// An account that handles a service's requests.
@@ -1577,6 +1613,84 @@ impl Requests for SqlStore {
         }
         tx.commit().await?;
         Ok(keys)
+    }
+
+    async fn digest_recipients(&self) -> Result<Vec<DigestRecipient>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.digest_sent_at, u.digest_last_request, s.service FROM users u \
+             JOIN user_services s ON s.user_id = u.id \
+             WHERE u.active = 1 AND u.request_notify = 'digest' ORDER BY u.id, s.service",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<DigestRecipient> = Vec::new();
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let service: String = r.try_get("service")?;
+            match out.last_mut() {
+                Some(last) if last.id == id => last.services.push(service),
+                _ => out.push(DigestRecipient {
+                    id,
+                    email: r.try_get("email")?,
+                    services: vec![service],
+                    last_sent: r.try_get("digest_sent_at")?,
+                    last_request: r.try_get("digest_last_request")?,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn new_requests_since(
+        &self,
+        services: &[String],
+        after: Option<i64>,
+        since: &str,
+    ) -> Result<Vec<StoredRequest>, StoreError> {
+        let mut out = Vec::new();
+        for service in services {
+            let query = match after {
+                Some(id) => sqlx::query(
+                    "SELECT * FROM requests WHERE service = $1 AND status = 'nouvelle' AND id > $2 ORDER BY id",
+                )
+                .bind(service)
+                .bind(id),
+                None => sqlx::query(
+                    "SELECT * FROM requests WHERE service = $1 AND status = 'nouvelle' AND created_at >= $2 ORDER BY id",
+                )
+                .bind(service)
+                .bind(since),
+            };
+            let rows = query.fetch_all(self.pool()).await?;
+            for r in &rows {
+                out.push(request_row(r)?);
+            }
+        }
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    async fn digest_sent(
+        &self,
+        user_id: i64,
+        at: &str,
+        last_request: Option<i64>,
+        mail: Option<&MailDraft>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE users SET digest_sent_at = $1, digest_last_request = COALESCE($2, digest_last_request) WHERE id = $3",
+        )
+            .bind(at)
+            .bind(last_request)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(m) = mail {
+            insert_mails(&mut tx, None, std::slice::from_ref(m), at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn agents_of(&self, service: &str) -> Result<Vec<Agent>, StoreError> {

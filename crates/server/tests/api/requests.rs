@@ -433,3 +433,115 @@ async fn mails_wait_for_a_stopped_smtp_server_and_arrive_once() {
     }
     app.cleanup().await;
 }
+
+dual_test!(
+    an_agent_who_chose_the_digest_gets_one_mail_a_day,
+    Geo::Sample,
+    |app| {
+        use locadocs::store::{Author, Role};
+        with_demo(app).await;
+        let agent = app
+            .store
+            .create_user(
+                "agent.resume@exemple.fr",
+                Role::Contributor,
+                &["rennes-metropole-droit-des-sols".to_owned()],
+                &[],
+                &Author::command_line("test"),
+            )
+            .await
+            .unwrap();
+        app.store
+            .set_request_notify(agent.id, "digest")
+            .await
+            .unwrap();
+        for who in ["a@exemple.fr", "b@exemple.fr"] {
+            let resp = app
+                .client
+                .post(format!("{}/demande/nouvelle", app.base))
+                .multipart(form(None).text("courriel", who))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 303);
+        }
+        let to_agent = |mails: &[locadocs::store::OutboxMail]| {
+            mails
+                .iter()
+                .filter(|m| m.to == "agent.resume@exemple.fr")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        // No mail per request for an agent who chose the digest.
+        let due = app.store.due_mails("9999", 100).await.unwrap();
+        assert!(to_agent(&due).is_empty(), "{due:?}");
+        let cfg = config(app);
+        let snap = app.live.snapshot();
+        let now = chrono::Utc::now();
+        let written = locadocs::requests::digest::run_once(app.store.as_ref(), &snap, &cfg, now)
+            .await
+            .unwrap();
+        assert_eq!(written, 1);
+        let due = app.store.due_mails("9999", 100).await.unwrap();
+        let digest = to_agent(&due);
+        assert_eq!(digest.len(), 1);
+        assert!(
+            digest[0].subject.starts_with("2 nouvelle(s) demande(s)"),
+            "{}",
+            digest[0].subject
+        );
+        let refs = sqlx_refs(app).await;
+        for r in &refs {
+            assert!(digest[0].body.contains(r), "{r} in {}", digest[0].body);
+        }
+        // Not again the same day, even with a new request.
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(None).text("courriel", "c@exemple.fr"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        let later = now + chrono::Duration::hours(2);
+        assert_eq!(
+            locadocs::requests::digest::run_once(app.store.as_ref(), &snap, &cfg, later)
+                .await
+                .unwrap(),
+            0
+        );
+        // The next day, only what came after the last digest.
+        let next_day = now + chrono::Duration::hours(25);
+        assert_eq!(
+            locadocs::requests::digest::run_once(app.store.as_ref(), &snap, &cfg, next_day)
+                .await
+                .unwrap(),
+            1
+        );
+        let due = app.store.due_mails("9999", 100).await.unwrap();
+        let second = to_agent(&due)
+            .into_iter()
+            .find(|m| m.id != digest[0].id)
+            .unwrap();
+        assert!(
+            second.subject.starts_with("1 nouvelle(s) demande(s)"),
+            "{}",
+            second.subject
+        );
+    }
+);
+
+/// The references of the stored requests, oldest first.
+async fn sqlx_refs(app: &TestApp) -> Vec<String> {
+    use sqlx::Row;
+    let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
+    let refs = sqlx::query("SELECT reference FROM requests ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>(0).unwrap())
+        .collect();
+    pool.close().await;
+    refs
+}
