@@ -31,6 +31,8 @@ use crate::store::{EventDraft, EventKind, NewFile, NewRequest, RequestEvent, Sto
 const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Longest free text.
 const MAX_MESSAGE: usize = 10_000;
+/// What is read of one text field: more than any field accepts.
+const MAX_FIELD_BYTES: usize = 4 * MAX_MESSAGE + 4;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -643,18 +645,25 @@ async fn read_multipart(state: &AppState, mut form: Multipart) -> Result<Receive
                 Err(e) => file_error = file_error.or(Some(e)),
             }
         } else {
-            let value = match field.text().await {
-                Ok(v) => v,
-                Err(_) => {
-                    drop_files(state, &files).await;
-                    return Err(bad());
+            // A text field is read up to a cap well past every field's
+            // limit; the rest is dropped, and the length check of the field
+            // says it is too long, next to it.
+            let mut field = field;
+            let mut bytes: Vec<u8> = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = MAX_FIELD_BYTES.saturating_sub(bytes.len());
+                        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        drop_files(state, &files).await;
+                        return Err(bad());
+                    }
                 }
-            };
-            if value.len() > MAX_MESSAGE * 4 {
-                drop_files(state, &files).await;
-                return Err((StatusCode::PAYLOAD_TOO_LARGE, "champ trop long").into_response());
             }
-            text.insert(name, value);
+            text.insert(name, String::from_utf8_lossy(&bytes).into_owned());
         }
     }
     if file_error.is_none()
@@ -803,6 +812,24 @@ async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multi
             .insert(f.key.clone(), raw.chars().take(f.max_len()).collect());
         if let Some(v) = value {
             fields.push((f.key.clone(), v));
+        }
+    }
+    // The general fields' limits, said next to each rather than cut.
+    for (key, max) in [
+        ("nom", 200),
+        ("courriel", 254),
+        ("telephone", 30),
+        ("commune", 120),
+        ("annee", 20),
+    ] {
+        if t(key).chars().count() > max {
+            errors.insert(
+                key.into(),
+                match lang {
+                    Lang::Fr => format!("{max} caractères au plus"),
+                    Lang::En => format!("{max} characters at most"),
+                },
+            );
         }
     }
     let name = clean_text(&draft.name).map(|n| n.replace('\n', " "));

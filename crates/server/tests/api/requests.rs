@@ -219,7 +219,8 @@ dual_test!(
             "escaped: {page}"
         );
         // A guessed token finds nothing.
-        let guessed = format!("{}A", &token[..token.len() - 1]);
+        let other = if token.ends_with('A') { 'B' } else { 'A' };
+        let guessed = format!("{}{other}", &token[..token.len() - 1]);
         assert_eq!(
             app.get(&format!("/demande/suivi/{guessed}")).await.status(),
             404
@@ -545,3 +546,61 @@ async fn sqlx_refs(app: &TestApp) -> Vec<String> {
     pool.close().await;
     refs
 }
+
+dual_test!(
+    hostile_text_is_refused_next_to_its_field_or_cleaned,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let huge = "a".repeat(1024 * 1024);
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(None).text("message", huge.clone()).text("nom", huge))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "a 1 MB field is refused, not cut");
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.contains("10000 caractères au plus"),
+            "next to the message"
+        );
+        assert!(body.contains("200 caractères au plus"), "next to the name");
+        assert!(
+            body.len() < 200_000,
+            "the page does not echo the megabyte: {} bytes",
+            body.len()
+        );
+        assert_eq!(count(app, "SELECT COUNT(*) FROM requests").await, 0);
+        // Control characters are dropped, markup is kept as text and escaped.
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(
+                form(None)
+                    .text("nom", "Marie\u{0}\u{7} <b>Durand</b>")
+                    .text("message", "Bonjour\u{1b}[31m\r\nsuite"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        let to = resp.headers()["location"].to_str().unwrap().to_owned();
+        let reference = to
+            .split("reference=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        let stored = app
+            .store
+            .request_by_reference(reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.name, "Marie <b>Durand</b>");
+        assert_eq!(stored.body, "Bonjour[31m\nsuite");
+    }
+);
