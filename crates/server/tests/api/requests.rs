@@ -604,3 +604,136 @@ dual_test!(
         assert_eq!(stored.body, "Bonjour[31m\nsuite");
     }
 );
+
+/// `locadocs serve` killed (SIGKILL) right after a request was confirmed,
+/// before its mail could go (the SMTP server is down): after a restart,
+/// the request is there and its mail arrives, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_storing_a_request_and_sending_its_mail_loses_neither() {
+    let bin = env!("CARGO_BIN_EXE_locadocs");
+    let dir = std::env::temp_dir().join(format!("locadocs_kill9_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("k.db").display());
+    let free_port = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (http, smtp) = (free_port(), free_port());
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(["--database-url", &db])
+            .args(args)
+            .env("LOCADOCS_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    cli(&[
+        "import",
+        "communes",
+        crate::helpers::cog_dir().to_str().unwrap(),
+    ]);
+    cli(&["demo"]);
+    let serve = || {
+        tokio::process::Command::new(bin)
+            .args([
+                "--database-url",
+                &db,
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{http}"),
+            ])
+            .env("LOCADOCS_SMTP_URL", format!("smtp://127.0.0.1:{smtp}"))
+            .env("LOCADOCS_ATTACHMENTS_DIR", dir.join("pieces"))
+            .env("LOCADOCS_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{http}");
+    let wait_up = || async {
+        for _ in 0..300 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the server did not start");
+    };
+    let mut server = serve();
+    wait_up().await;
+    let resp = client
+        .post(format!("{base}/demande/nouvelle"))
+        .multipart(form(None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_owned();
+    let reference = to
+        .split("reference=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    // SIGKILL: no shutdown code runs.
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+
+    let mails = dir.join("mails");
+    let venv = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");
+    let _sink = tokio::process::Command::new(venv)
+        .arg(&script)
+        .arg(smtp.to_string())
+        .arg(&mails)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let _server = serve();
+    wait_up().await;
+    let read_mails = || -> Vec<String> {
+        std::fs::read_dir(&mails)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for _ in 0..600 {
+        if !read_mails().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Time for a second copy to show, if one were sent.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let found = read_mails();
+    assert_eq!(found.len(), 1, "the confirmation arrives once");
+    assert!(found[0].contains(&reference), "{}", found[0]);
+    let store = locadocs::store::open(&db).await.unwrap();
+    assert!(
+        store
+            .request_by_reference(&reference)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.unsent_mails().await.unwrap(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
