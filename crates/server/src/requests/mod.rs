@@ -93,6 +93,20 @@ impl RequestConfig {
     }
 }
 
+/// A retention delay in words: « 12 mois » for 365 days, « 2 ans » for
+/// 730, otherwise in days.
+pub fn retention_words(days: u32, lang: crate::web::theme::Lang) -> String {
+    use crate::web::theme::Lang;
+    match (days, lang) {
+        (365, Lang::Fr) => "12 mois".into(),
+        (365, Lang::En) => "12 months".into(),
+        (d, Lang::Fr) if d % 365 == 0 => format!("{} ans", d / 365),
+        (d, Lang::En) if d % 365 == 0 => format!("{} years", d / 365),
+        (d, Lang::Fr) => format!("{d} jours"),
+        (d, Lang::En) => format!("{d} days"),
+    }
+}
+
 /// A new request's secrets: the person's access token (in the private
 /// link, stored hashed) and the reply token (in the reply address).
 pub struct NewSecrets {

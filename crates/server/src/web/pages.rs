@@ -1169,7 +1169,7 @@ const PRIVACY: (&str, &[&str]) = (
         "Quand vous donnez votre avis ou une suggestion, nous enregistrons seulement ce que vous écrivez, la note choisie, le guide, le type de document et la commune concernés. Nous n'enregistrons ni votre adresse IP, ni aucun identifiant.",
         "N'écrivez pas d'informations personnelles dans les champs de commentaire.",
         "Quand vous faites une demande à un service par Locadocs, nous enregistrons ce que vous écrivez dans le formulaire (votre nom, votre adresse électronique, votre téléphone si vous le donnez, votre message, les précisions sur le document), vos pièces jointes et les messages échangés avec le service. Ces données servent uniquement à traiter votre demande : seuls les agents du service qui la reçoit (et les administrateurs de Locadocs) peuvent les lire ; elles ne sont jamais écrites dans les journaux du serveur.",
-        "Une demande close est supprimée, avec ses messages et ses pièces jointes, 12 mois après sa clôture ; vous êtes prévenu par courriel deux semaines avant. Le lien personnel qui donne accès à votre demande n'est conservé que sous une forme chiffrée (empreinte) : ne le communiquez pas. Vous pouvez en recevoir un nouveau depuis la page « Je n'ai pas reçu le courriel ».",
+        "Une demande close est supprimée, avec ses messages et ses pièces jointes, {conservation} après sa clôture ; vous êtes prévenu par courriel deux semaines avant. Le lien personnel qui donne accès à votre demande n'est conservé que sous une forme chiffrée (empreinte) : ne le communiquez pas. Vous pouvez en recevoir un nouveau depuis la page « Je n'ai pas reçu le courriel ».",
         "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.",
     ],
 );
@@ -1200,8 +1200,37 @@ async fn legal(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
     text_page(raw.as_deref(), &headers, LEGAL)
 }
 
-async fn privacy(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
-    text_page(raw.as_deref(), &headers, PRIVACY)
+async fn privacy(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: IfNoneMatch,
+) -> Response {
+    // The page states the retention this instance is set to.
+    let days = state.admin.requests.retention_days;
+    let d = query_display(raw.as_deref());
+    let etag = format!(
+        "W/\"static-{}-{}-{days}\"",
+        env!("CARGO_PKG_VERSION"),
+        asset_version()
+    );
+    let (title, paragraphs) = PRIVACY;
+    super::api::revalidate(&headers, etag, || {
+        message(
+            StatusCode::OK,
+            &d,
+            title,
+            paragraphs
+                .iter()
+                .map(|p| {
+                    p.replace(
+                        "{conservation}",
+                        &crate::requests::retention_words(days, Lang::Fr),
+                    )
+                })
+                .collect(),
+            vec![],
+        )
+    })
 }
 
 // ---------------------------------------------------------------- assets

@@ -21,9 +21,9 @@ use super::AppState;
 use super::admin::auth::{random_token, token_hash};
 use super::pages::{Display, Layout, PeerIp, framed, message, not_found_page, render};
 use super::theme::Lang;
-use crate::requests::NewSecrets;
 use crate::requests::attachments::{FileRefusal, check_totals};
 use crate::requests::mails::{self, MailContext, Names, commune_name};
+use crate::requests::{NewSecrets, retention_words};
 use crate::store::{EventDraft, EventKind, NewFile, NewRequest, RequestEvent, StoredRequest};
 
 /// Largest request body: the files (checked one by one as they stream in)
@@ -319,6 +319,7 @@ fn form_view(
     draft: &Draft,
     errors: &HashMap<String, String>,
     lang: Lang,
+    retention_days: u32,
 ) -> FormView {
     let en = lang == Lang::En;
     let service_name = snap
@@ -525,11 +526,16 @@ fn form_view(
         hidden,
         groups,
         required_mark: tr(lang, "(obligatoire)", "(required)"),
-        privacy_line: tr(
-            lang,
-            "Seuls les agents du service destinataire lisent votre demande. Elle est supprimée 12 mois après sa clôture.",
-            "Only the agents of the service it goes to read your request. It is deleted 12 months after it is closed.",
-        ),
+        privacy_line: match lang {
+            Lang::Fr => format!(
+                "Seuls les agents du service destinataire lisent votre demande. Elle est supprimée {} après sa clôture.",
+                retention_words(retention_days, lang)
+            ),
+            Lang::En => format!(
+                "Only the agents of the service it goes to read your request. It is deleted {} after it is closed.",
+                retention_words(retention_days, lang)
+            ),
+        },
         privacy_link: tr(lang, "Données personnelles", "Personal data"),
         submit: tr(lang, "Envoyer la demande", "Send the request"),
         back_href: (!draft.back.is_empty() && draft.back.starts_with("/g/"))
@@ -550,7 +556,13 @@ async fn form_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
     if !snap.accepts_requests(&draft.service) {
         return not_accepting(&d, &snap, &draft);
     }
-    let view = form_view(&snap, &draft, &HashMap::new(), d.lang);
+    let view = form_view(
+        &snap,
+        &draft,
+        &HashMap::new(),
+        d.lang,
+        state.admin.requests.retention_days,
+    );
     let title = view.heading.clone();
     page(&d, title, RequestBody::Form(view), StatusCode::OK)
 }
@@ -892,7 +904,13 @@ async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multi
     if !errors.is_empty() {
         // Nothing is kept of a refused form but what it shows again.
         drop_files(&state, &got.files).await;
-        let mut view = form_view(&snap, &draft, &errors, lang);
+        let mut view = form_view(
+            &snap,
+            &draft,
+            &errors,
+            lang,
+            state.admin.requests.retention_days,
+        );
         if got.file_error.is_none() && !got.files.is_empty() {
             view.errors.push(("champ-pieces".into(), tr(lang, "Pièces jointes : choisissez-les à nouveau (elles ne sont gardées qu'avec la demande envoyée)", "Attachments: choose them again (they are kept only with a sent request)")));
         }

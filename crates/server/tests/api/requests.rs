@@ -737,3 +737,37 @@ async fn a_crash_between_storing_a_request_and_sending_its_mail_loses_neither() 
     assert_eq!(store.unsent_mails().await.unwrap(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The privacy page and the form state the retention this instance is set to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stated_retention_is_the_setting() {
+    let Some(app) = TestApp::spawn_with(crate::helpers::Db::Sqlite, Geo::Sample, |s, base| {
+        let mut cfg = AdminConfig::for_tests(
+            base,
+            Mailer::Outbox(std::env::temp_dir().join("locadocs_outbox_retention")),
+        );
+        cfg.requests.retention_days = 730;
+        s.with_admin(cfg)
+    })
+    .await
+    else {
+        return;
+    };
+    with_demo(&app).await;
+    let privacy = app.get("/confidentialite").await.text().await.unwrap();
+    assert!(
+        privacy.contains("pièces jointes, 2 ans après sa clôture"),
+        "{privacy}"
+    );
+    let form = app
+        .get("/demande/nouvelle?document=permis-de-construire&service=rennes-metropole-droit-des-sols")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("Elle est supprimée 2 ans après sa clôture."),
+        "{form}"
+    );
+    app.cleanup().await;
+}
