@@ -263,6 +263,10 @@ pub struct UserFields {
     /// Absent from history entries written before territory scopes existed.
     #[serde(default)]
     pub territories: Vec<String>,
+    /// Handles requests without editing data; absent from entries written
+    /// before requests existed.
+    #[serde(default)]
+    pub requests_only: bool,
 }
 
 impl From<&User> for UserFields {
@@ -273,6 +277,7 @@ impl From<&User> for UserFields {
             active: u.active,
             services: u.services.clone(),
             territories: u.territories.iter().map(|t| t.to_string()).collect(),
+            requests_only: u.requests_only,
         }
     }
 }
@@ -935,11 +940,12 @@ async fn write_record(
                 .and_then(|k| k.parse().ok())
                 .ok_or(WriteError::NotFound)?;
             sqlx::query(
-                "UPDATE users SET role = $2, active = $3, revision = revision + 1 WHERE id = $1",
+                "UPDATE users SET role = $2, active = $3, requests_only = $4, revision = revision + 1 WHERE id = $1",
             )
             .bind(id)
             .bind(u.role.as_str())
             .bind(i64::from(u.active))
+            .bind(i64::from(u.requests_only))
             .execute(&mut **tx)
             .await?;
             sqlx::query("DELETE FROM user_services WHERE user_id = $1")
@@ -1134,6 +1140,7 @@ impl Accounts for SqlStore {
             active: true,
             services: services.clone(),
             territories,
+            requests_only: false,
         };
         insert_history(
             &mut tx,

@@ -574,9 +574,6 @@ pub trait Requests: Send + Sync {
     /// Sets how an account hears of new requests: `each`, `digest` or
     /// `none` (anything else is refused).
     async fn set_request_notify(&self, user_id: i64, notify: &str) -> Result<(), StoreError>;
-
-    /// Sets whether an account handles requests without editing data.
-    async fn set_requests_only(&self, user_id: i64, requests_only: bool) -> Result<(), StoreError>;
 }
 
 /// An account that chose to hear of new requests once a day.
@@ -1762,15 +1759,6 @@ impl Requests for SqlStore {
         }
         sqlx::query("UPDATE users SET request_notify = $1 WHERE id = $2")
             .bind(notify)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    async fn set_requests_only(&self, user_id: i64, requests_only: bool) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET requests_only = $1 WHERE id = $2")
-            .bind(i64::from(requests_only))
             .bind(user_id)
             .execute(self.pool())
             .await?;

@@ -3,7 +3,7 @@
 //! (to the holder the locate engine proposes, and refused towards a service
 //! that takes no requests) and attachment downloads.
 
-use locadocs::store::{Changes, EventKind, NewFile, NewRequest, Role, Secrets, time_text};
+use locadocs::store::{Changes, Entity, EventKind, NewFile, NewRequest, Role, Secrets, time_text};
 use locadocs_core::request::Status;
 use locadocs_core::{DocumentType, InseeCode, Service, ServiceKind};
 
@@ -659,6 +659,23 @@ admin_test!(accepting_requests_and_agents_without_data_rights, |app| {
             .unwrap()
             .requests_only
     );
+    // The change is in the account's history, and can be undone there.
+    let hist = app
+        .store
+        .history_of(Entity::User, &agent.user_id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        hist[0].after.as_ref().and_then(|a| a.get("requests_only")),
+        Some(&serde_json::json!(true))
+    );
+    let (_, html) = page(
+        app,
+        &admin,
+        &format!("/admin/historique/utilisateur/{}", agent.user_id),
+    )
+    .await;
+    assert!(html.contains("Demandes seulement"), "{html}");
     let (status, _) = page(app, &agent, "/admin/demandes").await;
     assert_eq!(status, 200);
     let (status, _) = page(app, &agent, "/admin/services/svc-a/modifier").await;

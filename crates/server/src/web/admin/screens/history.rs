@@ -41,6 +41,7 @@ fn field_label(f: &str) -> String {
         ("active", "Actif"),
         ("services", "Services"),
         ("territories", "Territoires"),
+        ("requests_only", "Demandes seulement"),
     ]
     .into_iter()
     .collect();
@@ -55,6 +56,8 @@ fn value_text(field: &str, v: &str) -> String {
     match (field, v) {
         ("active", "true") => "oui".into(),
         ("active", "false") => "non".into(),
+        ("requests_only", "true") => "oui".into(),
+        ("requests_only", "false") => "non".into(),
         ("role", r) => Role::parse(r)
             .map(|r| r.label().to_owned())
             .unwrap_or_else(|| r.to_owned()),

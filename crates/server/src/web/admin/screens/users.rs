@@ -436,6 +436,7 @@ pub async fn user_save(
         active,
         services,
         territories: territories.iter().map(|t| t.to_string()).collect(),
+        requests_only,
     };
     let written = store
         .save(
@@ -447,12 +448,7 @@ pub async fn user_save(
         )
         .await;
     match written {
-        Ok(_) => {
-            if requests_only != u.requests_only {
-                store.set_requests_only(id, requests_only).await?;
-            }
-            Ok(saved("/admin/utilisateurs"))
-        }
+        Ok(_) => Ok(saved("/admin/utilisateurs")),
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
                 status,
