@@ -54,10 +54,14 @@ fn doc_label(snap: &Snapshot, slug: &str) -> String {
         .unwrap_or_else(|| slug.to_owned())
 }
 
-/// A stored time (`2026-03-01T10:00:00Z`…) as a French day and hour.
+/// A stored time (`2026-03-01T10:00:00Z`…) as a French day and hour, in
+/// Paris time.
 fn when_text(t: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(t) {
-        Ok(d) => d.format("%d/%m/%Y à %H:%M").to_string(),
+        Ok(d) => d
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%d/%m/%Y à %H:%M")
+            .to_string(),
         Err(_) => t.get(..10).unwrap_or(t).to_owned(),
     }
 }
