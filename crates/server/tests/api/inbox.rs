@@ -681,3 +681,76 @@ admin_test!(accepting_requests_and_agents_without_data_rights, |app| {
     let (status, _) = page(app, &agent, "/admin/services/svc-a/modifier").await;
     assert_eq!(status, 403);
 });
+
+admin_test!(editors_define_a_types_request_form, |app| {
+    services(app).await;
+    app.store.set_accepting("svc-b", true).await.unwrap();
+    app.refresh().await;
+    let editor = signed_in(app, Role::Editor, &[]).await;
+    let path = "/admin/types/permis-de-construire";
+    let (status, html) = page(app, &editor, path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Formulaire de demande"), "{html}");
+    // A mistake is shown with its line, and nothing changes.
+    let bad = "[[champ]]\nkey = \"adresse\"\nlabel = \"Adresse du bien\"\nrequired = oui\n";
+    let r = post(
+        app,
+        "/admin/types/permis-de-construire/formulaire",
+        &editor.cookie,
+        &[("csrf", &editor.csrf), ("champs", bad)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("ligne 4"), "{body}");
+    assert!(
+        app.live
+            .snapshot()
+            .request_fields("permis-de-construire")
+            .is_empty()
+    );
+    // A good one is used by the public form at once.
+    let good = "[[champ]]\nkey = \"adresse\"\nlabel = \"Adresse du bien\"\nhelp = \"Numéro et rue\"\nrequired = true\n";
+    let r = post(
+        app,
+        "/admin/types/permis-de-construire/formulaire",
+        &editor.cookie,
+        &[("csrf", &editor.csrf), ("champs", good)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    app.refresh().await;
+    let fields = app
+        .live
+        .snapshot()
+        .request_fields("permis-de-construire")
+        .to_vec();
+    assert_eq!(fields.len(), 1);
+    assert!(fields[0].required);
+    let form = app
+        .client
+        .get(format!(
+            "{}/demande/nouvelle?document=permis-de-construire&service=svc-b",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("Adresse du bien") && form.contains("Numéro et rue"),
+        "{form}"
+    );
+    // A contributor may not.
+    let contributor = signed_in(app, Role::Contributor, &["svc-b"]).await;
+    let r = post(
+        app,
+        "/admin/types/permis-de-construire/formulaire",
+        &contributor.cookie,
+        &[("csrf", &contributor.csrf), ("champs", "")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 403);
+});

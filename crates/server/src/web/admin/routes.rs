@@ -167,6 +167,12 @@ pub fn routes() -> Vec<AdminRoute> {
             post(s::type_save),
         ),
         r(
+            Post,
+            "/admin/types/{slug}/formulaire",
+            DocumentTypes,
+            post(s::request_form_save),
+        ),
+        r(
             Get,
             "/admin/historique/{entity}/{key}",
             History,

@@ -22,7 +22,7 @@ pub use rules::{
     rule_create, rule_delete, rule_edit, rule_new, rule_page, rule_save, rule_verified, rules,
 };
 pub use services::{service_edit, service_page, service_save, service_verified, services};
-pub use types::{type_edit, type_save, types};
+pub use types::{request_form_save, type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
 
 use chrono::NaiveDate;

@@ -109,6 +109,12 @@ impl TypeForm {
     }
 }
 
+/// The request form of a type as its editor shows it.
+struct RequestFormText<'a> {
+    text: &'a str,
+    error: Option<String>,
+}
+
 fn type_page(
     me: &SignedIn,
     slug: &str,
@@ -116,6 +122,7 @@ fn type_page(
     rev: i64,
     errors: Errors,
     notice: Option<Notice>,
+    request_form: RequestFormText<'_>,
 ) -> Page {
     let mut p = view::page(&me.access, "Modifier le type de document");
     p.notice = notice;
@@ -146,6 +153,26 @@ fn type_page(
         ],
         buttons: vec![Button::primary("Enregistrer")],
     }));
+    p.blocks.push(Block::H2("Formulaire de demande".into()));
+    p.blocks.push(Block::P(
+        "Les champs qu'une demande pour ce type de document pose, en plus du nom, de l'adresse électronique, \
+         du téléphone, de la commune, de l'année, du message et des pièces jointes."
+            .into(),
+    ));
+    p.blocks.push(Block::Form(FormView {
+        action: format!("/admin/types/{slug}/formulaire"),
+        csrf: me.access.csrf.clone(),
+        hidden: vec![],
+        fields: vec![
+            Field::textarea("champs", "Champs (format TOML)", request_form.text)
+                .hint(
+                    "Un bloc [[champ]] par champ, dans l'ordre : key (minuscules, chiffres et _), label, \
+                     help, label_en, help_en, required (true ou false), kind (text, textarea ou date).",
+                )
+                .error(request_form.error),
+        ],
+        buttons: vec![Button::primary("Enregistrer le formulaire")],
+    }));
     if me.may(Act::ViewHistory(Entity::DocumentType)) {
         p.blocks.push(Block::Links(vec![(
             "Historique des modifications".into(),
@@ -169,6 +196,7 @@ pub async fn type_edit(
         .revision(Entity::DocumentType, &slug)
         .await?
         .ok_or(AdminError::NotFound)?;
+    let text = locadocs_core::request::fields_toml(snap.request_fields(&slug));
     Ok(view::render(&type_page(
         &me,
         &slug,
@@ -176,6 +204,10 @@ pub async fn type_edit(
         rev,
         vec![],
         None,
+        RequestFormText {
+            text: &text,
+            error: None,
+        },
     )))
 }
 
@@ -187,9 +219,14 @@ pub async fn type_save(
     let snap = state.live.snapshot();
     let base = snap.document_type(&slug).ok_or(AdminError::NotFound)?;
     let rev = form.revision.unwrap_or_default();
-    let d = form
-        .apply(base)
-        .map_err(|errors| AdminError::invalid(type_page(&me, &slug, &form, rev, errors, None)))?;
+    let text = locadocs_core::request::fields_toml(snap.request_fields(&slug));
+    let current = || RequestFormText {
+        text: &text,
+        error: None,
+    };
+    let d = form.apply(base).map_err(|errors| {
+        AdminError::invalid(type_page(&me, &slug, &form, rev, errors, None, current()))
+    })?;
     let written = state
         .live
         .store()
@@ -209,9 +246,65 @@ pub async fn type_save(
         Err(e) => match write_notice(&e) {
             Some((status, notice)) => Err(AdminError::Form(
                 status,
-                Box::new(type_page(&me, &slug, &form, rev, vec![], Some(notice))),
+                Box::new(type_page(
+                    &me,
+                    &slug,
+                    &form,
+                    rev,
+                    vec![],
+                    Some(notice),
+                    current(),
+                )),
             )),
             None => Err(e.into()),
         },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestFormPost {
+    /// Absent only from a post that is not this form (an empty form is
+    /// sent as an empty field, and clears the fields).
+    champs: Option<String>,
+}
+
+/// Saves a type's request form, written as TOML; an error names its line.
+pub async fn request_form_save(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    SignedForm { me, form }: SignedForm<RequestFormPost>,
+) -> Result {
+    let snap = state.live.snapshot();
+    let d = snap.document_type(&slug).ok_or(AdminError::NotFound)?;
+    let champs = form.champs.ok_or_else(|| {
+        AdminError::BadRequest("formulaire incomplet : le champ « champs » manque".into())
+    })?;
+    match locadocs_core::request::parse_fields_toml(&champs) {
+        Ok(fields) => {
+            state.live.store().set_request_form(&slug, &fields).await?;
+            let _ = state.live.refresh().await;
+            Ok(saved(&format!("/admin/types/{slug}")))
+        }
+        Err(e) => {
+            let rev = state
+                .live
+                .store()
+                .revision(Entity::DocumentType, &slug)
+                .await?
+                .ok_or(AdminError::NotFound)?;
+            let message = e.message.clone();
+            Err(AdminError::invalid(type_page(
+                &me,
+                &slug,
+                &TypeForm::of(d),
+                rev,
+                vec![("champs".into(), message.clone())],
+                None,
+                RequestFormText {
+                    text: &champs,
+                    error: Some(message),
+                },
+            )))
+        }
     }
 }
