@@ -247,6 +247,49 @@ dual_test!(
             404
         );
 
+        // Another request's file is not reachable with this request's token.
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(form(Some(("autre.pdf", PDF))).text("courriel", "autre@exemple.fr"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        let other_ref = resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .split("reference=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let other = app
+            .store
+            .request_by_reference(&other_ref)
+            .await
+            .unwrap()
+            .unwrap();
+        let other_file = app.store.attachments(other.id).await.unwrap()[0].id;
+        assert_eq!(
+            app.get(&format!("/demande/suivi/{token}/pieces/{other_file}"))
+                .await
+                .status(),
+            404
+        );
+        let page = app
+            .get(&format!("/demande/suivi/{token}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("autre.pdf") && !page.contains(&other_ref),
+            "only this request's thread"
+        );
+
         // A reply on the page joins the thread.
         let resp = app
             .client
