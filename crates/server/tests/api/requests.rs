@@ -814,3 +814,87 @@ async fn the_stated_retention_is_the_setting() {
     );
     app.cleanup().await;
 }
+
+/// A closed request is kept for the retention delay, its person warned two
+/// weeks before, then deleted with its thread and its files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_requests_are_warned_then_deleted_with_their_files() {
+    use locadocs::requests::retention::run_once;
+    use locadocs::store::{EventDraft, EventKind};
+    use locadocs_core::request::Status;
+    let pieces = std::env::temp_dir().join(format!("locadocs_retention_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&pieces);
+    let make = |base: &str| {
+        let mut cfg = AdminConfig::for_tests(
+            base,
+            Mailer::Outbox(std::env::temp_dir().join("locadocs_outbox_retention2")),
+        );
+        cfg.requests = cfg.requests.with_attachments_dir(pieces.clone());
+        cfg
+    };
+    let Some(app) = TestApp::spawn_with(crate::helpers::Db::Sqlite, Geo::Sample, |s, base| {
+        s.with_admin(make(base))
+    })
+    .await
+    else {
+        return;
+    };
+    with_demo(&app).await;
+    let cfg = make(&app.base);
+    let resp = app
+        .client
+        .post(format!("{}/demande/nouvelle", app.base))
+        .multipart(form(Some(("plans.pdf", PDF))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let files = || std::fs::read_dir(&pieces).unwrap().flatten().count();
+    assert_eq!(files(), 1);
+    let id = app.store.due_mails("9999", 10).await.unwrap()[0]
+        .request_id
+        .unwrap();
+    let mut close = EventDraft::new(EventKind::Status, "agent@exemple.fr");
+    close.status = Some((Status::Answered, Some("Copie envoyée.".into())));
+    app.store
+        .add_event(id, None, &close, &[], &[])
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+
+    // Within the year: nothing.
+    let r = run_once(app.store.as_ref(), &cfg, now + chrono::Duration::days(300))
+        .await
+        .unwrap();
+    assert_eq!((r.warned, r.deleted_files), (0, 0));
+    // Two weeks before the end: the person is told, once.
+    let r = run_once(app.store.as_ref(), &cfg, now + chrono::Duration::days(352))
+        .await
+        .unwrap();
+    assert_eq!(r.warned, 1);
+    let notice = app.store.due_mails("9999", 10).await.unwrap();
+    assert!(
+        notice
+            .iter()
+            .any(|m| m.to == "marie.durand@exemple.fr" && m.subject.contains("sera supprimée")),
+        "{notice:?}"
+    );
+    let r = run_once(app.store.as_ref(), &cfg, now + chrono::Duration::days(353))
+        .await
+        .unwrap();
+    assert_eq!(r.warned, 0, "warned once");
+    assert!(
+        app.store.request(id).await.unwrap().is_some(),
+        "kept until the end of the delay"
+    );
+    // After the delay: the request, its thread and its file are gone.
+    let r = run_once(app.store.as_ref(), &cfg, now + chrono::Duration::days(367))
+        .await
+        .unwrap();
+    assert_eq!(r.deleted_files, 1);
+    assert!(app.store.request(id).await.unwrap().is_none());
+    assert!(app.store.events(id).await.unwrap().is_empty());
+    assert_eq!(files(), 0);
+    app.cleanup().await;
+    let _ = std::fs::remove_dir_all(&pieces);
+}
