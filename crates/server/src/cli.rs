@@ -453,6 +453,8 @@ async fn serve(
     crate::requests::digest::spawn(live.clone(), state.admin.clone(), Duration::from_secs(900));
     let usage = state.usage.clone();
     let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
+    let analytics = state.analytics.clone();
+    let _writer = analytics.spawn_writer(live.store().clone(), Duration::from_millis(500));
     let _purger =
         crate::web::admin::auth::spawn_purger(live.store().clone(), Duration::from_secs(3600));
     let listener = tokio::net::TcpListener::bind(bind)
@@ -466,6 +468,9 @@ async fn serve(
     // Counts of the last seconds before a clean stop are kept too.
     if let Err(e) = usage.flush(live.store().as_ref()).await {
         tracing::warn!(error = %e, "usage counts lost at shutdown");
+    }
+    if let Err(e) = analytics.flush(live.store().as_ref()).await {
+        tracing::warn!(error = %e, "analytics events lost at shutdown");
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Locadocs server: the store, the live snapshot, the HTTP API and the
 //! command line. The domain itself lives in `locadocs-core`.
 
+pub mod analytics;
 pub mod annuaire;
 pub mod cli;
 pub mod clock;

@@ -6,6 +6,7 @@
 //! notices it by comparing versions.
 
 mod accounts;
+mod analytics;
 mod requests;
 mod rows;
 mod sql;
@@ -17,6 +18,7 @@ use locadocs_core::{
 };
 
 pub use accounts::*;
+pub use analytics::*;
 pub use requests::*;
 pub use sql::SqlStore;
 
@@ -155,7 +157,7 @@ pub struct UsageKey {
 
 /// Where the reference data lives.
 #[async_trait]
-pub trait Store: Accounts + Requests + Send + Sync {
+pub trait Store: Accounts + Analytics + Requests + Send + Sync {
     fn engine(&self) -> Engine;
 
     /// Creates or upgrades the schema.

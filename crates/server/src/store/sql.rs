@@ -24,7 +24,7 @@ const BATCH_ROWS: usize = 400;
 
 /// A value to bind, so that rows of mixed types can be batched.
 #[derive(Debug, Clone)]
-enum Val {
+pub(super) enum Val {
     Text(Option<String>),
     Int(Option<i64>),
     Real(Option<f64>),
@@ -85,7 +85,7 @@ fn bind_all(vals: Vec<Val>) -> Result<AnyArguments, StoreError> {
 }
 
 /// Inserts rows in batches; `suffix` follows the VALUES list (an ON CONFLICT clause).
-async fn insert_batched(
+pub(super) async fn insert_batched(
     tx: &mut Transaction<'_, Any>,
     head: &str,
     width: usize,

@@ -55,6 +55,8 @@ pub struct Shared {
     pub request_limiter: Arc<pages::Limiter>,
     /// Anonymous counts of guide use, written in batches.
     pub usage: Arc<crate::usage::Usage>,
+    /// Audience events, queued for the background writer.
+    pub analytics: Arc<crate::analytics::Recorder>,
     /// The settings read at start (public URL, cookies, mail, proxies).
     pub admin: Arc<admin::AdminConfig>,
 }
@@ -70,6 +72,7 @@ impl AppState {
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
             request_limiter: pages::Limiter::new(20, Duration::from_secs(3600)),
             usage: crate::usage::Usage::new(),
+            analytics: crate::analytics::Recorder::new(100_000, true),
             admin: Arc::new(settings),
         }))
     }

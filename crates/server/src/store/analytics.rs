@@ -1,0 +1,641 @@
+//! Audience and impact measurement: raw events (kept a few months) and the
+//! daily aggregates every page reads (kept).
+//!
+//! Raw events carry nothing personal: no cookie, no address, no user agent,
+//! no free text. The daily aggregates are a pure function of one day's raw
+//! events ([`aggregate`]), so recomputing the last days from the raw events
+//! ([`Analytics::rollup`]) always gives the same figures, and the benchmark
+//! builds years of aggregates from generated events the same way.
+
+use std::collections::{BTreeMap, HashSet};
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::sql::{Val as SqlVal, insert_batched as insert_rows};
+use super::{SqlStore, StoreError};
+
+/// Event kinds, as stored. Every kind and what it carries is in
+/// `docs/analytics.md`.
+pub mod kind {
+    /// A guide run started (its first step shown).
+    pub const RUN_STARTED: &str = "run_started";
+    /// A step shown (`step`).
+    pub const STEP_SHOWN: &str = "step_shown";
+    /// A choice answered (`step`, `value`: the choice's value).
+    pub const CHOICE: &str = "choice";
+    /// An answer page shown, one event per document type (`document_type`,
+    /// `holders`, `date_known`, `complete`).
+    pub const ANSWER_SHOWN: &str = "answer_shown";
+    /// A dead end reached (`step`).
+    pub const DEAD_END: &str = "dead_end";
+    /// Feedback given (`value`: the level 1–4, `document_type`).
+    pub const FEEDBACK: &str = "feedback";
+    /// A click on a holder's link (`holders`: the service, `value`:
+    /// `contact`, `website` or `request`).
+    pub const LINK_CLICKED: &str = "link_clicked";
+    /// A suggestion sent from a dead end (`step`).
+    pub const SUGGESTION: &str = "suggestion";
+    /// "Sans ce guide, à qui vous seriez-vous adressé ?" answered (`value`:
+    /// the guessed kind, `holders`: the answer's holders, `complete`: 1 when
+    /// the guess was one of the holders' kinds).
+    pub const MISDIRECTION: &str = "misdirection";
+    /// A request sent (`holders`: the service, `document_type`).
+    pub const REQUEST_SENT: &str = "request_sent";
+    /// A request rerouted (`holders`: from and to, `document_type`).
+    pub const REQUEST_REROUTED: &str = "request_rerouted";
+    /// A request's first answer (`holders`: the service, `value`: whole
+    /// hours from sending to the first answer).
+    pub const REQUEST_ANSWERED: &str = "request_answered";
+
+    /// Every kind.
+    pub const ALL: [&str; 12] = [
+        RUN_STARTED,
+        STEP_SHOWN,
+        CHOICE,
+        ANSWER_SHOWN,
+        DEAD_END,
+        FEEDBACK,
+        LINK_CLICKED,
+        SUGGESTION,
+        MISDIRECTION,
+        REQUEST_SENT,
+        REQUEST_REROUTED,
+        REQUEST_ANSWERED,
+    ];
+
+    /// Aggregate-only kind: one row per holder of an answer (`dim`: the
+    /// service, `value`: the document type).
+    pub const ANSWER_HOLDER: &str = "answer_holder";
+}
+
+/// One raw event. Empty strings stand for "none".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawEvent {
+    /// UTC, RFC 3339, to the second.
+    pub at: String,
+    /// Local day, `YYYY-MM-DD`.
+    pub day: String,
+    pub run: String,
+    pub kind: String,
+    pub guide: String,
+    pub site: String,
+    pub step: String,
+    pub value: String,
+    pub document_type: String,
+    /// Service ids, space-separated.
+    pub holders: String,
+    pub origin: String,
+    pub date_known: Option<bool>,
+    pub complete: Option<bool>,
+}
+
+/// One row of daily aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyRow {
+    pub day: String,
+    pub kind: String,
+    pub guide: String,
+    pub site: String,
+    pub dim: String,
+    pub value: String,
+    pub events: i64,
+    /// Distinct runs that day (events without a run count as one run each).
+    pub runs: i64,
+}
+
+/// The aggregate rows one raw event adds to: `(kind, dim, value)`.
+///
+/// | kind | dim | value |
+/// | --- | --- | --- |
+/// | run_started | '' | '' |
+/// | step_shown, dead_end, suggestion | step | '' |
+/// | choice | step | choice value |
+/// | answer_shown | document type | `complete` / `incomplete`, then `date_known` / `date_unknown` in a second row of kind `answer_date` |
+/// | answer_holder | service | document type (one row per holder) |
+/// | feedback | document type | level |
+/// | link_clicked | service | link kind |
+/// | misdirection | guessed kind | `same` / `different` |
+/// | request_sent | service | document type |
+/// | request_rerouted | from service | to service |
+/// | request_answered | service | whole hours |
+pub fn keys_of(e: &RawEvent) -> Vec<(String, String, String)> {
+    let k = e.kind.as_str();
+    let one = |dim: &str, value: &str| vec![(k.to_owned(), dim.to_owned(), value.to_owned())];
+    let first_holder = e.holders.split(' ').next().unwrap_or_default();
+    match k {
+        kind::RUN_STARTED => one("", ""),
+        kind::STEP_SHOWN | kind::DEAD_END | kind::SUGGESTION => one(&e.step, ""),
+        kind::CHOICE => one(&e.step, &e.value),
+        kind::ANSWER_SHOWN => {
+            let mut keys = one(
+                &e.document_type,
+                if e.complete == Some(true) {
+                    "complete"
+                } else {
+                    "incomplete"
+                },
+            );
+            keys.push((
+                "answer_date".to_owned(),
+                e.document_type.clone(),
+                if e.date_known == Some(true) {
+                    "date_known"
+                } else {
+                    "date_unknown"
+                }
+                .to_owned(),
+            ));
+            for h in e.holders.split(' ').filter(|h| !h.is_empty()) {
+                keys.push((
+                    kind::ANSWER_HOLDER.to_owned(),
+                    h.to_owned(),
+                    e.document_type.clone(),
+                ));
+            }
+            keys
+        }
+        kind::FEEDBACK => one(&e.document_type, &e.value),
+        kind::LINK_CLICKED => one(first_holder, &e.value),
+        kind::MISDIRECTION => one(
+            &e.value,
+            if e.complete == Some(true) {
+                "same"
+            } else {
+                "different"
+            },
+        ),
+        kind::REQUEST_SENT => one(first_holder, &e.document_type),
+        kind::REQUEST_REROUTED => {
+            let mut it = e.holders.split(' ');
+            let from = it.next().unwrap_or_default();
+            let to = it.next().unwrap_or_default();
+            one(from, to)
+        }
+        kind::REQUEST_ANSWERED => one(first_holder, &e.value),
+        _ => Vec::new(),
+    }
+}
+
+/// The daily aggregates of some raw events (any days, any order).
+pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a RawEvent>) -> Vec<DailyRow> {
+    type Key = (String, String, String, String, String, String);
+    let mut acc: BTreeMap<Key, (i64, HashSet<&'a str>, i64)> = BTreeMap::new();
+    for e in events {
+        for (k, dim, value) in keys_of(e) {
+            let key = (
+                e.day.clone(),
+                k,
+                e.guide.clone(),
+                e.site.clone(),
+                dim,
+                value,
+            );
+            let entry = acc.entry(key).or_insert_with(|| (0, HashSet::new(), 0));
+            entry.0 += 1;
+            if e.run.is_empty() {
+                entry.2 += 1;
+            } else {
+                entry.1.insert(e.run.as_str());
+            }
+        }
+    }
+    acc.into_iter()
+        .map(
+            |((day, kind, guide, site, dim, value), (events, runs, anonymous))| DailyRow {
+                day,
+                kind,
+                guide,
+                site,
+                dim,
+                value,
+                events,
+                runs: runs.len() as i64 + anonymous,
+            },
+        )
+        .collect()
+}
+
+/// How totals are grouped: each `true` field is a column of the result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupBy {
+    pub month: bool,
+    pub day: bool,
+    pub guide: bool,
+    pub site: bool,
+    pub dim: bool,
+    pub value: bool,
+}
+
+/// Which daily rows to sum.
+#[derive(Debug, Clone, Default)]
+pub struct TotalsQuery {
+    /// Kinds to include (at least one).
+    pub kinds: Vec<String>,
+    /// First day included, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day included, `YYYY-MM-DD`.
+    pub to: Option<String>,
+    pub guide: Option<String>,
+    pub site: Option<String>,
+    /// Only these dims (for instance a contributor's services).
+    pub dims: Option<Vec<String>>,
+    pub group: GroupBy,
+}
+
+/// Summed daily rows. Fields not grouped on are empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Total {
+    pub kind: String,
+    /// `YYYY-MM` when grouped by month, `YYYY-MM-DD` by day.
+    pub period: String,
+    pub guide: String,
+    pub site: String,
+    pub dim: String,
+    pub value: String,
+    pub events: i64,
+    /// Sum of daily distinct runs: a run that spans two days counts twice.
+    pub runs: i64,
+}
+
+/// Raw events past their keeping date, and when to purge them.
+#[async_trait]
+pub trait Analytics: Send + Sync {
+    /// Stores raw events, in one transaction.
+    async fn add_events(&self, events: &[RawEvent]) -> Result<(), StoreError>;
+
+    /// The raw events of some days, oldest first (tests, roll-up).
+    async fn raw_events(&self, days: &[String]) -> Result<Vec<RawEvent>, StoreError>;
+
+    /// Recomputes the daily aggregates of these days from their raw events,
+    /// in one transaction. Days whose raw events are gone keep their rows.
+    async fn rollup(&self, days: &[String]) -> Result<usize, StoreError>;
+
+    /// Replaces the aggregates of the days present in `rows` (benchmarks,
+    /// imports of past figures).
+    async fn put_daily(&self, rows: &[DailyRow]) -> Result<(), StoreError>;
+
+    /// Deletes raw events of days before `day`. Aggregates stay.
+    async fn purge_events(&self, before_day: &str) -> Result<u64, StoreError>;
+
+    /// Sums of daily rows.
+    async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError>;
+}
+
+fn flag(b: Option<bool>) -> Option<i64> {
+    b.map(i64::from)
+}
+
+fn raw_row(r: &sqlx::any::AnyRow) -> Result<RawEvent, StoreError> {
+    let flag = |name: &str| -> Result<Option<bool>, StoreError> {
+        Ok(r.try_get::<Option<i64>, _>(name)?.map(|v| v != 0))
+    };
+    Ok(RawEvent {
+        at: r.try_get("at")?,
+        day: r.try_get("day")?,
+        run: r.try_get("run")?,
+        kind: r.try_get("kind")?,
+        guide: r.try_get("guide")?,
+        site: r.try_get("site")?,
+        step: r.try_get("step")?,
+        value: r.try_get("value")?,
+        document_type: r.try_get("document_type")?,
+        holders: r.try_get("holders")?,
+        origin: r.try_get("origin")?,
+        date_known: flag("date_known")?,
+        complete: flag("complete")?,
+    })
+}
+
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl SqlStore {
+    async fn write_daily(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        days: &[String],
+        rows: &[DailyRow],
+    ) -> Result<(), StoreError> {
+        for chunk in days.chunks(200) {
+            let sql = format!(
+                "DELETE FROM analytics_daily WHERE day IN ({})",
+                placeholders(1, chunk.len())
+            );
+            // Only placeholders are spliced in; values are bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                q = q.bind(d);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        let vals = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    SqlVal::from(r.day.as_str()),
+                    r.kind.as_str().into(),
+                    r.guide.as_str().into(),
+                    r.site.as_str().into(),
+                    r.dim.as_str().into(),
+                    r.value.as_str().into(),
+                    r.events.into(),
+                    r.runs.into(),
+                ]
+            })
+            .collect();
+        insert_rows(
+            tx,
+            "INSERT INTO analytics_daily (day, kind, guide, site, dim, value, events, runs)",
+            8,
+            vals,
+            "",
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Analytics for SqlStore {
+    async fn add_events(&self, events: &[RawEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let vals = events
+            .iter()
+            .map(|e| {
+                vec![
+                    SqlVal::from(e.at.as_str()),
+                    e.day.as_str().into(),
+                    e.run.as_str().into(),
+                    e.kind.as_str().into(),
+                    e.guide.as_str().into(),
+                    e.site.as_str().into(),
+                    e.step.as_str().into(),
+                    e.value.as_str().into(),
+                    e.document_type.as_str().into(),
+                    e.holders.as_str().into(),
+                    e.origin.as_str().into(),
+                    flag(e.date_known).into(),
+                    flag(e.complete).into(),
+                ]
+            })
+            .collect();
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO analytics_events (at, day, run, kind, guide, site, step, value, \
+             document_type, holders, origin, date_known, complete)",
+            13,
+            vals,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn raw_events(&self, days: &[String]) -> Result<Vec<RawEvent>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in days.chunks(200) {
+            let sql = format!(
+                "SELECT at, day, run, kind, guide, site, step, value, document_type, holders, \
+                 origin, date_known, complete FROM analytics_events WHERE day IN ({}) ORDER BY id",
+                placeholders(1, chunk.len())
+            );
+            // Only placeholders are spliced in; values are bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                q = q.bind(d);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                out.push(raw_row(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn rollup(&self, days: &[String]) -> Result<usize, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut kept = Vec::new();
+        let mut raw = Vec::new();
+        for day in days {
+            let rows = sqlx::query(
+                "SELECT at, day, run, kind, guide, site, step, value, document_type, holders, \
+                 origin, date_known, complete FROM analytics_events WHERE day = $1",
+            )
+            .bind(day)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                continue;
+            }
+            kept.push(day.clone());
+            for r in &rows {
+                raw.push(raw_row(r)?);
+            }
+        }
+        let rows = aggregate(&raw);
+        Self::write_daily(&mut tx, &kept, &rows).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    async fn put_daily(&self, rows: &[DailyRow]) -> Result<(), StoreError> {
+        let days: Vec<String> = rows
+            .iter()
+            .map(|r| r.day.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut tx = self.begin_write().await?;
+        Self::write_daily(&mut tx, &days, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn purge_events(&self, before_day: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM analytics_events WHERE day < $1")
+            .bind(before_day)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError> {
+        if q.kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cols: Vec<&str> = vec!["kind"];
+        if q.group.month {
+            cols.push("substr(day, 1, 7)");
+        } else if q.group.day {
+            cols.push("day");
+        }
+        for (on, col) in [
+            (q.group.guide, "guide"),
+            (q.group.site, "site"),
+            (q.group.dim, "dim"),
+            (q.group.value, "value"),
+        ] {
+            if on {
+                cols.push(col);
+            }
+        }
+        let mut binds: Vec<String> = Vec::new();
+        let mut wh = vec![format!("kind IN ({})", placeholders(1, q.kinds.len()))];
+        binds.extend(q.kinds.iter().cloned());
+        let mut push = |cond: &str, v: &str, binds: &mut Vec<String>| {
+            binds.push(v.to_owned());
+            wh.push(format!("{cond} ${}", binds.len()));
+        };
+        if let Some(f) = &q.from {
+            push("day >=", f, &mut binds);
+        }
+        if let Some(t) = &q.to {
+            push("day <=", t, &mut binds);
+        }
+        if let Some(g) = &q.guide {
+            push("guide =", g, &mut binds);
+        }
+        if let Some(s) = &q.site {
+            push("site =", s, &mut binds);
+        }
+        if let Some(dims) = &q.dims {
+            if dims.is_empty() {
+                return Ok(Vec::new());
+            }
+            wh.push(format!(
+                "dim IN ({})",
+                placeholders(binds.len() + 1, dims.len())
+            ));
+            binds.extend(dims.iter().cloned());
+        }
+        let group = cols.join(", ");
+        let sql = format!(
+            "SELECT {group}, SUM(events) AS events, SUM(runs) AS runs FROM analytics_daily \
+             WHERE {} GROUP BY {group} ORDER BY {group}",
+            wh.join(" AND ")
+        );
+        // Only fixed column names and placeholders are spliced in.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let mut i = 0usize;
+                let mut next = || -> Result<String, StoreError> {
+                    i += 1;
+                    Ok(r.try_get::<String, _>(i - 1)?)
+                };
+                let kind = next()?;
+                let period = if q.group.month || q.group.day {
+                    next()?
+                } else {
+                    String::new()
+                };
+                let guide = if q.group.guide {
+                    next()?
+                } else {
+                    String::new()
+                };
+                let site = if q.group.site { next()? } else { String::new() };
+                let dim = if q.group.dim { next()? } else { String::new() };
+                let value = if q.group.value {
+                    next()?
+                } else {
+                    String::new()
+                };
+                Ok(Total {
+                    kind,
+                    period,
+                    guide,
+                    site,
+                    dim,
+                    value,
+                    events: sum(r, "events")?,
+                    runs: sum(r, "runs")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `SUM` is a BIGINT in SQLite and a NUMERIC in PostgreSQL.
+fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64, StoreError> {
+    if let Ok(v) = r.try_get::<i64, _>(col) {
+        return Ok(v);
+    }
+    if let Ok(v) = r.try_get::<f64, _>(col) {
+        return Ok(v as i64);
+    }
+    let s: String = r.try_get(col)?;
+    s.parse().map_err(|_| StoreError::Corrupt {
+        table: "analytics_daily",
+        key: col.to_owned(),
+        message: format!("somme illisible « {s} »"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(day: &str, run: &str, kind: &str, step: &str) -> RawEvent {
+        RawEvent {
+            at: format!("{day}T10:00:00Z"),
+            day: day.into(),
+            run: run.into(),
+            kind: kind.into(),
+            guide: "g".into(),
+            step: step.into(),
+            ..RawEvent::default()
+        }
+    }
+
+    #[test]
+    fn aggregates_count_events_and_distinct_runs_per_day() {
+        let events = [
+            ev("2026-01-01", "a", kind::STEP_SHOWN, "s1"),
+            ev("2026-01-01", "a", kind::STEP_SHOWN, "s1"),
+            ev("2026-01-01", "b", kind::STEP_SHOWN, "s1"),
+            ev("2026-01-02", "a", kind::STEP_SHOWN, "s1"),
+        ];
+        let rows = aggregate(&events);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].events, rows[0].runs), (3, 2));
+        assert_eq!(
+            (rows[1].day.as_str(), rows[1].events, rows[1].runs),
+            ("2026-01-02", 1, 1)
+        );
+    }
+
+    #[test]
+    fn an_answer_adds_a_row_per_holder_and_its_date_row() {
+        let mut e = ev("2026-01-01", "a", kind::ANSWER_SHOWN, "");
+        e.document_type = "permis".into();
+        e.holders = "mairie-1 ad-35".into();
+        e.complete = Some(true);
+        e.date_known = Some(false);
+        let keys = keys_of(&e);
+        assert_eq!(
+            keys,
+            vec![
+                ("answer_shown".into(), "permis".into(), "complete".into()),
+                ("answer_date".into(), "permis".into(), "date_unknown".into()),
+                ("answer_holder".into(), "mairie-1".into(), "permis".into()),
+                ("answer_holder".into(), "ad-35".into(), "permis".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_add_nothing() {
+        assert!(keys_of(&ev("2026-01-01", "a", "nope", "")).is_empty());
+    }
+}
