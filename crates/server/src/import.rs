@@ -180,6 +180,16 @@ pub fn prepare(
     replace: bool,
     today: NaiveDate,
 ) -> Result<Prepared, Rejected> {
+    // A spreadsheet is read as the CSV of its first sheet.
+    let converted;
+    let bytes = match crate::spreadsheet::to_csv(bytes) {
+        None => bytes,
+        Some(Ok(csv)) => {
+            converted = csv;
+            converted.as_slice()
+        }
+        Some(Err(message)) => return Err(Rejected::file(message)),
+    };
     let known = Known::new(territories, existing);
     let mut out = Prepared::default();
     match kind {

@@ -11,6 +11,7 @@ pub mod inbound;
 pub mod live;
 pub mod requests;
 pub mod settings;
+pub mod spreadsheet;
 pub mod store;
 pub mod usage;
 pub mod web;

@@ -56,7 +56,7 @@ async fn post_form(
 }
 
 /// The hidden fields of the confirmation form on a preview page.
-fn confirm_fields(html: &str, action: &str) -> Vec<(String, String)> {
+pub(crate) fn confirm_fields(html: &str, action: &str) -> Vec<(String, String)> {
     let start = html
         .find(&format!("action=\"{action}\""))
         .unwrap_or_else(|| panic!("no confirmation form in {html}"));

@@ -17,5 +17,6 @@ mod inbox;
 mod locate;
 mod login_limits;
 mod requests;
+mod spreadsheets;
 mod store;
 mod territories;

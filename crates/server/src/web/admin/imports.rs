@@ -138,9 +138,14 @@ fn upload_form(access: &Access, kind: &str, error: Option<String>) -> Block {
         csrf: access.csrf.clone(),
         hidden: vec![],
         file: Some(
-            Field::new("fichier", "Fichier CSV", ".csv,text/csv", view::Kind::Text)
+            Field::new(
+                "fichier",
+                "Fichier CSV ou classeur (.csv, .xlsx, .ods)",
+                ".csv,text/csv,.xlsx,.ods,.xls,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.oasis.opendocument.spreadsheet",
+                view::Kind::Text,
+            )
                 .hint(&format!(
-                    "Séparateur « ; » (Excel) ou « , », encodage UTF-8 ou Windows-1252, colonnes décrites dans la documentation des formats ; {} Ko au plus.",
+                    "Un classeur .xlsx ou .ods (première feuille lue, la première ligne nomme les colonnes), ou un CSV : séparateur « ; » (Excel) ou « , », encodage UTF-8 ou Windows-1252. Colonnes décrites dans la documentation des formats ; {} Ko au plus.",
                     MAX_UPLOAD / 1024
                 ))
                 .error(error),
@@ -310,7 +315,7 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Resul
         return Err(AdminError::invalid(import_page(
             access,
             kind.as_str(),
-            Some("Choisissez un fichier CSV.".into()),
+            Some("Choisissez un fichier CSV, .xlsx ou .ods.".into()),
         )));
     };
     let replace = up.field("replace") == "1";
