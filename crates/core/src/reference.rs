@@ -81,6 +81,24 @@ impl ServiceKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// What people call it, in French (`Archives départementales`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceKind::Mairie => "Mairie",
+            ServiceKind::Urbanisme => "Service d'urbanisme",
+            ServiceKind::Epci => "Intercommunalité",
+            ServiceKind::ArchivesMunicipales => "Archives municipales",
+            ServiceKind::ArchivesIntercommunales => "Archives intercommunales",
+            ServiceKind::ArchivesDepartementales => "Archives départementales",
+            ServiceKind::ArchivesNationales => "Archives nationales",
+            ServiceKind::Notaire => "Notaire",
+            ServiceKind::PubliciteFonciere => "Service de publicité foncière",
+            ServiceKind::Tribunal => "Tribunal",
+            ServiceKind::Udap => "Unité départementale de l'architecture et du patrimoine",
+            ServiceKind::Autre => "Autre service",
+        }
+    }
+
     /// The list of accepted values, for error messages.
     pub fn accepted() -> String {
         Self::ALL.map(|k| k.as_str()).join(", ")

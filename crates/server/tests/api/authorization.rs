@@ -98,7 +98,7 @@ fn expected(method: M, path: &str, perm: Perm, actor: Actor, target: &Target) ->
             }
             other => panic!("a rule route names {other:?}"),
         },
-        Perm::DocumentTypes | Perm::Import => editor,
+        Perm::DocumentTypes | Perm::Import | Perm::ServiceCreate | Perm::Sites => editor,
         Perm::Accounts => actor == Admin,
         Perm::History | Perm::Revert => {
             let Target::History(entity) = target else {
@@ -144,6 +144,15 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
+    app.store
+        .save_site(&locadocs_core::Site {
+            key: slug("site-test"),
+            name: "Site de test".into(),
+            origins: vec![],
+            restrict_framing: false,
+        })
+        .await
+        .unwrap();
     let changes = Changes {
         upsert_document_types: ["permis-de-construire", "acte-notarie"]
             .iter()
@@ -286,6 +295,9 @@ fn cases(pattern: &str, w: &World) -> Vec<(String, Target)> {
                 )
             })
             .collect();
+    }
+    if pattern.starts_with("/admin/sites/{key}") {
+        return vec![(fixed.replace("{key}", "site-test"), Target::Nothing)];
     }
     if !fixed.contains("{id}") {
         assert!(

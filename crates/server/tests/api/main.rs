@@ -17,6 +17,7 @@ mod inbox;
 mod locate;
 mod login_limits;
 mod requests;
+mod services_and_sites;
 mod spreadsheets;
 mod store;
 mod territories;

@@ -38,6 +38,8 @@ pub enum Act<'a> {
     /// territories place the rule's territory inside a contributor's scope.
     WriteRule(&'a HoldingRule, &'a Territories),
     EditDocumentTypes,
+    /// Register, change or remove the sites that embed the guides.
+    ManageSites,
     /// Write many records at once from a file.
     Import,
     ManageAccounts,
@@ -107,7 +109,7 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
                 "Ce territoire est hors de votre périmètre : demandez à un éditeur.",
             )
         }
-        Act::EditDocumentTypes | Act::Import => ok(
+        Act::EditDocumentTypes | Act::Import | Act::ManageSites => ok(
             editor,
             "Cette action est réservée aux éditeurs et aux administrateurs.",
         ),

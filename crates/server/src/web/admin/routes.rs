@@ -31,8 +31,12 @@ pub enum Perm {
     /// Creating a holding rule: any signed-in account may open the form; the
     /// handler asks [`Act::WriteRule`] about the rule sent.
     RuleCreate,
+    /// Creating a service ([`Act::SetServiceIdentity`]).
+    ServiceCreate,
     /// [`Act::EditDocumentTypes`].
     DocumentTypes,
+    /// The embedding sites ([`Act::ManageSites`]).
+    Sites,
     /// [`Act::Import`].
     Import,
     /// [`Act::ManageAccounts`].
@@ -111,6 +115,18 @@ pub fn routes() -> Vec<AdminRoute> {
         ),
         r(Get, "/admin", Signed, get(s::home)),
         r(Get, "/admin/services", Signed, get(s::services)),
+        r(
+            Get,
+            "/admin/services/nouveau",
+            ServiceCreate,
+            get(s::service_new),
+        ),
+        r(
+            Post,
+            "/admin/services/nouveau",
+            ServiceCreate,
+            post(s::service_create),
+        ),
         r(Get, "/admin/services/{id}", Signed, get(s::service_page)),
         r(
             Get,
@@ -187,6 +203,23 @@ pub fn routes() -> Vec<AdminRoute> {
         // Imports write many records at once: editors and administrators
         // only (the page itself shows contributors the exports). Exports
         // are read-only, like every screen.
+        r(Get, "/admin/sites", Sites, get(s::sites)),
+        r(Get, "/admin/sites/nouveau", Sites, get(s::site_new)),
+        r(Post, "/admin/sites/nouveau", Sites, post(s::site_create)),
+        r(Get, "/admin/sites/{key}", Sites, get(s::site_page)),
+        r(Post, "/admin/sites/{key}", Sites, post(s::site_save)),
+        r(
+            Get,
+            "/admin/sites/{key}/supprimer",
+            Sites,
+            get(s::site_delete_page),
+        ),
+        r(
+            Post,
+            "/admin/sites/{key}/supprimer",
+            Sites,
+            post(s::site_delete),
+        ),
         r(Get, "/admin/import", Signed, get(imports::import_form)),
         r(Post, "/admin/import", Import, post(imports::import_upload)),
         r(
@@ -322,6 +355,8 @@ pub async fn check(
         Perm::Anyone => return Ok(()),
         Perm::Signed | Perm::RuleCreate => Act::Read,
         Perm::DocumentTypes => Act::EditDocumentTypes,
+        Perm::ServiceCreate => Act::SetServiceIdentity,
+        Perm::Sites => Act::ManageSites,
         Perm::Import => Act::Import,
         Perm::Accounts => Act::ManageAccounts,
         Perm::Inbox => Act::OpenInbox,

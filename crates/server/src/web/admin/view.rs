@@ -39,6 +39,9 @@ impl Nav {
         if policy::allows(user, Act::EditDocumentTypes) {
             links.push(("Types de documents".into(), "/admin/types".into()));
         }
+        if policy::allows(user, Act::ManageSites) {
+            links.push(("Sites".into(), "/admin/sites".into()));
+        }
         links.push(("Import / export".into(), "/admin/import".into()));
         if policy::allows(user, Act::OpenInbox) {
             links.push(("Demandes".into(), "/admin/demandes".into()));

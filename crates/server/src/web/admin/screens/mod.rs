@@ -8,6 +8,7 @@ mod home;
 mod inbox;
 mod rules;
 mod services;
+mod sites;
 mod types;
 mod users;
 
@@ -21,7 +22,13 @@ pub use inbox::{
 pub use rules::{
     rule_create, rule_delete, rule_edit, rule_new, rule_page, rule_save, rule_verified, rules,
 };
-pub use services::{service_edit, service_page, service_save, service_verified, services};
+pub use services::{
+    service_create, service_edit, service_new, service_page, service_save, service_verified,
+    services,
+};
+pub use sites::{
+    site_create, site_delete, site_delete_page, site_new, site_page, site_save, sites,
+};
 pub use types::{request_form_save, type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
 

@@ -1,7 +1,7 @@
 //! Services: the list, a service's page, and its form.
 
 use axum::extract::{Path, Query, State};
-use locadocs_core::{InseeCode, Service, ServiceKind, Snapshot};
+use locadocs_core::{InseeCode, Service, ServiceKind, Slug, Snapshot};
 use serde::Deserialize;
 
 use super::{
@@ -19,6 +19,12 @@ pub async fn services(State(state): State<AppState>, me: SignedIn) -> Result {
     let snap = state.live.snapshot();
     let all: Vec<&Service> = snap.services().iter().collect();
     let mut p = view::page(&me.access, "Services");
+    if me.may(Act::SetServiceIdentity) {
+        p.blocks.push(Block::Links(vec![(
+            "Créer un service".into(),
+            "/admin/services/nouveau".into(),
+        )]));
+    }
     p.blocks.push(Block::Table(services_table(
         "Tous les services",
         &all,
@@ -253,21 +259,44 @@ impl ServiceForm {
     }
 }
 
+/// Which form: a new service, or the service `id` at `revision`.
+enum FormOf<'a> {
+    New,
+    Edit { id: &'a str, revision: i64 },
+}
+
 fn service_form_page(
     me: &SignedIn,
-    id: &str,
+    of: FormOf<'_>,
     f: &ServiceForm,
-    revision: i64,
     errors: Errors,
     notice: Option<Notice>,
 ) -> Page {
-    let mut p = view::page(&me.access, "Modifier le service");
+    let (title, action, hidden, id) = match of {
+        FormOf::New => (
+            "Nouveau service",
+            "/admin/services/nouveau".to_owned(),
+            vec![],
+            None,
+        ),
+        FormOf::Edit { id, revision } => (
+            "Modifier le service",
+            format!("/admin/services/{id}/modifier"),
+            vec![("revision".to_owned(), revision.to_string())],
+            Some(id),
+        ),
+    };
+    let mut p = view::page(&me.access, title);
     p.notice = notice;
     let e = |n: &str| err_of(&errors, n);
     let identity = me.may(Act::SetServiceIdentity);
-    let kinds = ServiceKind::ALL
-        .iter()
-        .map(|k| (k.as_str().to_owned(), k.as_str().to_owned()))
+    let kinds = std::iter::once((String::new(), "Choisissez un type".to_owned()))
+        .filter(|_| id.is_none())
+        .chain(
+            ServiceKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_owned(), k.label().to_owned())),
+        )
         .collect();
     let locked = "Seuls les éditeurs changent le type et la commune d'un service : ils désignent la mairie de chaque commune.";
     let kind = Field::select(
@@ -294,12 +323,18 @@ fn service_form_page(
             commune.hint(locked).disabled(true),
         )
     };
+    let name = Field::text("name", "Nom", &f.name).error(e("name"));
+    let name = if id.is_none() {
+        name.hint("Son identifiant (dans les fichiers et l'API) est tiré du nom, par exemple « archives-de-rennes ».")
+    } else {
+        name
+    };
     p.blocks.push(Block::Form(FormView {
-        action: format!("/admin/services/{id}/modifier"),
+        action,
         csrf: me.access.csrf.clone(),
-        hidden: vec![("revision".into(), revision.to_string())],
+        hidden,
         fields: vec![
-            Field::text("name", "Nom", &f.name).error(e("name")),
+            name,
             kind,
             commune,
             Field::text("address", "Adresse", &f.address).error(e("address")),
@@ -324,7 +359,7 @@ fn service_form_page(
             .error(e("response_time")),
         ]
         .into_iter()
-        .chain(me.may(Act::SetAcceptsRequests(id)).then(|| {
+        .chain(id.filter(|id| me.may(Act::SetAcceptsRequests(id))).map(|_| {
             Field::checkboxes(
                 "accepts_requests",
                 "Demandes",
@@ -337,10 +372,109 @@ fn service_form_page(
             .hint("Les personnes peuvent alors écrire au service depuis Locadocs ; ses agents les traitent dans la boîte des demandes.")
         }))
         .collect(),
-        buttons: vec![Button::primary("Enregistrer")],
+        buttons: vec![Button::primary(if id.is_none() {
+            "Créer le service"
+        } else {
+            "Enregistrer"
+        })],
     }));
     p.errors = errors;
     p
+}
+
+pub async fn service_new(me: SignedIn) -> Result {
+    me.ensure(Act::SetServiceIdentity)?;
+    Ok(view::render(&service_form_page(
+        &me,
+        FormOf::New,
+        &ServiceForm::default(),
+        vec![],
+        None,
+    )))
+}
+
+/// An identifier made from the name that no service has yet: `archives-de-rennes`,
+/// then `archives-de-rennes-2`…
+fn free_id(name: &str, snap: &Snapshot) -> Option<Slug> {
+    let base = crate::annuaire::slugify(name);
+    let base = if base.is_empty() {
+        "service".to_owned()
+    } else {
+        base
+    };
+    (1..1000).find_map(|n| {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        Slug::parse(&candidate)
+            .ok()
+            .filter(|s| snap.service(s.as_str()).is_none())
+    })
+}
+
+pub async fn service_create(
+    State(state): State<AppState>,
+    SignedForm { me, form }: SignedForm<ServiceForm>,
+) -> Result {
+    me.ensure(Act::SetServiceIdentity)?;
+    let snap = state.live.snapshot();
+    let page = |errors: Errors, notice: Option<Notice>| {
+        AdminError::invalid(service_form_page(&me, FormOf::New, &form, errors, notice))
+    };
+    let mut errors = vec![];
+    if form.kind.as_deref().is_none_or(|k| k.trim().is_empty()) {
+        errors.push((
+            "kind".to_owned(),
+            "Choisissez le type de service.".to_owned(),
+        ));
+    }
+    let id = free_id(&form.name, &snap);
+    let base = Service::new(
+        id.clone()
+            .unwrap_or_else(|| Slug::parse("service").expect("a valid slug")),
+        "",
+        ServiceKind::Autre,
+    );
+    let s = match form.apply(&base, &snap) {
+        Ok(s) if errors.is_empty() => s,
+        Ok(_) => return Err(page(errors, None)),
+        Err(mut more) => {
+            errors.append(&mut more);
+            return Err(page(errors, None));
+        }
+    };
+    let Some(id) = id else {
+        return Err(page(
+            vec![(
+                "name".to_owned(),
+                "Trop de services portent déjà ce nom : précisez-le.".to_owned(),
+            )],
+            None,
+        ));
+    };
+    match state
+        .live
+        .store()
+        .save(
+            &me.author(),
+            Entity::Service,
+            None,
+            None,
+            Some(Record::Service(s)),
+        )
+        .await
+    {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            Ok(saved(&format!("/admin/services/{id}")))
+        }
+        Err(e) => match write_notice(&e) {
+            Some((_, notice)) => Err(page(vec![], Some(notice))),
+            None => Err(e.into()),
+        },
+    }
 }
 
 pub async fn service_edit(
@@ -358,7 +492,16 @@ pub async fn service_edit(
         .ok_or(AdminError::NotFound)?;
     let mut f = ServiceForm::of(s);
     f.accepts_requests = snap.accepts_requests(&id).then(|| "1".to_owned());
-    let mut p = service_form_page(&me, &id, &f, rev, vec![], None);
+    let mut p = service_form_page(
+        &me,
+        FormOf::Edit {
+            id: &id,
+            revision: rev,
+        },
+        &f,
+        vec![],
+        None,
+    );
     p.blocks.push(Block::Form(FormView {
         action: format!("/admin/services/{id}/verifie"),
         csrf: me.access.csrf.clone(),
@@ -394,7 +537,16 @@ pub async fn service_save(
     let snap = state.live.snapshot();
     let rev = form.revision.unwrap_or(current);
     let s = form.apply(&base, &snap).map_err(|errors| {
-        AdminError::invalid(service_form_page(&me, &id, &form, rev, errors, None))
+        AdminError::invalid(service_form_page(
+            &me,
+            FormOf::Edit {
+                id: &id,
+                revision: rev,
+            },
+            &form,
+            errors,
+            None,
+        ))
     })?;
     // Which service is a commune's town hall is an editor's decision.
     if s.kind != base.kind || s.commune != base.commune {
@@ -423,9 +575,11 @@ pub async fn service_save(
                 status,
                 Box::new(service_form_page(
                     &me,
-                    &id,
+                    FormOf::Edit {
+                        id: &id,
+                        revision: rev,
+                    },
                     &form,
-                    rev,
                     vec![],
                     Some(notice),
                 )),

@@ -1,0 +1,242 @@
+//! Screens that used to need a file or the command line: creating a service
+//! from scratch, and registering the sites that embed the guides.
+
+use locadocs::store::{Entity, Role};
+
+use crate::backoffice::{get, location, post, signed_in};
+
+admin_test!(an_editor_creates_a_service_from_a_blank_form, |app| {
+    let editor = signed_in(app, Role::Editor, &[]).await;
+    let page = get(app, "/admin/services", &editor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("href=\"/admin/services/nouveau\""), "{page}");
+    let form = get(app, "/admin/services/nouveau", &editor.cookie).await;
+    assert_eq!(form.status().as_u16(), 200);
+    let form = form.text().await.unwrap();
+    // Kinds read as people say them.
+    assert!(form.contains("Archives départementales"), "{form}");
+
+    // Nothing chosen: each missing field says so, nothing is written.
+    let version = app.store.data_version().await.unwrap();
+    let resp = post(
+        app,
+        "/admin/services/nouveau",
+        &editor.cookie,
+        &[("csrf", &editor.csrf), ("name", ""), ("kind", "")],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Indiquez le nom du service."), "{html}");
+    assert!(html.contains("Choisissez le type de service."), "{html}");
+    assert_eq!(app.store.data_version().await.unwrap(), version);
+
+    let fields = [
+        ("csrf", editor.csrf.as_str()),
+        ("name", "Archives de Saint-Malo"),
+        ("kind", "archives-municipales"),
+        ("commune", "35288"),
+        ("email", "archives@saint-malo.fr"),
+        ("website", "https://archives.saint-malo.fr"),
+    ];
+    let resp = post(app, "/admin/services/nouveau", &editor.cookie, &fields).await;
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(
+        location(&resp),
+        "/admin/services/archives-de-saint-malo?enregistre=1"
+    );
+    let page = get(app, &location(&resp), &editor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Modifications enregistrées"), "{page}");
+    assert!(page.contains("archives@saint-malo.fr"), "{page}");
+    let history = app
+        .store
+        .history_of(Entity::Service, "archives-de-saint-malo")
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "the creation is in the history");
+    assert_eq!(history[0].user_email, editor.email);
+
+    // The same name again gets an identifier of its own.
+    let resp = post(app, "/admin/services/nouveau", &editor.cookie, &fields).await;
+    assert_eq!(
+        location(&resp),
+        "/admin/services/archives-de-saint-malo-2?enregistre=1"
+    );
+
+    // A contributor may not create services (it would choose town halls).
+    let contributor = signed_in(app, Role::Contributor, &["archives-de-saint-malo"]).await;
+    let resp = get(app, "/admin/services/nouveau", &contributor.cookie).await;
+    assert_eq!(resp.status().as_u16(), 403);
+    let list = get(app, "/admin/services", &contributor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains("/admin/services/nouveau"), "{list}");
+});
+
+admin_test!(
+    an_editor_registers_changes_and_removes_an_embedding_site,
+    |app| {
+        let editor = signed_in(app, Role::Editor, &[]).await;
+        let page = get(app, "/admin/sites", &editor.cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Aucun site enregistré."), "{page}");
+
+        // A bad address is refused next to its field; nothing is saved.
+        let resp = post(
+            app,
+            "/admin/sites/nouveau",
+            &editor.cookie,
+            &[
+                ("csrf", &editor.csrf),
+                ("name", "Ville de Rennes"),
+                (
+                    "origins",
+                    "https://metropole.rennes.fr/guide\nhttps://www.rennes.fr",
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 422);
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("sans chemin"), "{html}");
+        assert!(app.store.sites().await.unwrap().is_empty());
+
+        let resp = post(
+            app,
+            "/admin/sites/nouveau",
+            &editor.cookie,
+            &[
+                ("csrf", &editor.csrf),
+                ("name", "Ville de Rennes"),
+                (
+                    "origins",
+                    "https://www.rennes.fr\nhttps://metropole.rennes.fr/",
+                ),
+                ("restrict_framing", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 303);
+        assert_eq!(location(&resp), "/admin/sites/ville-de-rennes?enregistre=1");
+        let sites = app.store.sites().await.unwrap();
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].key.as_str(), "ville-de-rennes");
+        assert_eq!(
+            sites[0]
+                .origins
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>(),
+            ["https://www.rennes.fr", "https://metropole.rennes.fr"]
+        );
+        assert!(sites[0].restrict_framing);
+        let page = get(
+            app,
+            "/admin/sites/ville-de-rennes?enregistre=1",
+            &editor.cookie,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert!(page.contains("Modifications enregistrées"), "{page}");
+        assert!(
+            page.contains("data-site=&quot;ville-de-rennes&quot;")
+                || page.contains("data-site=&#34;ville-de-rennes&#34;"),
+            "{page}"
+        );
+
+        // Restricted framing applies at once to guide pages asked with the key.
+        app.refresh().await;
+        let resp = app
+            .client
+            .get(format!("{}/g/immobilier?site=ville-de-rennes", app.base))
+            .send()
+            .await
+            .unwrap();
+        let csp = resp
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert!(csp.contains("https://www.rennes.fr"), "{csp}");
+
+        // Edit: framing opened.
+        let resp = post(
+            app,
+            "/admin/sites/ville-de-rennes",
+            &editor.cookie,
+            &[
+                ("csrf", &editor.csrf),
+                ("name", "Ville de Rennes"),
+                ("origins", "https://www.rennes.fr"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 303);
+        let sites = app.store.sites().await.unwrap();
+        assert!(!sites[0].restrict_framing);
+        assert_eq!(sites[0].origins.len(), 1);
+
+        // Delete asks first; a post without the confirmation deletes nothing.
+        let confirm = get(
+            app,
+            "/admin/sites/ville-de-rennes/supprimer",
+            &editor.cookie,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert!(
+            confirm.contains("Supprimer le site « Ville de Rennes » ?"),
+            "{confirm}"
+        );
+        let resp = post(
+            app,
+            "/admin/sites/ville-de-rennes/supprimer",
+            &editor.cookie,
+            &[("csrf", &editor.csrf)],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 422);
+        assert_eq!(app.store.sites().await.unwrap().len(), 1);
+        let resp = post(
+            app,
+            "/admin/sites/ville-de-rennes/supprimer",
+            &editor.cookie,
+            &[("csrf", &editor.csrf), ("confirm", "1")],
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 303);
+        assert!(app.store.sites().await.unwrap().is_empty());
+        let page = get(app, &location(&resp), &editor.cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Site supprimé"), "{page}");
+
+        // Contributors do not manage sites.
+        let contributor = signed_in(app, Role::Contributor, &[]).await;
+        assert_eq!(
+            get(app, "/admin/sites", &contributor.cookie)
+                .await
+                .status()
+                .as_u16(),
+            403
+        );
+    }
+);
