@@ -240,3 +240,81 @@ admin_test!(
         );
     }
 );
+
+admin_test!(mes_donnees_lists_rules_that_came_to_overlap, |app| {
+    use locadocs::store::Changes;
+    use locadocs_core::{
+        Bound, DocumentType, HoldingRule, Service, ServiceKind, ServiceRef, Slug, Territory,
+    };
+    let slug = |s: &str| Slug::parse(s).unwrap();
+    let rule = |from: &str, to: &str, service: &str| HoldingRule {
+        document_type: slug("acte-notarie"),
+        territory: Territory::parse("departement:35").unwrap(),
+        from: (!from.is_empty()).then(|| Bound::parse(from).unwrap().0),
+        to: (!to.is_empty()).then(|| Bound::parse(to).unwrap().0),
+        service: ServiceRef::parse(service).unwrap(),
+        instructions: None,
+        source: None,
+        verified_at: None,
+    };
+    // Saved apart, they did not overlap; the rolling bound (75 years before
+    // today, 1 December 2026) has since moved past 1950.
+    app.store
+        .apply(
+            &Changes {
+                upsert_document_types: vec![DocumentType {
+                    slug: slug("acte-notarie"),
+                    label: "Acte notarié".into(),
+                    theme: None,
+                    aliases: vec![],
+                    description: None,
+                    communicability_years: 75,
+                    communicability_note: None,
+                }],
+                upsert_services: vec![
+                    Service::new(
+                        slug("ad35"),
+                        "Archives d'Ille-et-Vilaine",
+                        ServiceKind::ArchivesDepartementales,
+                    ),
+                    Service::new(
+                        slug("notaires-35"),
+                        "Notaires d'Ille-et-Vilaine",
+                        ServiceKind::Notaire,
+                    ),
+                ],
+                upsert_holdings: vec![rule("", "-75y", "ad35"), rule("1950", "", "notaires-35")],
+                ..Changes::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    app.refresh().await;
+    let editor = signed_in(app, Role::Editor, &[]).await;
+    let home = get(app, "/admin", &editor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Chevauchements (1)"), "{home}");
+    assert!(home.contains("Acte notarié, Ille-et-Vilaine"), "{home}");
+    assert!(
+        home.contains("Archives d&#39;Ille-et-Vilaine")
+            || home.contains("Archives d'Ille-et-Vilaine"),
+        "{home}"
+    );
+    assert!(
+        home.contains("Notaires d&#39;Ille-et-Vilaine")
+            || home.contains("Notaires d'Ille-et-Vilaine"),
+        "{home}"
+    );
+    // The rules table reads in words, not identifiers.
+    let rules = get(app, "/admin/regles", &editor.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(rules.contains("il y a 75 ans"), "{rules}");
+    assert!(!rules.contains("-75y"), "{rules}");
+});

@@ -4,7 +4,10 @@
 use axum::extract::State;
 use locadocs_core::{Service, ServiceRef};
 
-use super::{author_shown, gap_href, gap_text, gaps_of, rules_table, services_table, stale};
+use super::{
+    author_shown, gap_href, gap_text, gaps_of, holder_name, overlaps_of, rule_title, rules_table,
+    services_table, stale,
+};
 use crate::store::{Entity, HistoryEntry, StoredHolding};
 use crate::web::AppState;
 use crate::web::admin::SignedIn;
@@ -109,7 +112,35 @@ pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
         })
         .collect();
     let my_gaps = gaps_of(&in_my_timelines, today);
+    let my_overlaps = overlaps_of(&in_my_timelines, today);
     p.blocks.push(Block::H2("À vérifier".into()));
+    if !my_overlaps.is_empty() {
+        // Rolling bounds move every day: two rules saved apart can come to
+        // hold the same days.
+        p.blocks.push(Block::P(
+            "Deux règles désignent un détenteur pour les mêmes dates : une seule doit s'appliquer. Corrigez les dates de l'une d'elles (une borne glissante, « il y a N ans », avance chaque jour).".into(),
+        ));
+        p.blocks.push(Block::Table(Table {
+            caption: format!("Chevauchements ({})", my_overlaps.len()),
+            head: vec![
+                "Règle".into(),
+                "Détenteur".into(),
+                "Chevauche".into(),
+                "Détenteur".into(),
+            ],
+            rows: my_overlaps
+                .iter()
+                .map(|(a, b)| {
+                    vec![
+                        Cell::link(rule_title(&snap, a), format!("/admin/regles/{}", a.id)),
+                        Cell::text(holder_name(&snap, &a.rule.service)),
+                        Cell::link(rule_title(&snap, b), format!("/admin/regles/{}", b.id)),
+                        Cell::text(holder_name(&snap, &b.rule.service)),
+                    ]
+                })
+                .collect(),
+        }));
+    }
     if !my_gaps.is_empty() {
         p.blocks.push(Block::P(
             "Des périodes ne sont couvertes par aucune règle entre deux règles : vérifiez qu'il ne manque pas de détenteur.".into(),

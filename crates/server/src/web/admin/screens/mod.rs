@@ -180,6 +180,44 @@ fn holder_name(snap: &Snapshot, r: &ServiceRef) -> String {
     }
 }
 
+/// A document type as people name it (its slug when unknown).
+fn document_label(snap: &Snapshot, slug: &str) -> String {
+    snap.document_type(slug)
+        .map(|d| d.label.clone())
+        .unwrap_or_else(|| slug.to_owned())
+}
+
+/// A bound of a rule's period in words: a rolling bound moves with time.
+fn bound_text(b: locadocs_core::Bound) -> String {
+    match b {
+        locadocs_core::Bound::Date(d) => d.format("%d/%m/%Y").to_string(),
+        locadocs_core::Bound::Year(y) => y.to_string(),
+        locadocs_core::Bound::YearsAgo(n) => format!("il y a {n} ans (glissant)"),
+    }
+}
+
+/// Rules of one timeline that hold the same days: `(rule, earlier rule)`.
+fn overlaps_of<'a>(
+    rules: &[&'a StoredHolding],
+    today: NaiveDate,
+) -> Vec<(&'a StoredHolding, &'a StoredHolding)> {
+    let plain: Vec<_> = rules.iter().map(|h| &h.rule).collect();
+    locadocs_core::timeline::overlaps(&plain, today)
+        .into_iter()
+        .map(|(i, j)| (rules[i], rules[j]))
+        .collect()
+}
+
+/// « Règle n° 3 — Permis de construire, Rennes (35238) ».
+fn rule_title(snap: &Snapshot, h: &StoredHolding) -> String {
+    format!(
+        "Règle n° {} — {}, {}",
+        h.id,
+        document_label(snap, h.rule.document_type.as_str()),
+        snap.territories().display_name(&h.rule.territory)
+    )
+}
+
 /// The gaps of the timelines these rules belong to (from the core).
 fn gaps_of(rules: &[&StoredHolding], today: NaiveDate) -> Vec<Gap> {
     let plain: Vec<_> = rules.iter().map(|h| &h.rule).collect();
@@ -250,15 +288,10 @@ fn rules_rows(caption: &str, rules: &[&StoredHolding], snap: &Snapshot) -> Table
             .map(|h| {
                 vec![
                     Cell::link(format!("n° {}", h.id), format!("/admin/regles/{}", h.id)),
-                    Cell::text(h.rule.document_type.as_str()),
-                    Cell::text(h.rule.territory.to_string()),
-                    Cell::text(h.rule.from.map(|b| b.to_string()).unwrap_or("début".into())),
-                    Cell::text(
-                        h.rule
-                            .to
-                            .map(|b| b.to_string())
-                            .unwrap_or("aujourd'hui".into()),
-                    ),
+                    Cell::text(document_label(snap, h.rule.document_type.as_str())),
+                    Cell::text(snap.territories().display_name(&h.rule.territory)),
+                    Cell::text(h.rule.from.map(bound_text).unwrap_or("début".into())),
+                    Cell::text(h.rule.to.map(bound_text).unwrap_or("aujourd'hui".into())),
                     Cell::text(holder_name(snap, &h.rule.service)),
                     Cell::text(day_text(h.rule.verified_at)),
                 ]
