@@ -264,8 +264,8 @@ test('the contributor accepts by the emailed link and signs in', async () => {
   });
   const row = mine
     .locator('tr')
-    .filter({ hasText: 'permis-de-construire' })
-    .filter({ hasText: 'commune:35238' })
+    .filter({ hasText: 'Permis de construire' })
+    .filter({ hasText: 'Rennes (35238)' })
     .filter({ hasText: '1908' });
   assert.equal(await row.count(), 1);
   const href = await row.locator('a').first().getAttribute('href');
@@ -290,7 +290,8 @@ test('the contributor previews and saves a new end date; the public answer follo
   // Running past the 1 July 2015 of Rennes Métropole is refused, next to the field.
   await to.fill('2015-12-31');
   assert.equal(await submit('Enregistrer'), 422);
-  assert.match(await state.page.locator('#f-from-msg').innerText(), /chevauche/);
+  // The end date causes it: the message sits next to that field and names the other rule.
+  assert.match(await state.page.locator('#f-to-msg').innerText(), /chevauche la règle n° \d+/);
   assert.equal(await to.inputValue(), '2015-12-31', 'what was typed is kept');
   await clean(state.page, 'rule edit with an overlap error');
 
@@ -351,7 +352,7 @@ test('the contributor can neither open nor post to another service’s pages', a
   assert.equal(post.status(), 403);
   // Rennes Métropole's rule: readable, not editable.
   await goto('/admin/regles?type=permis-de-construire&commune=35238');
-  const row = state.page.locator('tr').filter({ hasText: 'Droit des sols' }).filter({ hasText: 'commune:35238' });
+  const row = state.page.locator('tr').filter({ hasText: 'Droit des sols' }).filter({ hasText: 'Rennes (35238)' });
   const href = await row.locator('a').first().getAttribute('href');
   state.otherRuleId = href.match(/\/admin\/regles\/(\d+)$/)[1];
   await goto(`/admin/regles/${state.otherRuleId}/modifier`, 403);

@@ -421,6 +421,14 @@ admin_test!(rule_edit_preview_history_conflict_and_revert, |app| {
         body.contains("chevauche") && body.contains("2016-12-31"),
         "{body}"
     );
+    // It names the other rule and its holder, and, as that rule is not
+    // the contributor's, says who can change it.
+    assert!(
+        body.contains("Cette période chevauche la règle n° "),
+        "{body}"
+    );
+    assert!(body.contains("demandez aux éditeurs"), "{body}");
+    assert!(!body.contains("ajustez les dates de l"), "{body}");
     // Preview: before, A holds 2012; after, nobody does.
     let r = send(fields("2010-12-31", "preview", rev.clone())).await;
     assert_eq!(r.status(), 200);

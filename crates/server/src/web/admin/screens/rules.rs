@@ -247,7 +247,7 @@ impl RuleForm {
         &self,
         snap: &Snapshot,
         today: NaiveDate,
-        replacing: Option<&HoldingRule>,
+        near: &Neighbours<'_>,
         verified_at: Option<NaiveDate>,
     ) -> std::result::Result<HoldingRule, Errors> {
         let mut errors: Errors = vec![];
@@ -331,31 +331,68 @@ impl RuleForm {
                 "La fin de la période est avant son début.".into(),
             ));
         }
-        for other in snap.holdings() {
-            if Some(other) == replacing
-                || other.document_type != rule.document_type
-                || other.territory != rule.territory
-            {
-                continue;
-            }
-            if other.overlaps(&rule, today) {
-                errors.push((
-                    "from".into(),
-                    format!(
-                        "Cette période chevauche une autre règle ({} – {}, {}) : ajustez les dates de l'une ou de l'autre.",
-                        other.from.map(|b| b.to_string()).unwrap_or("début".into()),
-                        other.to.map(|b| b.to_string()).unwrap_or("aujourd'hui".into()),
-                        holder_name(snap, &other.service)
-                    ),
-                ));
-                break;
-            }
+        if let Some(error) = near.overlap(snap, &rule, today) {
+            errors.push(error);
         }
         if errors.is_empty() {
             Ok(rule)
         } else {
             Err(errors)
         }
+    }
+}
+
+/// The stored rules a posted rule must not overlap, and who is asking.
+struct Neighbours<'a> {
+    rules: &'a [StoredHolding],
+    /// The rule being edited, left out.
+    replacing: Option<i64>,
+    me: &'a SignedIn,
+}
+
+impl Neighbours<'_> {
+    /// The first stored rule of the same timeline that shares days with
+    /// `rule`, as an error on the field that causes it: the start when it
+    /// falls inside the other rule, else the end. It names the other rule
+    /// and its holder, and says who can change it when the account cannot.
+    fn overlap(
+        &self,
+        snap: &Snapshot,
+        rule: &HoldingRule,
+        today: NaiveDate,
+    ) -> Option<(String, String)> {
+        let other = self.rules.iter().find(|h| {
+            Some(h.id) != self.replacing
+                && h.rule.document_type == rule.document_type
+                && h.rule.territory == rule.territory
+                && h.rule.overlaps(rule, today)
+        })?;
+        let o = &other.rule;
+        let inside = |d: Option<NaiveDate>| {
+            d.is_some_and(|d| {
+                o.start(today).is_none_or(|s| s <= d) && o.end(today).is_none_or(|e| d <= e)
+            })
+        };
+        let field = if inside(rule.start(today)) || !inside(rule.end(today)) {
+            "from"
+        } else {
+            "to"
+        };
+        let what = format!(
+            "Cette période chevauche la règle n° {} ({}, {}).",
+            other.id,
+            period_text(o.start(today), o.end(today)),
+            holder_name(snap, &o.service)
+        );
+        let how = if self.me.may(Act::WriteRule(&other.rule, snap.territories())) {
+            format!(
+                "Changez les dates de celle-ci, ou celles de la règle n° {} (/admin/regles/{}).",
+                other.id, other.id
+            )
+        } else {
+            "Vous ne pouvez pas modifier cette autre règle : changez les dates de celle-ci, ou demandez aux éditeurs d'ajuster l'autre.".to_owned()
+        };
+        Some((field.to_owned(), format!("{what} {how}")))
     }
 }
 
@@ -489,7 +526,13 @@ pub async fn rule_create(
 ) -> Result {
     let snap = state.live.snapshot();
     let today = state.clock.today();
-    let parsed = form.parse(&snap, today, None, Some(today));
+    let stored_rules = state.live.store().stored_holdings().await?;
+    let near = Neighbours {
+        rules: &stored_rules,
+        replacing: None,
+        me: &me,
+    };
+    let parsed = form.parse(&snap, today, &near, Some(today));
     // A rule for another service's holder is refused outright (403), not
     // merely shown as a field error: it can only come from a hand-made request.
     let rule = match writable(&me, &snap, &form, parsed)? {
@@ -665,7 +708,13 @@ pub async fn rule_save(
     };
     // The rule as it will be must be theirs too: no moving it to another
     // service's holder, nor out of scope.
-    let parsed = form.parse(&snap, today, Some(&held.rule), held.rule.verified_at);
+    let stored_rules = state.live.store().stored_holdings().await?;
+    let near = Neighbours {
+        rules: &stored_rules,
+        replacing: Some(id),
+        me: &me,
+    };
+    let parsed = form.parse(&snap, today, &near, held.rule.verified_at);
     let rule = match writable(&me, &snap, &form, parsed)? {
         Ok(r) => r,
         Err(errors) => return Err(AdminError::invalid(v.page(&form, errors, None, vec![]))),
