@@ -14,6 +14,10 @@
 //! on a 390 px screen the chart is drawn at about 1:1, so text stays at
 //! 12 px or more; [`CSS`] caps the width on large screens.
 
+use chrono::{Datelike, NaiveDate};
+
+use super::theme::Lang;
+
 /// The rules the charts need, present in both stylesheets (the public
 /// `neutral.css` and the back office's inline style).
 pub const CSS: &str = ".ld-chart{display:block;width:100%;max-width:34rem;height:auto;margin:.5rem 0 1rem;overflow:visible}.ld-chart .ld-bar{fill:var(--background-action-high-blue-france,var(--accent,#0b5cad))}";
@@ -27,6 +31,8 @@ const W: f64 = 360.0;
 const FONT: f64 = 13.0;
 /// Estimated advance of one character of 13-unit text.
 const CHAR: f64 = 7.2;
+/// The most characters written on one line.
+const LINE: usize = 48;
 
 /// Escapes text for an element's content or a quoted attribute.
 pub fn escape(s: &str) -> String {
@@ -103,15 +109,22 @@ fn chart_id(kind: &str, title: &str, desc: &str, data: &str) -> String {
     format!("ld-c{:012x}", h & 0xffff_ffff_ffff)
 }
 
-/// The opening `<svg>` with its title and description.
+/// The opening `<svg>` with its title and description (none when empty).
 fn open(id: &str, height: f64, title: &str, desc: &str) -> String {
+    let (labels, desc) = if desc.is_empty() {
+        (format!("{id}-t"), String::new())
+    } else {
+        (
+            format!("{id}-t {id}-d"),
+            format!("<desc id=\"{id}-d\">{}</desc>", escape(desc)),
+        )
+    };
     format!(
         "<svg class=\"ld-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {h}\" \
-         width=\"100%\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\" font-size=\"{FONT}\" \
-         fill=\"currentColor\"><title id=\"{id}-t\">{t}</title><desc id=\"{id}-d\">{d}</desc>",
+         width=\"100%\" role=\"img\" aria-labelledby=\"{labels}\" font-size=\"{FONT}\" \
+         fill=\"currentColor\"><title id=\"{id}-t\">{t}</title>{desc}",
         h = fmt(height),
         t = escape(title),
-        d = escape(desc),
     )
 }
 
@@ -293,7 +306,7 @@ fn labelled_bars(kind: &str, title: &str, desc: &str, rows: &[(String, f64, Stri
         s.push_str(&format!(
             "<text x=\"{left}\" y=\"{}\">{}</text>",
             fmt(y + FONT),
-            escape(&clip(label, 48))
+            escape(&clip(label, LINE))
         ));
         s.push_str(&format!(
             "<rect class=\"ld-bar\" x=\"{left}\" y=\"{}\" width=\"{}\" height=\"18\"/>",
@@ -344,6 +357,282 @@ pub fn data_table(caption: &str, headers: &[&str], rows: &[Vec<String>]) -> Stri
     }
     s.push_str("</tbody></table></div>");
     s
+}
+
+/// One period of a holder timeline: who holds the documents (`None`: no
+/// one, the period is not covered), from when to when (`None`: open), and
+/// a note written under it (a rolling bound: "documents de plus de 75 ans").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    pub holder: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+/// The words of a timeline.
+fn band_words(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::Fr => ("Non couvert", "aujourd'hui"),
+        Lang::En => ("Not covered", "today"),
+    }
+}
+
+/// The years of a period, in words ("1908 – 2015", "depuis 2015").
+fn years(from: Option<NaiveDate>, to: Option<NaiveDate>, lang: Lang) -> String {
+    match (lang, from.map(|d| d.year()), to.map(|d| d.year())) {
+        (Lang::Fr, Some(f), Some(t)) if f == t => format!("en {f}"),
+        (Lang::En, Some(f), Some(t)) if f == t => format!("in {f}"),
+        (_, Some(f), Some(t)) => format!("{f} – {t}"),
+        (Lang::Fr, None, Some(t)) => format!("jusqu'en {t}"),
+        (Lang::En, None, Some(t)) => format!("until {t}"),
+        (Lang::Fr, Some(f), None) => format!("depuis {f}"),
+        (Lang::En, Some(f), None) => format!("since {f}"),
+        (Lang::Fr, None, None) => "toutes dates".to_owned(),
+        (Lang::En, None, None) => "all dates".to_owned(),
+    }
+}
+
+/// The lines written above a band: holder (or "Non couvert"), years and
+/// note on one line when they fit, else the holder on a line of its own.
+fn band_lines(b: &Band, lang: Lang) -> Vec<String> {
+    let who = b.holder.as_deref().unwrap_or(band_words(lang).0);
+    let mut when = years(b.from, b.to, lang);
+    if let Some(note) = &b.note {
+        when = format!("{when} · {note}");
+    }
+    let one = format!("{who} · {when}");
+    if one.chars().count() <= LINE {
+        vec![one]
+    } else {
+        vec![clip(who, LINE), clip(&when, LINE)]
+    }
+}
+
+/// The whole timeline in sentences, for a description that stands alone.
+pub fn timeline_desc(bands: &[Band], lang: Lang) -> String {
+    bands
+        .iter()
+        .map(|b| {
+            let who = b.holder.as_deref().unwrap_or(band_words(lang).0);
+            let note = b
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            format!("{who} : {}{note}.", years(b.from, b.to, lang))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A date as a fractional year, for the time axis.
+fn year_of(d: NaiveDate) -> f64 {
+    f64::from(d.year()) + f64::from(d.ordinal0()) / 366.0
+}
+
+/// The holder timeline of a document type and territory: one horizontal
+/// band per period, oldest first, each labelled with its holder and years
+/// above it; periods no one covers are hatched and labelled "Non couvert";
+/// open ends run to today, open starts from the left edge. A time axis
+/// with years and a mark for today closes it.
+pub fn timeline(title: &str, desc: &str, bands: &[Band], today: NaiveDate, lang: Lang) -> String {
+    if bands.is_empty() {
+        return empty(title);
+    }
+    let today_word = band_words(lang).1;
+    let now = year_of(today);
+    let known: Vec<f64> = bands
+        .iter()
+        .flat_map(|b| [b.from, b.to])
+        .flatten()
+        .map(year_of)
+        .collect();
+    let end = known.iter().copied().fold(now, f64::max);
+    let mut start = known.iter().copied().fold(end, f64::min);
+    if bands.iter().any(|b| b.from.is_none()) || known.is_empty() {
+        // An open start: some room before the first date.
+        start -= ((end - start) * 0.15).max(10.0);
+        if known.is_empty() {
+            start = now - 100.0;
+        }
+    }
+    if end - start < 10.0 {
+        start = end - 10.0;
+    }
+    let left = 2.0;
+    let right = W - 2.0;
+    let x = |y: f64| left + (y - start) / (end - start) * (right - left);
+
+    let key: String = bands
+        .iter()
+        .map(|b| format!("{b:?}\u{1e}"))
+        .chain([today.to_string()])
+        .collect();
+    let id = chart_id("timeline", title, desc, &key);
+    let top = 20.0;
+    let mut y = top;
+    let mut body = String::new();
+    for b in bands {
+        for line in band_lines(b, lang) {
+            body.push_str(&format!(
+                "<text x=\"{left}\" y=\"{}\">{}</text>",
+                fmt(y + FONT),
+                escape(&line)
+            ));
+            y += 17.0;
+        }
+        let x1 = b.from.map(|d| x(year_of(d))).unwrap_or(left);
+        let x2 =
+            b.to.map(|d| x(year_of(d) + 1.0 / 366.0))
+                .unwrap_or_else(|| x(now));
+        let w = (x2 - x1).max(3.0);
+        let bar_y = y + 2.0;
+        match b.holder {
+            Some(_) => body.push_str(&format!(
+                "<rect class=\"ld-bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"16\"/>",
+                fmt(x1),
+                fmt(bar_y),
+                fmt(w)
+            )),
+            None => body.push_str(&format!(
+                "<rect class=\"ld-gap\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"16\" fill=\"url(#{id}-h)\" stroke=\"currentColor\" stroke-dasharray=\"4 3\"/>",
+                fmt(x1),
+                fmt(bar_y),
+                fmt(w)
+            )),
+        }
+        y += 30.0;
+    }
+    // The axis: a line, ticks every round number of years, today marked.
+    let axis = y;
+    let span = end - start;
+    let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000]
+        .into_iter()
+        .find(|s| span / f64::from(*s) <= 6.0)
+        .unwrap_or(1000);
+    let mut axis_marks = format!(
+        "<line x1=\"{left}\" y1=\"{a}\" x2=\"{right}\" y2=\"{a}\" stroke=\"currentColor\"/>",
+        a = fmt(axis)
+    );
+    let first_tick = (start / f64::from(step)).ceil() as i64 * i64::from(step);
+    let mut t = first_tick;
+    while (t as f64) <= end {
+        let tx = x(t as f64);
+        // Keep clear of today's label at the right end.
+        if x(now) - tx > 34.0 || tx > x(now) {
+            let anchor = if tx < left + 16.0 {
+                "start"
+            } else if tx > right - 16.0 {
+                "end"
+            } else {
+                "middle"
+            };
+            axis_marks.push_str(&format!(
+                "<line x1=\"{tx}\" y1=\"{a}\" x2=\"{tx}\" y2=\"{b}\" stroke=\"currentColor\"/><text x=\"{tx}\" y=\"{ty}\" text-anchor=\"{anchor}\">{t}</text>",
+                tx = fmt(tx),
+                a = fmt(axis),
+                b = fmt(axis + 5.0),
+                ty = fmt(axis + 5.0 + FONT + 2.0),
+            ));
+        }
+        t += i64::from(step);
+    }
+    let tx = x(now);
+    let mut s = open(&id, axis + 5.0 + FONT + 8.0, title, desc);
+    s.push_str(&format!(
+        "<defs><pattern id=\"{id}-h\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"currentColor\" stroke-width=\"2\"/></pattern></defs>"
+    ));
+    s.push_str(&format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+        fmt(right),
+        fmt(FONT),
+        escape(today_word)
+    ));
+    s.push_str(&format!(
+        "<line x1=\"{tx}\" y1=\"{}\" x2=\"{tx}\" y2=\"{}\" stroke=\"currentColor\" stroke-dasharray=\"2 2\"/>",
+        fmt(FONT + 3.0),
+        fmt(axis),
+        tx = fmt(tx)
+    ));
+    s.push_str(&body);
+    s.push_str(&axis_marks);
+    s.push_str("</svg>");
+    s
+}
+
+/// The bands of a locate answer: its holders and the periods no rule
+/// covers, oldest first; a rolling bound ("-75y") is noted under its band.
+pub fn answer_bands(
+    matches: &[locadocs_core::snapshot::Match<'_>],
+    uncovered: &[locadocs_core::locate::Period],
+    today: NaiveDate,
+    lang: Lang,
+) -> Vec<Band> {
+    use locadocs_core::Bound;
+    let mut bands: Vec<Band> = matches
+        .iter()
+        .map(|m| {
+            // Only where the band really ends (or starts) at the rolling bound.
+            let older = match m.rule.to {
+                Some(Bound::YearsAgo(n)) if m.period.to == m.rule.end(today) => Some(n),
+                _ => None,
+            };
+            let younger = match m.rule.from {
+                Some(Bound::YearsAgo(n)) if m.period.from == m.rule.start(today) => Some(n),
+                _ => None,
+            };
+            let note = match (lang, younger, older) {
+                (Lang::Fr, Some(a), Some(b)) => Some(format!("documents de {b} à {a} ans")),
+                (Lang::Fr, None, Some(b)) => Some(format!("documents de plus de {b} ans")),
+                (Lang::Fr, Some(a), None) => Some(format!("documents de moins de {a} ans")),
+                (Lang::En, Some(a), Some(b)) => Some(format!("documents {b} to {a} years old")),
+                (Lang::En, None, Some(b)) => Some(format!("documents over {b} years old")),
+                (Lang::En, Some(a), None) => Some(format!("documents under {a} years old")),
+                (_, None, None) => None,
+            };
+            Band {
+                holder: Some(m.holder.name()),
+                from: m.period.from,
+                to: m.period.to,
+                note,
+            }
+        })
+        .chain(uncovered.iter().map(|p| Band {
+            holder: None,
+            from: p.from,
+            to: p.to,
+            note: None,
+        }))
+        .collect();
+    bands.sort_by_key(|b| b.from.unwrap_or(NaiveDate::MIN));
+    bands
+}
+
+/// The holder timeline of an answer page's document type, when there is
+/// more than one period to show. Its description points to the text list
+/// that the page gives next to it, which stays the accessible version.
+pub fn answer_chart(
+    answer: &locadocs_core::snapshot::Answer<'_>,
+    today: NaiveDate,
+    lang: Lang,
+) -> Option<String> {
+    let bands = answer_bands(&answer.matches, &answer.uncovered, today, lang);
+    if bands.len() < 2 {
+        return None;
+    }
+    let label = &answer.document_type.label;
+    let (title, desc) = match lang {
+        Lang::Fr => (
+            format!("Détenteurs selon la date du document : {label}"),
+            "Frise chronologique ; chaque période est détaillée dans le texte qui suit.",
+        ),
+        Lang::En => (
+            format!("Holders by the document's date: {label}"),
+            "Timeline; each period is detailed in the text that follows.",
+        ),
+    };
+    Some(timeline(&title, desc, &bands, today, lang))
 }
 
 #[cfg(test)]
@@ -414,6 +703,11 @@ mod tests {
         // Another chart of the same page gets other ids.
         let other = columns("Réponses par mois", "", &bars(&[("2026-10", 1.0)]), "");
         assert!(!other.contains(&id));
+        // Without a description, the title alone names it.
+        assert!(
+            !other.contains("<desc") && !other.contains("-d\""),
+            "{other}"
+        );
     }
 
     #[test]
@@ -531,6 +825,149 @@ mod tests {
         assert_eq!(texts(&many).len(), 73);
         let long_column = columns("t", "d", &bars(&[(long, 1.0)]), "");
         assert!(texts(&long_column).contains(&"Archives départ…".to_owned()));
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn band(holder: Option<&str>, from: &str, to: &str) -> Band {
+        let d = |s: &str| (!s.is_empty()).then(|| day(s));
+        Band {
+            holder: holder.map(str::to_owned),
+            from: d(from),
+            to: d(to),
+            note: None,
+        }
+    }
+
+    /// The `x`, `width` of the chart's bands (held and uncovered), in order.
+    fn rects(svg: &str) -> Vec<(String, f64, f64)> {
+        svg.split("<rect class=\"")
+            .skip(1)
+            .map(|r| {
+                let attr = |name: &str| -> f64 {
+                    let i = r.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+                    r[i..i + r[i..].find('"').unwrap()].parse().unwrap()
+                };
+                (
+                    r[..r.find('"').unwrap()].to_owned(),
+                    attr("x"),
+                    attr("width"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_timeline_draws_one_band_per_period_and_marks_the_gaps() {
+        let bands = [
+            band(None, "", "1907-12-31"),
+            band(Some("Archives de Rennes"), "1908-01-01", "1949-12-31"),
+            band(None, "1950-01-01", "1959-12-31"),
+            band(Some("Rennes Métropole <ADS>"), "1960-01-01", ""),
+        ];
+        let today = day("2026-11-23");
+        let svg = timeline(
+            "Détenteurs",
+            "Les mêmes informations suivent en texte.",
+            &bands,
+            today,
+            Lang::Fr,
+        );
+        assert!(svg.contains(" role=\"img\""));
+        assert!(svg.contains("<desc id=\""));
+        let t = texts(&svg);
+        assert_eq!(
+            &t[..5],
+            &[
+                "aujourd&#39;hui",
+                "Non couvert · jusqu&#39;en 1907",
+                "Archives de Rennes · 1908 – 1949",
+                "Non couvert · 1950 – 1959",
+                "Rennes Métropole &lt;ADS&gt; · depuis 1960",
+            ]
+        );
+        // Axis: 1908 - 15 % of the span before it, to today; ticks every 25 years.
+        assert_eq!(&t[5..], &["1900", "1925", "1950", "1975", "2000"]);
+        let r = rects(&svg);
+        let kinds: Vec<&str> = r.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(kinds, vec!["ld-gap", "ld-bar", "ld-gap", "ld-bar"]);
+        // The gaps are hatched by the chart's own pattern.
+        let id = svg
+            .split("<title id=\"")
+            .nth(1)
+            .unwrap()
+            .split("-t\"")
+            .next()
+            .unwrap();
+        assert_eq!(svg.matches(&format!("fill=\"url(#{id}-h)\"")).count(), 2);
+        assert!(svg.contains(&format!("<pattern id=\"{id}-h\"")));
+        // Bands follow each other without overlap, the open start at the
+        // left edge and the open end at today, the right edge.
+        assert_eq!(r[0].1, 2.0);
+        for w in r.windows(2) {
+            assert!((w[0].1 + w[0].2 - w[1].1).abs() < 0.2, "{w:?}");
+        }
+        assert!((r[3].1 + r[3].2 - 358.0).abs() < 0.2, "{r:?}");
+    }
+
+    #[test]
+    fn rolling_bounds_run_to_today_with_their_note() {
+        let today = day("2026-11-23");
+        let bands = [
+            Band {
+                note: Some("documents de plus de 75 ans".into()),
+                ..band(Some("Archives départementales"), "", "1951-11-23")
+            },
+            Band {
+                note: Some("documents de moins de 75 ans".into()),
+                ..band(Some("Notaire"), "1951-11-24", "")
+            },
+        ];
+        let svg = timeline("t", "", &bands, today, Lang::Fr);
+        let t = texts(&svg);
+        assert_eq!(t[1], "Archives départementales");
+        assert_eq!(t[2], "jusqu&#39;en 1951 · documents de plus de 75 ans");
+        assert_eq!(t[3], "Notaire");
+        assert_eq!(t[4], "depuis 1951 · documents de moins de 75 ans");
+        let r = rects(&svg);
+        assert!((r[1].1 + r[1].2 - 358.0).abs() < 0.2, "{r:?}");
+        assert_eq!(
+            timeline_desc(&bands, Lang::Fr),
+            "Archives départementales : jusqu'en 1951 (documents de plus de 75 ans). \
+             Notaire : depuis 1951 (documents de moins de 75 ans)."
+        );
+        let en = timeline("t", "", &bands, today, Lang::En);
+        assert!(
+            en.contains(">today<") && en.contains(">since 1951 · documents de moins de 75 ans<"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn a_timeline_with_nothing_known_is_one_hatched_band() {
+        let today = day("2026-11-23");
+        let svg = timeline("t", "d", &[band(None, "", "")], today, Lang::Fr);
+        assert_eq!(texts(&svg)[1], "Non couvert · toutes dates");
+        let r = rects(&svg);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].0, "ld-gap");
+        assert!((r[0].1 - 2.0).abs() < 0.01 && (r[0].2 - 356.0).abs() < 0.2);
+        assert_eq!(
+            timeline("Détenteurs", "d", &[], today, Lang::Fr),
+            "<p class=\"ld-chart-empty\">Détenteurs : aucune donnée sur la période.</p>"
+        );
+        // A one-day period still shows.
+        let svg = timeline(
+            "t",
+            "d",
+            &[band(Some("A"), "2000-01-01", "2000-01-01")],
+            today,
+            Lang::Fr,
+        );
+        assert_eq!(rects(&svg)[0].2, 3.0);
+        assert_eq!(texts(&svg)[1], "A · en 2000");
     }
 
     #[test]
