@@ -153,7 +153,8 @@ fn clean(x: f64) -> f64 {
 
 /// Vertical columns, one per `(label, value)` in order (months, days),
 /// each with its value above it and its label below; labels and values
-/// turn upright when the columns are narrow.
+/// turn upright when the columns are narrow, and only one column in two
+/// (or three…) is labelled when even upright text does not fit.
 pub fn columns(title: &str, desc: &str, bars: &[(String, f64)], unit: &str) -> String {
     if bars.is_empty() {
         return empty(title);
@@ -191,6 +192,9 @@ pub fn columns(title: &str, desc: &str, bars: &[(String, f64)], unit: &str) -> S
         ));
     }
     let bar_w = (slot * 0.7).min(48.0);
+    // Columns narrower than a line of text: one in `every` is labelled,
+    // the latest always (the data table gives them all).
+    let every = (((FONT + 3.0) / slot).ceil() as usize).max(1);
     for (i, (_, v)) in bars.iter().enumerate() {
         let cx = left + slot * (i as f64 + 0.5);
         let h = if max > 0.0 {
@@ -206,6 +210,9 @@ pub fn columns(title: &str, desc: &str, bars: &[(String, f64)], unit: &str) -> S
             fmt(bar_w),
             fmt(h)
         ));
+        if (bars.len() - 1 - i) % every != 0 {
+            continue;
+        }
         let value = escape(&values[i]);
         if upright_values {
             let (x, y) = (cx + FONT / 2.0 - 2.0, top - 4.0);
@@ -821,8 +828,13 @@ mod tests {
             })
             .collect();
         let many = columns("t", "d", &months, "parcours");
-        assert_eq!(many.matches("rotate(-90").count(), 72);
-        assert_eq!(texts(&many).len(), 73);
+        // Too narrow for every label: one column in two, the last one included.
+        assert_eq!(many.matches("rotate(-90").count(), 36);
+        let t = texts(&many);
+        assert_eq!(t.len(), 37);
+        assert_eq!(&t[1..3], &["1\u{202f}001", "2024-02"]);
+        assert_eq!(&t[35..], &["1\u{202f}035", "2026-12"]);
+        assert_eq!(many.matches("<rect").count(), 36, "every column is drawn");
         let long_column = columns("t", "d", &bars(&[(long, 1.0)]), "");
         assert!(texts(&long_column).contains(&"Archives départ…".to_owned()));
     }
