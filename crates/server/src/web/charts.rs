@@ -60,7 +60,7 @@ pub fn number(x: f64) -> String {
     let int = (tenths / 10).to_string();
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             grouped.push('\u{202f}');
         }
         grouped.push(c);
@@ -210,7 +210,7 @@ pub fn columns(title: &str, desc: &str, bars: &[(String, f64)], unit: &str) -> S
             fmt(bar_w),
             fmt(h)
         ));
-        if (bars.len() - 1 - i) % every != 0 {
+        if !(bars.len() - 1 - i).is_multiple_of(every) {
             continue;
         }
         let value = escape(&values[i]);
