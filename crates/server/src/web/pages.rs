@@ -309,6 +309,8 @@ struct DocResult {
     earlier: Option<String>,
     matches: Vec<MatchView>,
     uncovered: Vec<String>,
+    /// The holder timeline drawn beside the text (SVG).
+    chart: Option<String>,
 }
 
 struct FeedbackView {
@@ -553,7 +555,7 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
     }
 }
 
-fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts) -> DocResult {
+fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> DocResult {
     let c = &answer.communicability;
     let (access_line, access_class) = match (c.free, c.free_from) {
         (Some(true), _) => (t.free_now.to_owned(), "free"),
@@ -589,6 +591,7 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts) -> DocResult {
         earlier: c.note.clone(),
         matches: answer.matches.iter().map(|m| match_view(m, lang)).collect(),
         uncovered,
+        chart: super::charts::answer_chart(answer, today, lang),
     }
 }
 
@@ -770,8 +773,10 @@ fn render_guide(
                 hidden.push(("document_type".into(), doc.clone()));
             }
             hidden.push(("commune".into(), commune.clone()));
-            let mut documents: Vec<DocResult> =
-                answers.iter().map(|a| doc_result(a, d.lang, t)).collect();
+            let mut documents: Vec<DocResult> = answers
+                .iter()
+                .map(|a| doc_result(a, d.lang, t, today))
+                .collect();
             // Holders that take requests through Locadocs offer the form,
             // prefilled with what the guide knows.
             for doc in &mut documents {

@@ -5,6 +5,7 @@
 mod backoffice;
 mod admin;
 mod authorization;
+mod charts;
 mod command_line;
 mod csv_formulas;
 mod embed;

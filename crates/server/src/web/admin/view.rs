@@ -107,6 +107,8 @@ pub enum Block {
     Tabs(Vec<Tab>),
     /// A request's thread, in order.
     Thread(Vec<ThreadItem>),
+    /// A chart's markup, as [`crate::web::charts`] writes it (escaped there).
+    Chart(String),
 }
 
 /// One tab of a [`Block::Tabs`].

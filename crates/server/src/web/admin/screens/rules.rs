@@ -19,6 +19,8 @@ use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::policy::{self, Act};
 use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
 use crate::web::admin::{SignedForm, SignedIn};
+use crate::web::charts;
+use crate::web::theme::Lang;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RulesQuery {
@@ -137,6 +139,19 @@ pub async fn rules(
     if let (Some(r), false) = (&commune, doc.is_empty()) {
         p.blocks
             .push(Block::H2("Réponse publique, toutes dates".into()));
+        if let Ok(a) = snap.locate(doc, r.current.code.as_str(), When::Unknown, today) {
+            let bands = charts::answer_bands(&a.matches, &a.uncovered, today, Lang::Fr);
+            p.blocks.push(Block::Chart(charts::timeline(
+                &format!(
+                    "Détenteurs de « {} » à {}, toutes dates",
+                    a.document_type.label, r.current.name
+                ),
+                &charts::timeline_desc(&bands, Lang::Fr),
+                &bands,
+                today,
+                Lang::Fr,
+            )));
+        }
         p.blocks.push(Block::Dl(answer_lines(
             &snap,
             doc,
