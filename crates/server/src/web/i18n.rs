@@ -234,6 +234,20 @@ pub fn texts(lang: Lang) -> &'static Texts {
 }
 
 /// "1 janvier 1908" / "1 January 1908".
+/// A stored UTC time (`2026-12-01T08:14:00Z`) in Paris time, in words:
+/// « 1er décembre 2026 à 09:14 ». A text that is not a time is shown as is.
+pub fn local_time(at: &str, lang: Lang) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return at.to_owned();
+    };
+    let paris = t.with_timezone(&chrono_tz::Europe::Paris);
+    let day = long_date(paris.date_naive(), lang);
+    match lang {
+        Lang::Fr => format!("{day} à {}", paris.format("%H:%M")),
+        Lang::En => format!("{day} at {}", paris.format("%H:%M")),
+    }
+}
+
 pub fn long_date(d: chrono::NaiveDate, lang: Lang) -> String {
     use chrono::Datelike;
     const FR_MONTHS: [&str; 12] = [

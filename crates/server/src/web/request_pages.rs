@@ -1093,17 +1093,7 @@ fn size_words(bytes: i64) -> String {
     }
 }
 
-fn local_time(at: &str, lang: Lang) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(at) else {
-        return at.to_owned();
-    };
-    let paris = t.with_timezone(&chrono_tz::Europe::Paris);
-    let day = super::i18n::long_date(paris.date_naive(), lang);
-    match lang {
-        Lang::Fr => format!("{day} à {}", paris.format("%H h %M")),
-        Lang::En => format!("{day} at {}", paris.format("%H:%M")),
-    }
-}
+use super::i18n::local_time;
 
 fn event_views(
     snap: &Snapshot,

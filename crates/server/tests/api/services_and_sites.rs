@@ -62,6 +62,31 @@ admin_test!(an_editor_creates_a_service_from_a_blank_form, |app| {
         .unwrap();
     assert_eq!(history.len(), 1, "the creation is in the history");
     assert_eq!(history[0].user_email, editor.email);
+    // Its history reads in Paris time and in words, not as a stored timestamp.
+    let page = get(
+        app,
+        "/admin/historique/service/archives-de-saint-malo",
+        &editor.cookie,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        page.contains("Historique : Archives de Saint-Malo"),
+        "{page}"
+    );
+    let at = &history[0].at;
+    let paris = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono_tz::Europe::Paris);
+    let expected = format!(
+        "{} à {} – création par",
+        paris.format("%Y"),
+        paris.format("%H:%M")
+    );
+    assert!(page.contains(&expected), "{expected} in {page}");
+    assert!(!page.contains(at.as_str()), "{page}");
 
     // The same name again gets an identifier of its own.
     let resp = post(app, "/admin/services/nouveau", &editor.cookie, &fields).await;

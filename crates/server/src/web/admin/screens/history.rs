@@ -11,6 +11,8 @@ use crate::web::admin::error::{AdminError, Result};
 use crate::web::admin::policy::Act;
 use crate::web::admin::view::{self, Block, Button, Cell, FormView, Page, Table};
 use crate::web::admin::{SignedForm, SignedIn, see_other};
+use crate::web::i18n::local_time;
+use crate::web::theme::Lang;
 
 fn field_label(f: &str) -> String {
     let known: HashMap<&str, &str> = [
@@ -79,7 +81,13 @@ pub async fn history(
     let snap = state.live.snapshot();
     let name = match entity {
         Entity::Service => snap.service(&key).map(|s| s.name.clone()),
-        Entity::Holding => Some(format!("règle n° {key}")),
+        Entity::Holding => match key.parse::<i64>() {
+            Ok(id) => Some(match state.live.store().stored_holding(id).await? {
+                Some(h) => super::rule_title(&snap, &h),
+                None => format!("Règle n° {id} (supprimée)"),
+            }),
+            Err(_) => None,
+        },
         Entity::DocumentType => snap.document_type(&key).map(|d| d.label.clone()),
         Entity::User => match key.parse::<i64>() {
             Ok(id) => state
@@ -110,7 +118,7 @@ pub async fn history(
         };
         p.blocks.push(Block::H2(format!(
             "{} – {what} par {}",
-            e.at,
+            local_time(&e.at, Lang::Fr),
             author_shown(&me.user, &e.user_email, &users)
         )));
         if let Some(r) = e.reverts {
@@ -171,7 +179,8 @@ fn confirm_page(me: &SignedIn, e: &HistoryEntry) -> Page {
         _ => "Ces champs, modifiés le {at} par {by}, reprendront leur valeur d'avant :",
     };
     p.blocks.push(Block::P(
-        what.replace("{at}", &e.at).replace("{by}", &e.user_email),
+        what.replace("{at}", &local_time(&e.at, Lang::Fr))
+            .replace("{by}", &e.user_email),
     ));
     p.blocks.push(Block::Table(Table {
         caption: format!("Ce que l'annulation de la modification n° {} change", e.id),

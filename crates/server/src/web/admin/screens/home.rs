@@ -200,7 +200,10 @@ pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
                 .iter()
                 .map(|e| {
                     vec![
-                        Cell::text(&e.at),
+                        Cell::text(crate::web::i18n::local_time(
+                            &e.at,
+                            crate::web::theme::Lang::Fr,
+                        )),
                         Cell::text(author_shown(user, &e.user_email, &users)),
                         Cell::link(
                             format!("{} {}", e.entity.as_str(), e.key),
