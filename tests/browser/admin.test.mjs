@@ -285,7 +285,7 @@ test('the contributor previews and saves a new end date; the public answer follo
   await goto(`/admin/regles/${state.ruleId}/modifier`);
   await clean(state.page, 'rule edit');
   const to = state.page.locator('input[name="to"]');
-  assert.equal(await to.inputValue(), '2015-06-30');
+  assert.equal(await to.inputValue(), '30/06/2015', 'dates read as written in France');
 
   // Running past the 1 July 2015 of Rennes Métropole is refused, next to the field.
   await to.fill('2015-12-31');

@@ -343,3 +343,95 @@ admin_test!(mes_donnees_lists_rules_that_came_to_overlap, |app| {
     assert!(rules.contains("il y a 75 ans"), "{rules}");
     assert!(!rules.contains("-75y"), "{rules}");
 });
+
+admin_test!(
+    a_rule_is_written_with_names_and_years_not_identifiers,
+    |app| {
+        use locadocs::store::Changes;
+        use locadocs_core::{Bound, DocumentType, Service, ServiceKind, Slug, Territory};
+        let slug = |s: &str| Slug::parse(s).unwrap();
+        app.store
+            .apply(
+                &Changes {
+                    upsert_document_types: vec![DocumentType {
+                        slug: slug("acte-notarie"),
+                        label: "Acte notarié".into(),
+                        theme: None,
+                        aliases: vec![],
+                        description: None,
+                        communicability_years: 75,
+                        communicability_note: None,
+                    }],
+                    upsert_services: vec![Service::new(
+                        slug("ad35"),
+                        "Archives d'Ille-et-Vilaine",
+                        ServiceKind::ArchivesDepartementales,
+                    )],
+                    ..Changes::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        app.refresh().await;
+        let editor = signed_in(app, Role::Editor, &[]).await;
+        let post_rule = |territory: &'static str, to: &'static str| {
+            let csrf = editor.csrf.clone();
+            let cookie = editor.cookie.clone();
+            async move {
+                post(
+                    app,
+                    "/admin/regles/nouvelle",
+                    &cookie,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("document_type", "acte-notarie"),
+                        ("territory", territory),
+                        ("from", ""),
+                        ("to", to),
+                        ("service", "ad35"),
+                        ("action", "save"),
+                    ],
+                )
+                .await
+            }
+        };
+        // An unknown name says what to type instead; nothing is written.
+        let resp = post_rule("Rennnes", "75 ans").await;
+        assert_eq!(resp.status().as_u16(), 422);
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains("ne s&#39;appelle « Rennnes »")
+                || html.contains("ne s'appelle « Rennnes »"),
+            "{html}"
+        );
+        assert!(app.store.stored_holdings().await.unwrap().is_empty());
+
+        let resp = post_rule("Ille-et-Vilaine", "les documents de plus de 75 ans").await;
+        assert_eq!(
+            resp.status().as_u16(),
+            303,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        let held = app.store.stored_holdings().await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            held[0].rule.territory,
+            Territory::parse("departement:35").unwrap()
+        );
+        assert_eq!(held[0].rule.to, Some(Bound::YearsAgo(75)));
+        // The edit form shows them back in words.
+        let form = get(
+            app,
+            &format!("/admin/regles/{}/modifier", held[0].id),
+            &editor.cookie,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert!(form.contains("value=\"Ille-et-Vilaine (35)\""), "{form}");
+        assert!(form.contains("value=\"75 ans\""), "{form}");
+    }
+);

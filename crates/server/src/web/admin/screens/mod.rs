@@ -34,7 +34,7 @@ pub use users::{user_edit, user_invite, user_save, users};
 
 use chrono::NaiveDate;
 use locadocs_core::timeline::Gap;
-use locadocs_core::{Service, ServiceRef, Snapshot};
+use locadocs_core::{Service, ServiceRef, Snapshot, Territory};
 use serde::Deserialize;
 
 use super::view::{Cell, Table};
@@ -297,5 +297,114 @@ fn rules_rows(caption: &str, rules: &[&StoredHolding], snap: &Snapshot) -> Table
                 ]
             })
             .collect(),
+    }
+}
+
+/// A territory as people write it: « Rennes », « Rennes (35238) », « 35238 »,
+/// « Rennes Métropole », « Ille-et-Vilaine », « Ille-et-Vilaine (35) », « 35 »,
+/// « France » — or the file syntax (`commune:35238`). An ambiguous or
+/// unknown name gets a message that says what to type instead.
+fn territory_from_words(snap: &Snapshot, text: &str) -> std::result::Result<Territory, String> {
+    use locadocs_core::territory::CommuneKind;
+    use locadocs_core::text::fold;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(
+            "Indiquez une commune, une intercommunalité, un département ou « France ».".into(),
+        );
+    }
+    let t = snap.territories();
+    let known = |x: Territory| -> std::result::Result<Territory, String> {
+        if t.has(&x) || t.commune_count() == 0 {
+            Ok(x)
+        } else {
+            Err(format!("Aucun territoire ne correspond à « {text} »."))
+        }
+    };
+    if let Ok(x) = Territory::parse(text) {
+        return known(x);
+    }
+    // « Nom (code) », or a bare code.
+    let code = match text.rsplit_once('(') {
+        Some((_, rest)) if rest.ends_with(')') => rest.trim_end_matches(')').trim(),
+        _ => text,
+    };
+    let is_code = !code.is_empty()
+        && code
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B' || c == 'a' || c == 'b');
+    if is_code {
+        let code = code.to_ascii_uppercase();
+        let syntax = match code.len() {
+            5 => format!("commune:{code}"),
+            9 => format!("epci:{code}"),
+            2 | 3 => format!("departement:{code}"),
+            _ => String::new(),
+        };
+        if let Ok(x) = Territory::parse(&syntax) {
+            return known(x);
+        }
+    }
+    let key = fold(text);
+    if key == "france" {
+        return Ok(Territory::France);
+    }
+    let mut found: Vec<Territory> = vec![];
+    for d in t.departements().filter(|d| fold(&d.name) == key) {
+        if let Ok(x) = Territory::parse(&format!("departement:{}", d.code)) {
+            found.push(x);
+        }
+    }
+    found.extend(
+        t.epcis()
+            .filter(|e| fold(&e.name) == key)
+            .map(|e| Territory::Epci(e.siren.clone())),
+    );
+    let communes: Vec<&locadocs_core::territory::Commune> = t
+        .communes()
+        .iter()
+        .filter(|c| fold(&c.name) == key)
+        .collect();
+    let current: Vec<_> = communes
+        .iter()
+        .filter(|c| c.kind == CommuneKind::Current)
+        .collect();
+    let chosen = if current.is_empty() {
+        communes.iter().collect()
+    } else {
+        current
+    };
+    found.extend(chosen.iter().map(|c| Territory::Commune(c.code)));
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!(
+            "Aucune commune, intercommunalité ou département ne s'appelle « {text} ». Vérifiez l'orthographe, ou donnez le code INSEE (35238) ou du département (35)."
+        )),
+        n => {
+            let names: Vec<String> = found
+                .iter()
+                .take(6)
+                .map(|x| match x {
+                    Territory::Commune(c) => t
+                        .resolve(*c)
+                        .and_then(|r| r.entry)
+                        .map(|e| {
+                            let dep = t
+                                .departement(&e.departement)
+                                .map(|d| d.name.clone())
+                                .unwrap_or_else(|| e.departement.clone());
+                            format!("« {} ({}) » — {dep}", e.name, e.code)
+                        })
+                        .unwrap_or_else(|| format!("« {c} »")),
+                    Territory::Epci(_) => format!("« {} » (intercommunalité)", t.display_name(x)),
+                    other => format!("« {} »", t.display_name(other)),
+                })
+                .collect();
+            Err(format!(
+                "{n} territoires s'appellent « {text} » : écrivez l'un de {}{}.",
+                names.join(", "),
+                if n > 6 { "…" } else { "" }
+            ))
+        }
     }
 }

@@ -6,12 +6,12 @@ use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use locadocs_core::locate::When;
 use locadocs_core::reference::parse_day;
-use locadocs_core::{Bound, HoldingRule, InseeCode, ServiceRef, Slug, Snapshot, Territory};
+use locadocs_core::{Bound, HoldingRule, InseeCode, ServiceRef, Slug, Snapshot};
 use serde::Deserialize;
 
 use super::{
     Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, gap_text,
-    gaps_of, holder_name, opt, period_text, saved, timeline_table,
+    gaps_of, holder_name, opt, period_text, saved, territory_from_words, timeline_table,
 };
 use crate::store::{Entity, Record, StoredHolding};
 use crate::web::AppState;
@@ -242,12 +242,12 @@ pub struct RuleForm {
 }
 
 impl RuleForm {
-    fn of(r: &HoldingRule) -> RuleForm {
+    fn of(r: &HoldingRule, snap: &Snapshot) -> RuleForm {
         RuleForm {
             document_type: r.document_type.to_string(),
-            territory: r.territory.to_string(),
-            from: r.from.map(|b| b.to_string()).unwrap_or_default(),
-            to: r.to.map(|b| b.to_string()).unwrap_or_default(),
+            territory: snap.territories().display_name(&r.territory),
+            from: r.from.map(bound_input).unwrap_or_default(),
+            to: r.to.map(bound_input).unwrap_or_default(),
             service: r.service.to_string(),
             instructions: opt(&r.instructions),
             source: opt(&r.source),
@@ -276,19 +276,10 @@ impl RuleForm {
                 None
             }
         };
-        let territory = match Territory::parse(&self.territory) {
-            Ok(t) if snap.territories().has(&t) || snap.territories().commune_count() == 0 => {
-                Some(t)
-            }
-            Ok(t) => {
-                errors.push((
-                    "territory".into(),
-                    format!("Aucun territoire ne correspond à « {t} »."),
-                ));
-                None
-            }
-            Err(e) => {
-                errors.push(("territory".into(), e.to_string()));
+        let territory = match territory_from_words(snap, &self.territory) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                errors.push(("territory".into(), message));
                 None
             }
         };
@@ -296,6 +287,9 @@ impl RuleForm {
             let v = v.trim();
             if v.is_empty() {
                 return None;
+            }
+            if let Some(n) = rolling_years(v) {
+                return Some(Bound::YearsAgo(n));
             }
             match Bound::parse(v) {
                 Ok((b, _)) => Some(b),
@@ -354,6 +348,33 @@ impl RuleForm {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// « 75 ans », « plus de 75 ans », « les documents de plus de 75 ans »,
+/// « moins de 75 ans »: a rolling bound of 75 years.
+fn rolling_years(v: &str) -> Option<u32> {
+    let v = locadocs_core::text::fold(v);
+    let v = v
+        .trim_start_matches("les documents de ")
+        .trim_start_matches("documents de ")
+        .trim_start_matches("plus de ")
+        .trim_start_matches("moins de ")
+        .trim_start_matches("il y a ");
+    let n = v
+        .strip_suffix(" ans")
+        .or_else(|| v.strip_suffix(" an"))?
+        .trim();
+    n.parse().ok().filter(|n| (1..=500).contains(n))
+}
+
+/// A bound as the form shows it: a date as typed in France, a rolling bound
+/// as a number of years.
+fn bound_input(b: Bound) -> String {
+    match b {
+        Bound::Date(d) => d.format("%d/%m/%Y").to_string(),
+        Bound::Year(y) => y.to_string(),
+        Bound::YearsAgo(n) => format!("{n} ans"),
     }
 }
 
@@ -473,17 +494,17 @@ fn rule_fields(
         holders.insert(0, ("@mairie".into(), "La mairie de la commune".into()));
     }
     let scope = if policy::edits_everything(&me.user) {
-        "commune:35238, epci:243500139, departement:35 ou france".to_owned()
+        "Une commune (Rennes, ou son code INSEE 35238), une intercommunalité (Rennes Métropole), un département (Ille-et-Vilaine, ou 35) ou France.".to_owned()
     } else {
         format!(
-            "commune:35238, epci:243500139 ou departement:35 ; votre périmètre : {}",
+            "Une commune (Rennes, ou son code INSEE 35238), une intercommunalité (Rennes Métropole) ou un département (Ille-et-Vilaine, ou 35). Votre périmètre : {}",
             if me.user.territories.is_empty() {
                 "aucun territoire".to_owned()
             } else {
                 me.user
                     .territories
                     .iter()
-                    .map(|t| format!("{} = {t}", snap.territories().display_name(t)))
+                    .map(|t| snap.territories().display_name(t))
                     .collect::<Vec<_>>()
                     .join(", ")
             }
@@ -496,10 +517,10 @@ fn rule_fields(
             .hint(&scope)
             .error(e("territory")),
         Field::text("from", "Du", &f.from)
-            .hint("AAAA-MM-JJ, AAAA ou -75y ; vide : depuis toujours")
+            .hint("Une date (30/06/2015), une année (1908), ou un nombre d'années : « 75 ans » pour les documents de moins de 75 ans (la borne avance chaque jour). Vide : depuis toujours.")
             .error(e("from")),
         Field::text("to", "Au", &f.to)
-            .hint("AAAA-MM-JJ, AAAA ou -75y ; vide : jusqu'à aujourd'hui")
+            .hint("Une date (31/12/1983), une année (1983), ou un nombre d'années : « 75 ans » pour les documents de plus de 75 ans (la borne avance chaque jour). Vide : jusqu'à aujourd'hui.")
             .error(e("to")),
         Field::select("service", "Détenteur", holders, &f.service).error(e("service")),
         Field::textarea(
@@ -652,7 +673,7 @@ pub async fn rule_edit(State(state): State<AppState>, Path(id): Path<i64>, me: S
         revision: held.revision,
     };
     Ok(view::render(&v.page(
-        &RuleForm::of(&held.rule),
+        &RuleForm::of(&held.rule, &snap),
         vec![],
         None,
         vec![],

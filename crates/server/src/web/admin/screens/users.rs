@@ -12,10 +12,10 @@ use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
 use crate::web::admin::{SignedForm, SignedIn};
 
-/// The territories of a scope, as shown and typed: one code per line.
-fn territories_text(ts: &[Territory]) -> String {
+/// The territories of a scope, as shown and typed: one name per line.
+fn territories_text(ts: &[Territory], snap: &Snapshot) -> String {
     ts.iter()
-        .map(|t| t.to_string())
+        .map(|t| snap.territories().display_name(t))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -116,7 +116,7 @@ fn services_field(snap: &Snapshot, selected: &[String]) -> Field {
 
 fn territories_field(text: &str) -> Field {
     Field::textarea("territories", "Territoires confiés (pour un contributeur)", text).hint(
-        "Les territoires sur lesquels ses services tiennent leurs règles, un par ligne : commune:35238 (Rennes), epci:243500139 (Rennes Métropole) ou departement:35 (Ille-et-Vilaine, avec ses EPCI et ses communes).",
+        "Les territoires sur lesquels ses services tiennent leurs règles, un par ligne : une commune (Rennes, ou 35238), une intercommunalité (Rennes Métropole) ou un département (Ille-et-Vilaine, ou 35 : avec ses intercommunalités et ses communes).",
     )
 }
 
@@ -188,21 +188,17 @@ pub fn parse_scope(
             errors.push(("territories".into(), "Au plus 200 territoires.".into()));
             break;
         }
-        match Territory::parse(t) {
+        match super::territory_from_words(snap, t) {
             Ok(Territory::France) => errors.push((
                 "territories".into(),
-                "« france » ne peut pas être confié à un contributeur : les règles nationales sont tenues par les éditeurs.".into(),
+                "« France » ne peut pas être confiée à un contributeur : les règles nationales sont tenues par les éditeurs.".into(),
             )),
-            Ok(t) if snap.territories().has(&t) || snap.territories().commune_count() == 0 => {
+            Ok(t) => {
                 if !parsed.contains(&t) {
                     parsed.push(t)
                 }
             }
-            Ok(t) => errors.push((
-                "territories".into(),
-                format!("Aucun territoire ne correspond à « {t} »."),
-            )),
-            Err(e) => errors.push(("territories".into(), e.to_string())),
+            Err(message) => errors.push(("territories".into(), message)),
         }
     }
     if errors.is_empty() {
@@ -363,7 +359,7 @@ pub async fn user_edit(State(state): State<AppState>, Path(id): Path<i64>, me: S
         .await?
         .ok_or(AdminError::NotFound)?;
     let snap = state.live.snapshot();
-    let territories = territories_text(&u.territories);
+    let territories = territories_text(&u.territories, &snap);
     let f = AccountForm {
         role: u.role.as_str(),
         active: u.active,
