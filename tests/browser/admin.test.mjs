@@ -297,7 +297,7 @@ test('the contributor previews and saves a new end date; the public answer follo
 
   // The archives stop at the end of 2014: preview first.
   await to.fill('2014-12-31');
-  await state.page.locator('input[name="preview_commune"]').fill('35238');
+  await state.page.locator('input[name="preview_commune"]').fill('Rennes');
   await state.page.locator('input[name="preview_date"]').fill('2015-03-01');
   assert.equal(await submit('Prévisualiser'), 200);
   const main = await state.page.locator('main').innerText();

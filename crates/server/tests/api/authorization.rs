@@ -812,7 +812,7 @@ admin_test!(administrators_set_a_contributors_territories, |app| {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("commune:35238"), "{page}");
+    assert!(page.contains("Rennes (35238)"), "territories shown by name: {page}");
     let save = |territories: &'static str, revision: i64| {
         let admin = &admin;
         async move {
@@ -836,7 +836,8 @@ admin_test!(administrators_set_a_contributors_territories, |app| {
         let r = save(bad, a.revision).await;
         assert_eq!(r.status(), 422, "{bad}");
     }
-    let r = save("commune:35238\ndepartement:76", a.revision).await;
+    // By name, as shown, or by code.
+    let r = save("Rennes (35238)\nSeine-Maritime", a.revision).await;
     assert_eq!(r.status(), 303);
     let a = app.store.user(w.user_a).await.unwrap().unwrap();
     assert_eq!(

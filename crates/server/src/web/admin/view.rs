@@ -213,6 +213,8 @@ impl Button {
 pub enum Kind {
     Text,
     Email,
+    /// A day, `YYYY-MM-DD` (the browser shows its date picker).
+    Date,
     Password,
     Textarea,
     Select(Vec<Opt>),
@@ -253,6 +255,9 @@ impl Field {
     }
     pub fn text(name: &str, label: &str, value: &str) -> Field {
         Field::new(name, label, value, Kind::Text)
+    }
+    pub fn date(name: &str, label: &str, value: &str) -> Field {
+        Field::new(name, label, value, Kind::Date)
     }
     pub fn email(name: &str, label: &str, value: &str) -> Field {
         Field::new(name, label, value, Kind::Email)
@@ -309,6 +314,7 @@ impl Field {
     fn input_type(&self) -> &'static str {
         match self.kind {
             Kind::Email => "email",
+            Kind::Date => "date",
             Kind::Password => "password",
             _ => "text",
         }

@@ -617,14 +617,14 @@ impl EditView<'_> {
         fields.push(
             Field::text(
                 "preview_commune",
-                "Aperçu : commune (code INSEE)",
+                "Aperçu : commune",
                 &f.preview_commune,
             )
-            .hint("pour voir la réponse publique avant et après la modification"),
+            .hint("Son nom (Rennes) ou son code INSEE, pour voir la réponse publique avant et après la modification."),
         );
         fields.push(
-            Field::text("preview_date", "Aperçu : date du document", &f.preview_date)
-                .hint("AAAA-MM-JJ ; vide : toutes dates"),
+            Field::date("preview_date", "Aperçu : date du document", &f.preview_date)
+                .hint("Vide : toutes dates."),
         );
         let csrf = self.me.access.csrf.clone();
         p.blocks.push(Block::Form(FormView {
@@ -689,13 +689,22 @@ async fn preview_blocks(
     f: &RuleForm,
 ) -> Vec<Block> {
     let today = state.clock.today();
-    let commune = f.preview_commune.trim();
-    if commune.is_empty() {
+    if f.preview_commune.trim().is_empty() {
         return vec![Block::P(
             "Indiquez une commune dans « Aperçu » pour voir la réponse publique avant et après."
                 .into(),
         )];
     }
+    let code = match territory_from_words(snap, &f.preview_commune) {
+        Ok(locadocs_core::Territory::Commune(c)) => c.to_string(),
+        Ok(_) => {
+            return vec![Block::P(
+                "L'aperçu se fait pour une commune : indiquez son nom ou son code INSEE.".into(),
+            )];
+        }
+        Err(message) => return vec![Block::P(message)],
+    };
+    let commune = code.as_str();
     let when = match clean(&f.preview_date) {
         None => When::Unknown,
         Some(d) => match parse_day(&d) {
