@@ -812,7 +812,10 @@ admin_test!(administrators_set_a_contributors_territories, |app| {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Rennes (35238)"), "territories shown by name: {page}");
+    assert!(
+        page.contains("Rennes (35238)"),
+        "territories shown by name: {page}"
+    );
     let save = |territories: &'static str, revision: i64| {
         let admin = &admin;
         async move {
