@@ -153,7 +153,7 @@ impl Prepared {
     }
 }
 
-fn holding_name(h: &HoldingRule) -> String {
+pub fn holding_name(h: &HoldingRule) -> String {
     let b =
         |x: Option<locadocs_core::Bound>| x.map(|b| b.to_string()).unwrap_or_else(|| "…".into());
     format!(

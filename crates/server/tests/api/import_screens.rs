@@ -221,84 +221,151 @@ admin_test!(
     }
 );
 
-admin_test!(only_editors_import_and_everyone_signed_in_exports, |app| {
-    seed(app).await;
-    let contributor = signed_in(app, Role::Contributor, &["svc-a"]).await;
-    let file = "id;name;kind\nsvc-a;Archives A renommées;archives-municipales\n";
-    let (status, _) = upload(
+admin_test!(
+    contributors_import_their_own_rows_only_and_everyone_signed_in_exports,
+    |app| {
+        seed(app).await;
+        let contributor = signed_in(app, Role::Contributor, &["svc-a"]).await;
+        // Their own service's details: previewed, then saved.
+        let file = "id;name;kind\nsvc-a;Archives A renommées;archives-municipales\n";
+        let (status, html) = upload(
+            app,
+            "/admin/import",
+            &contributor,
+            &[("table", "services")],
+            file.as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("À modifier (1)"), "{html}");
+        let form = confirm_fields(&html, "/admin/import/confirmer");
+        let (status, html) = post_form(app, "/admin/import/confirmer", &contributor, &form).await;
+        assert_eq!(status, 200, "{html}");
+        assert_eq!(
+            app.store.load_ref_data().await.unwrap().services[0].name,
+            "Archives A renommées"
+        );
+        // Another service's row, a new service, a kind changed, a rule outside
+        // their scope, a replacement: the whole file is refused, each row named.
+        let version = app.store.data_version().await.unwrap();
+        for (table, file, replace, says) in [
+            (
+                "services",
+                "id;name;kind\nsvc-b;Urbanisme B bis;urbanisme\n",
+                "",
+                "ne vous est pas confié",
+            ),
+            (
+                "services",
+                "id;name;kind\nsvc-z;Nouveau;archives-municipales\n",
+                "",
+                "créer un service est réservé aux éditeurs",
+            ),
+            (
+                "services",
+                "id;name;kind\nsvc-a;Archives A renommées;mairie\n",
+                "",
+                "type et sa commune sont tenus par les éditeurs",
+            ),
+            (
+                "holdings",
+                "document_type;territory;from;to;service\npermis-de-construire;commune:76351;1908;;svc-a\n",
+                "",
+                "ne relève pas de vos services ou de votre périmètre",
+            ),
+            (
+                "services",
+                "id;name;kind\nsvc-a;Archives A renommées;archives-municipales\n",
+                "1",
+                "remplacement complet",
+            ),
+            (
+                "document-types",
+                "slug;label\nplan;Plan\n",
+                "",
+                "tenus par les éditeurs",
+            ),
+        ] {
+            let mut fields = vec![("table", table)];
+            if replace == "1" {
+                fields.push(("replace", "1"));
+            }
+            let (status, html) =
+                upload(app, "/admin/import", &contributor, &fields, file.as_bytes()).await;
+            assert_eq!(status, 422, "{table} {file}: {html}");
+            assert!(html.contains("Fichier refusé"), "{html}");
+            assert!(html.contains(says), "{says} in {html}");
+        }
+        assert_eq!(
+            app.store.data_version().await.unwrap(),
+            version,
+            "nothing written"
+        );
+        // In scope: a rule of their service in Ille-et-Vilaine.
+        let (status, html) = upload(
         app,
         "/admin/import",
         &contributor,
-        &[("table", "services")],
-        file.as_bytes(),
+        &[("table", "holdings")],
+        b"document_type;territory;from;to;service\npermis-de-construire;commune:35238;1908;;svc-a\n",
     )
     .await;
-    assert_eq!(status, 403);
-    let form = vec![
-        ("csrf".to_owned(), contributor.csrf.clone()),
-        ("table".to_owned(), "services".to_owned()),
-        ("version".to_owned(), "1".to_owned()),
-        ("digest".to_owned(), String::new()),
-        ("data".to_owned(), String::new()),
-    ];
-    let (status, _) = post_form(app, "/admin/import/confirmer", &contributor, &form).await;
-    assert_eq!(status, 403);
-    let (status, _) = upload(app, "/admin/annuaire", &contributor, &[], b"[]").await;
-    assert_eq!(status, 403);
-    assert_eq!(
-        app.store.load_ref_data().await.unwrap().services[0].name,
-        "Archives A"
-    );
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("À ajouter (1)"), "{html}");
+        // The Annuaire stays the editors'.
+        let (status, _) = upload(app, "/admin/annuaire", &contributor, &[], b"[]").await;
+        assert_eq!(status, 403);
 
-    // Anonymous: sent to the login page.
-    let resp = app.get("/admin/export/services").await;
-    assert_eq!(resp.status().as_u16(), 303);
+        // Anonymous: sent to the login page.
+        let resp = app.get("/admin/export/services").await;
+        assert_eq!(resp.status().as_u16(), 303);
 
-    let resp = app
-        .client
-        .get(format!("{}/admin/export/services", app.base))
-        .header("cookie", &contributor.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
-    let cd = resp.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        cd.starts_with("attachment; filename=\"locadocs-services-"),
-        "{cd}"
-    );
-    let bytes = resp.bytes().await.unwrap();
-    assert!(
-        bytes.starts_with(b"\xEF\xBB\xBFid;name;kind;"),
-        "UTF-8 with BOM, `;`"
-    );
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    assert!(text.contains("svc-b;Urbanisme B;urbanisme"), "{text}");
-    // An export imports back unchanged.
-    let editor = signed_in(app, Role::Editor, &[]).await;
-    let (status, html) = upload(
-        app,
-        "/admin/import",
-        &editor,
-        &[("table", "services")],
-        text.as_bytes(),
-    )
-    .await;
-    assert_eq!(status, 200, "{html}");
-    assert!(html.contains("Rien à changer"), "{html}");
-    let resp = app
-        .client
-        .get(format!("{}/admin/export/inconnu", app.base))
-        .header("cookie", &contributor.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 404);
-});
+        let resp = app
+            .client
+            .get(format!("{}/admin/export/services", app.base))
+            .header("cookie", &contributor.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+        let cd = resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            cd.starts_with("attachment; filename=\"locadocs-services-"),
+            "{cd}"
+        );
+        let bytes = resp.bytes().await.unwrap();
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBFid;name;kind;"),
+            "UTF-8 with BOM, `;`"
+        );
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(text.contains("svc-b;Urbanisme B;urbanisme"), "{text}");
+        // An export imports back unchanged.
+        let editor = signed_in(app, Role::Editor, &[]).await;
+        let (status, html) = upload(
+            app,
+            "/admin/import",
+            &editor,
+            &[("table", "services")],
+            text.as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Rien à changer"), "{html}");
+        let resp = app
+            .client
+            .get(format!("{}/admin/export/inconnu", app.base))
+            .header("cookie", &contributor.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404);
+    }
+);
 
 const ANNUAIRE_1: &[u8] = include_bytes!("../data/annuaire-1.json");
 const ANNUAIRE_2: &[u8] = include_bytes!("../data/annuaire-2.json");

@@ -177,9 +177,13 @@ fn upload_form(access: &Access, kind: &str, error: Option<String>) -> Block {
 fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
     let mut p = page(access, "Import / export");
     p.blocks.push(Block::H2("Importer un fichier".into()));
-    if !access.may(Act::Import) {
+    if !access.may(Act::ImportOwn) {
         p.blocks.push(Block::P(
-            "L'import de fichiers est réservé aux éditeurs et aux administrateurs : modifiez vos services et vos règles depuis leurs fiches, ou envoyez votre fichier à un éditeur.".into(),
+            "L'import de fichiers est réservé aux éditeurs, et aux contributeurs pour les données de leurs services : demandez à un administrateur de vous confier un service, ou envoyez votre fichier à un éditeur.".into(),
+        ));
+    } else if !access.may(Act::Import) {
+        p.blocks.push(Block::P(
+            "Votre fichier peut modifier les informations de vos services et les règles qu'ils détiennent dans votre périmètre, et en ajouter. S'il touche autre chose, il est refusé en entier, avec la liste des lignes en cause.".into(),
         ));
     }
     p.blocks.push(Block::P(
@@ -188,7 +192,7 @@ fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
     if let Some(e) = &error {
         p.errors = vec![("fichier".into(), e.clone())];
     }
-    if access.may(Act::Import) {
+    if access.may(Act::ImportOwn) {
         p.blocks.push(upload_form(access, kind, error));
     }
     p.blocks.push(Block::H2("Exporter".into()));
@@ -284,6 +288,7 @@ fn change_tables(p: &Prepared) -> Vec<Block> {
 /// against and the plan (or the errors).
 async fn check(
     state: &AppState,
+    access: &Access,
     kind: Kind,
     bytes: &[u8],
     replace: bool,
@@ -295,10 +300,95 @@ async fn check(
     let territories = store.load_territories().await?;
     let existing = store.load_ref_data().await?;
     let today = state.clock.today();
-    Ok((
-        version,
-        prepare(kind, bytes, &territories, &existing, replace, today),
-    ))
+    let mut result = prepare(kind, bytes, &territories, &existing, replace, today);
+    // A contributor's file may only touch what they may write by hand.
+    if let (Ok(prepared), Some(user)) = (&result, &access.user)
+        && !access.may(Act::Import)
+    {
+        let refusals = outside_scope(user, &territories, &existing, kind, replace, prepared);
+        if !refusals.is_empty() {
+            result = Err(Rejected {
+                errors: refusals.into_iter().map(formats::Issue::file).collect(),
+                warnings: prepared.warnings.clone(),
+            });
+        }
+    }
+    Ok((version, result))
+}
+
+/// What a contributor's file would change that they may not change by
+/// hand, one sentence per row; empty when all of it is theirs.
+fn outside_scope(
+    user: &crate::store::User,
+    territories: &locadocs_core::Territories,
+    existing: &locadocs_core::RefData,
+    kind: Kind,
+    replace: bool,
+    prepared: &Prepared,
+) -> Vec<String> {
+    use super::policy::allows;
+    let editors = "réservé aux éditeurs";
+    let mut out = vec![];
+    if replace {
+        out.push(format!(
+            "Le remplacement complet d'une table est {editors} : il supprimerait les lignes des autres services. Envoyez le fichier sans cocher « Remplacement »."
+        ));
+    }
+    let c = &prepared.changes;
+    if kind == Kind::DocumentTypes || !c.upsert_document_types.is_empty() {
+        out.push(format!(
+            "Les types de documents sont tenus par les éditeurs : leur import est {editors}."
+        ));
+    }
+    for s in &c.upsert_services {
+        match existing.services.iter().find(|e| e.id == s.id) {
+            None => out.push(format!(
+                "Service « {} » : créer un service est {editors}.",
+                s.id
+            )),
+            Some(_) if !allows(user, Act::EditService(s.id.as_str())) => out.push(format!(
+                "Service « {} » : ce service ne vous est pas confié.",
+                s.id
+            )),
+            Some(e) if e.kind != s.kind || e.commune != s.commune => out.push(format!(
+                "Service « {} » : son type et sa commune sont tenus par les éditeurs (ils désignent la mairie de chaque commune).",
+                s.id
+            )),
+            Some(_) => {}
+        }
+    }
+    for id in &c.delete_services {
+        out.push(format!(
+            "Service « {id} » : supprimer un service est {editors}."
+        ));
+    }
+    let old_rule =
+        |key: &crate::store::HoldingKey| existing.holdings.iter().find(|h| &h.key() == key);
+    let why_not = |h: &locadocs_core::HoldingRule| {
+        if allows(user, Act::WriteRule(h, territories)) {
+            None
+        } else {
+            Some(format!(
+                "Règle {} : elle ne relève pas de vos services ou de votre périmètre.",
+                crate::import::holding_name(h)
+            ))
+        }
+    };
+    for h in &c.upsert_holdings {
+        out.extend(why_not(h));
+        if let Some(old) = old_rule(&h.key())
+            && old != h
+        {
+            out.extend(why_not(old));
+        }
+    }
+    for key in &c.delete_holdings {
+        if let Some(old) = old_rule(key) {
+            out.extend(why_not(old));
+        }
+    }
+    out.dedup();
+    out
 }
 
 pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Result {
@@ -319,7 +409,7 @@ pub async fn import_upload(State(state): State<AppState>, up: Uploaded) -> Resul
         )));
     };
     let replace = up.field("replace") == "1";
-    let (version, result) = check(&state, kind, bytes, replace).await?;
+    let (version, result) = check(&state, access, kind, bytes, replace).await?;
     let mut p = page(access, "Vérification de l'import");
     p.blocks.push(Block::Dl(vec![
         ("Table".into(), kind_label(kind).into()),
@@ -423,7 +513,7 @@ pub async fn import_confirm(
         ));
     };
     let replace = form.replace == "1";
-    let (version, result) = check(&state, kind, &bytes, replace).await?;
+    let (version, result) = check(&state, &access, kind, &bytes, replace).await?;
     if version != form.version {
         return Err(conflict_page(&access, "/admin/import"));
     }

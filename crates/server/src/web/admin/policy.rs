@@ -40,7 +40,10 @@ pub enum Act<'a> {
     EditDocumentTypes,
     /// Register, change or remove the sites that embed the guides.
     ManageSites,
-    /// Write many records at once from a file.
+    /// Import a file whose every row the account may write itself (its
+    /// services' details, its rules inside its scope).
+    ImportOwn,
+    /// Write many records at once from a file, anything in it.
     Import,
     ManageAccounts,
     ViewHistory(Entity),
@@ -109,6 +112,10 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
                 "Ce territoire est hors de votre périmètre : demandez à un éditeur.",
             )
         }
+        Act::ImportOwn => ok(
+            editor || (!user.requests_only && !user.services.is_empty()),
+            "L'import est réservé aux éditeurs, et aux contributeurs pour les données de leurs services.",
+        ),
         Act::EditDocumentTypes | Act::Import | Act::ManageSites => ok(
             editor,
             "Cette action est réservée aux éditeurs et aux administrateurs.",

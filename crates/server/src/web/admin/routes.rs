@@ -39,6 +39,9 @@ pub enum Perm {
     Sites,
     /// [`Act::Import`].
     Import,
+    /// Importing a file: editors anything, contributors their own rows
+    /// ([`Act::ImportOwn`]); the handler checks every row.
+    ImportOwn,
     /// [`Act::ManageAccounts`].
     Accounts,
     /// The history of the record `{entity}/{key}` ([`Act::ViewHistory`]).
@@ -221,11 +224,16 @@ pub fn routes() -> Vec<AdminRoute> {
             post(s::site_delete),
         ),
         r(Get, "/admin/import", Signed, get(imports::import_form)),
-        r(Post, "/admin/import", Import, post(imports::import_upload)),
+        r(
+            Post,
+            "/admin/import",
+            ImportOwn,
+            post(imports::import_upload),
+        ),
         r(
             Post,
             "/admin/import/confirmer",
-            Import,
+            ImportOwn,
             post(imports::import_confirm),
         ),
         r(Get, "/admin/export/{table}", Signed, get(imports::export)),
@@ -358,6 +366,7 @@ pub async fn check(
         Perm::ServiceCreate => Act::SetServiceIdentity,
         Perm::Sites => Act::ManageSites,
         Perm::Import => Act::Import,
+        Perm::ImportOwn => Act::ImportOwn,
         Perm::Accounts => Act::ManageAccounts,
         Perm::Inbox => Act::OpenInbox,
         Perm::Request => {
