@@ -758,9 +758,17 @@ admin_test!(
                 .unwrap()
                 .is_some()
         );
-        // Imports are the editors'.
-        let r = post(app, "/admin/import", &a.cookie, &[("csrf", &a.csrf)]).await;
-        assert_eq!(r.status(), 403);
+        // An import may not do it either: the whole file is refused.
+        let (status, html) = crate::backoffice::upload(
+            app,
+            "/admin/import",
+            &a,
+            &[("table", "holdings")],
+            b"document_type;territory;from;to;service\nacte-notarie;commune:76351;1800;;svc-a\n",
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("votre périmètre"), "{html}");
         // The home page shows them their scope.
         let home = get(app, "/admin", &a.cookie).await.text().await.unwrap();
         assert!(
