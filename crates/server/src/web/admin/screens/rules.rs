@@ -10,8 +10,9 @@ use locadocs_core::{Bound, HoldingRule, InseeCode, ServiceRef, Slug, Snapshot};
 use serde::Deserialize;
 
 use super::{
-    Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, gap_text,
-    gaps_of, holder_name, opt, period_text, saved, territory_from_words, timeline_table,
+    Errors, MAX_TEXT, RevisionForm, SavedQuery, bound_text, check_len, clean, day_text,
+    document_label, err_of, gap_text, gaps_of, holder_name, opt, period_text, rule_title, saved,
+    territory_from_words, timeline_table,
 };
 use crate::store::{Entity, Record, StoredHolding};
 use crate::web::AppState;
@@ -172,22 +173,34 @@ async fn stored(state: &AppState, id: i64) -> Result<StoredHolding> {
         .ok_or(AdminError::NotFound)
 }
 
-pub async fn rule_page(State(state): State<AppState>, Path(id): Path<i64>, me: SignedIn) -> Result {
+pub async fn rule_page(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+    me: SignedIn,
+) -> Result {
     let snap = state.live.snapshot();
     let held = stored(&state, id).await?;
     let r = &held.rule;
-    let mut p = view::page(&me.access, &format!("Règle n° {id}"));
+    let mut p = view::page(&me.access, &rule_title(&snap, &held));
+    p.notice = q.notice();
     p.blocks.push(Block::Dl(vec![
-        ("Type de document".into(), r.document_type.to_string()),
+        (
+            "Type de document".into(),
+            document_label(&snap, r.document_type.as_str()),
+        ),
         (
             "Territoire".into(),
             snap.territories().display_name(&r.territory),
         ),
         (
             "Du".into(),
-            r.from.map(|b| b.to_string()).unwrap_or_default(),
+            r.from.map(bound_text).unwrap_or_else(|| "le début".into()),
         ),
-        ("Au".into(), r.to.map(|b| b.to_string()).unwrap_or_default()),
+        (
+            "Au".into(),
+            r.to.map(bound_text).unwrap_or_else(|| "aujourd'hui".into()),
+        ),
         ("Détenteur".into(), holder_name(&snap, &r.service)),
         ("Consignes".into(), opt(&r.instructions)),
         ("Source".into(), opt(&r.source)),
