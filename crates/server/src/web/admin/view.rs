@@ -40,6 +40,9 @@ impl Nav {
             links.push(("Types de documents".into(), "/admin/types".into()));
         }
         links.push(("Import / export".into(), "/admin/import".into()));
+        if policy::allows(user, Act::ReadStatistics) {
+            links.push(("Statistiques".into(), "/admin/statistiques".into()));
+        }
         if policy::allows(user, Act::OpenInbox) {
             links.push(("Demandes".into(), "/admin/demandes".into()));
         }
@@ -104,6 +107,8 @@ pub enum Block {
     Tabs(Vec<Tab>),
     /// A request's thread, in order.
     Thread(Vec<ThreadItem>),
+    /// A heading of the third level.
+    H3(String),
 }
 
 /// One tab of a [`Block::Tabs`].
@@ -146,6 +151,20 @@ pub struct Cell {
     pub href: Option<String>,
     /// Shown as a warning badge (something that needs attention).
     pub warning: bool,
+    /// A number: aligned right.
+    pub num: bool,
+    /// The header of its row (`<th scope="row">`).
+    pub row_header: bool,
+    /// Small POST forms in the cell, after its text (one per button).
+    pub forms: Vec<CellForm>,
+}
+
+/// A one-button POST form inside a table cell.
+pub struct CellForm {
+    pub action: String,
+    pub csrf: String,
+    pub hidden: Vec<(String, String)>,
+    pub button: Button,
 }
 
 impl Cell {
@@ -154,6 +173,23 @@ impl Cell {
             text: t.into(),
             href: None,
             warning: false,
+            num: false,
+            row_header: false,
+            forms: Vec::new(),
+        }
+    }
+    /// A number (or « — »), aligned right.
+    pub fn num(t: impl Into<String>) -> Cell {
+        Cell {
+            num: true,
+            ..Cell::text(t)
+        }
+    }
+    /// The header of its row.
+    pub fn row(t: impl Into<String>) -> Cell {
+        Cell {
+            row_header: true,
+            ..Cell::text(t)
         }
     }
     pub fn warning(t: impl Into<String>) -> Cell {
@@ -164,9 +200,8 @@ impl Cell {
     }
     pub fn link(t: impl Into<String>, href: impl Into<String>) -> Cell {
         Cell {
-            text: t.into(),
             href: Some(href.into()),
-            warning: false,
+            ..Cell::text(t)
         }
     }
 }
@@ -209,6 +244,8 @@ pub enum Kind {
     Text,
     Email,
     Password,
+    /// A day (`YYYY-MM-DD`).
+    Date,
     Textarea,
     Select(Vec<Opt>),
     Checkboxes(Vec<Opt>),
@@ -305,6 +342,7 @@ impl Field {
         match self.kind {
             Kind::Email => "email",
             Kind::Password => "password",
+            Kind::Date => "date",
             _ => "text",
         }
     }

@@ -8,6 +8,7 @@ mod home;
 mod inbox;
 mod rules;
 mod services;
+mod statistics;
 mod types;
 mod users;
 
@@ -22,6 +23,7 @@ pub use rules::{
     rule_create, rule_delete, rule_edit, rule_new, rule_page, rule_save, rule_verified, rules,
 };
 pub use services::{service_edit, service_page, service_save, service_verified, services};
+pub use statistics::{guide_statistics, statistics, statistics_csv, suggestion_triage};
 pub use types::{request_form_save, type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
 
