@@ -7,6 +7,7 @@ mod admin;
 mod authorization;
 mod command_line;
 mod csv_formulas;
+mod dashboards;
 mod embed;
 mod guides;
 mod headers;
