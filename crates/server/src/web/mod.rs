@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod charts;
 pub mod client_ip;
 pub mod cors;
 pub mod embed;
