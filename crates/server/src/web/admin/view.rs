@@ -109,6 +109,8 @@ pub enum Block {
     Thread(Vec<ThreadItem>),
     /// A heading of the third level.
     H3(String),
+    /// A chart: SVG markup from [`crate::web::charts`], escaped there.
+    Svg(String),
 }
 
 /// One tab of a [`Block::Tabs`].

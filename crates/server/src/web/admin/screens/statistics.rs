@@ -21,13 +21,13 @@ use locadocs_core::{Snapshot, formats::escape_cell};
 use serde::Deserialize;
 
 use crate::store::{GroupBy, Store, SuggestionStatus, Total, TotalsQuery, kind};
-use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result};
 use crate::web::admin::policy::{self, Act};
 use crate::web::admin::view::{
     self, Block, Button, Cell, CellForm, Field, FormView, Kind, Notice, Table,
 };
 use crate::web::admin::{SignedForm, SignedIn};
+use crate::web::{AppState, charts};
 
 /// The longest period shown, in days (ten years).
 const MAX_DAYS: i64 = 3660;
@@ -988,6 +988,44 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
     Ok(out)
 }
 
+/// The chart drawn above a table, from the table's own figures (the table
+/// is its data table): which column it draws, by table.
+fn chart(t: &Tab) -> Option<String> {
+    let (column, unit, what) = match t.name {
+        "entonnoir" => (1, "", "Parcours ayant affiché chaque étape"),
+        "detenteurs" => (1, "réponses", "Réponses par service détenteur"),
+        "types" => (3, "réponses", "Réponses par type de document"),
+        "sites" => (1, "parcours", "Parcours commencés par site"),
+        "avis" => (1, "avis", "Répartition des avis"),
+        _ => return None,
+    };
+    let bars: Vec<(String, i64)> = t
+        .rows
+        .iter()
+        .filter_map(|r| match (r.first(), r.get(column)) {
+            (Some(V::Text(label)), Some(V::Int(n))) => Some((label.clone(), *n)),
+            _ => None,
+        })
+        .collect();
+    if bars.is_empty() {
+        return None;
+    }
+    let desc = format!(
+        "{} ; les chiffres sont dans le tableau qui suit.",
+        t.caption
+    );
+    Some(if t.name == "entonnoir" {
+        let steps: Vec<(String, u64)> = bars
+            .into_iter()
+            .map(|(l, n)| (l, u64::try_from(n).unwrap_or(0)))
+            .collect();
+        charts::funnel(what, &desc, &steps)
+    } else {
+        let bars: Vec<(String, f64)> = bars.into_iter().map(|(l, n)| (l, n as f64)).collect();
+        charts::hbars(what, &desc, &bars, unit)
+    })
+}
+
 /// The median of counted values (the lower one of the two middle values).
 fn median(counts: &BTreeMap<i64, i64>) -> Option<i64> {
     let n: i64 = counts.values().sum();
@@ -1209,6 +1247,9 @@ pub async fn guide_statistics(
             page.blocks
                 .push(Block::P("Aucune donnée sur cette période.".into()));
             continue;
+        }
+        if let Some(svg) = chart(t) {
+            page.blocks.push(Block::Svg(svg));
         }
         let mut table = t.html();
         if t.name == "suggestions" && triage {
