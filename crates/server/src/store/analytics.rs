@@ -516,7 +516,8 @@ impl Analytics for SqlStore {
         }
         let group = cols.join(", ");
         let sql = format!(
-            "SELECT {group}, SUM(events) AS events, SUM(runs) AS runs FROM analytics_daily \
+            "SELECT {group}, CAST(SUM(events) AS BIGINT) AS events, \
+             CAST(SUM(runs) AS BIGINT) AS runs FROM analytics_daily \
              WHERE {} GROUP BY {group} ORDER BY {group}",
             wh.join(" AND ")
         );
@@ -566,7 +567,8 @@ impl Analytics for SqlStore {
     }
 }
 
-/// `SUM` is a BIGINT in SQLite and a NUMERIC in PostgreSQL.
+/// `SUM` is a BIGINT in SQLite and a NUMERIC in PostgreSQL, which the Any
+/// driver cannot read: the query casts it back to BIGINT.
 fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64, StoreError> {
     if let Ok(v) = r.try_get::<i64, _>(col) {
         return Ok(v);

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod analytics;
+mod dashboards;
 mod requests;
 mod rows;
 mod sql;
@@ -19,6 +20,7 @@ use locadocs_core::{
 
 pub use accounts::*;
 pub use analytics::*;
+pub use dashboards::*;
 pub use requests::*;
 pub use sql::SqlStore;
 
@@ -157,7 +159,7 @@ pub struct UsageKey {
 
 /// Where the reference data lives.
 #[async_trait]
-pub trait Store: Accounts + Analytics + Requests + Send + Sync {
+pub trait Store: Accounts + Analytics + Dashboards + Requests + Send + Sync {
     fn engine(&self) -> Engine;
 
     /// Creates or upgrades the schema.

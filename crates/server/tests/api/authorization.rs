@@ -51,6 +51,11 @@ enum Target {
     Request {
         of_a: bool,
     },
+    /// A guide's statistics table, and whether its rows each concern one
+    /// service.
+    StatisticsTable {
+        of_services: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,6 +132,16 @@ fn expected(method: M, path: &str, perm: Perm, actor: Actor, target: &Target) ->
             }
             other => panic!("a request route names {other:?}"),
         },
+        // Every signed-in account opens the statistics; the figures shown
+        // are its services' only, unless an editor.
+        Perm::Statistics => signed,
+        // Tables of a whole guide (funnel, comments…) are the editors';
+        // those of services are anyone's, restricted to their services.
+        Perm::StatisticsTable => match target {
+            Target::StatisticsTable { of_services } => editor || (signed && *of_services),
+            other => panic!("a statistics table route names {other:?}"),
+        },
+        Perm::Suggestions => editor,
     }
 }
 
@@ -282,6 +297,26 @@ async fn world(app: &TestApp) -> World {
 
 /// Every (path, target) a route's pattern stands for.
 fn cases(pattern: &str, w: &World) -> Vec<(String, Target)> {
+    let pattern_guide = pattern.replace("{guide}", "immobilier");
+    if pattern_guide.contains("{table}") && pattern.starts_with("/admin/statistiques/") {
+        return [
+            ("entonnoir.csv", false),
+            ("commentaires.csv", false),
+            ("detenteurs.csv", true),
+            ("demandes.csv", true),
+        ]
+        .iter()
+        .map(|(t, of_services)| {
+            (
+                pattern_guide.replace("{table}", t),
+                Target::StatisticsTable {
+                    of_services: *of_services,
+                },
+            )
+        })
+        .collect();
+    }
+    let pattern = pattern_guide.as_str();
     let fixed = pattern
         .replace("{token}", &"x".repeat(43))
         .replace("{slug}", "permis-de-construire")

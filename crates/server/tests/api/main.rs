@@ -8,6 +8,7 @@ mod authorization;
 mod charts;
 mod command_line;
 mod csv_formulas;
+mod dashboards;
 mod embed;
 mod guides;
 mod headers;

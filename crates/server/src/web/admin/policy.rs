@@ -17,6 +17,13 @@
 //!   editing). Only the agents of the service that holds a request, and
 //!   administrators, read it; editors do not, unless it is their service.
 //!
+//! - Statistics: editors and administrators see every figure of every
+//!   guide, the comments left with feedback and the suggestions, which they
+//!   triage. Contributors and agents see only the figures about their own
+//!   services ([`STATISTICS_OF_SERVICES`], read for [`statistics_services`]):
+//!   never the figures of a whole guide, the embedding sites, the comments
+//!   nor the suggestions.
+//!
 //! A deactivated account may do nothing.
 
 use locadocs_core::{HoldingRule, ServiceRef, Territories, Territory};
@@ -56,6 +63,31 @@ pub enum Act<'a> {
     HandleRequests(&'a str),
     /// Turn requests through Locadocs on or off for this service.
     SetAcceptsRequests(&'a str),
+    /// Open the statistics screens; which figures they show is
+    /// [`statistics_services`].
+    ReadStatistics,
+    /// Read one table of a guide's statistics, by its name in the CSV
+    /// address (`entonnoir`, `detenteurs`…).
+    ReadStatisticsTable(&'a str),
+    /// Mark a suggestion sent from a dead end « traitée » or « non
+    /// pertinente ».
+    TriageSuggestions,
+}
+
+/// The statistics tables whose rows each concern one service (its `dim` is
+/// the service): the only ones contributors see, restricted to their own
+/// services.
+pub const STATISTICS_OF_SERVICES: [&str; 3] = ["detenteurs", "liens", "demandes"];
+
+/// Whose services' figures an account sees in the statistics: `None` for
+/// every figure (editors and administrators), else only the rows of these
+/// services, in the tables of [`STATISTICS_OF_SERVICES`].
+pub fn statistics_services(user: &User) -> Option<Vec<String>> {
+    if edits_everything(user) {
+        None
+    } else {
+        Some(user.services.clone())
+    }
 }
 
 /// Whether `user` may do `act`.
@@ -72,7 +104,15 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
     let editor = user.role >= Role::Editor;
     let ok = |allowed: bool, why: &'static str| (!allowed).then_some(why);
     match act {
-        Act::Read => None,
+        Act::Read | Act::ReadStatistics => None,
+        Act::ReadStatisticsTable(table) => ok(
+            editor || STATISTICS_OF_SERVICES.contains(&table),
+            "Ces chiffres portent sur tout le guide : ils sont réservés aux éditeurs et aux administrateurs. Vous voyez ceux de vos services.",
+        ),
+        Act::TriageSuggestions => ok(
+            editor,
+            "Le tri des suggestions est réservé aux éditeurs et aux administrateurs.",
+        ),
         Act::EditService(id) | Act::SetAcceptsRequests(id) => ok(
             editor || (!user.requests_only && user.services.iter().any(|s| s == id)),
             "Vous ne pouvez modifier que les services qui vous sont confiés.",
@@ -232,6 +272,20 @@ mod tests {
         assert!(allows(&a, Act::Revert(Entity::User)));
         assert!(allows(&c, Act::ViewHistory(Entity::Service)));
         assert!(!allows(&c, Act::Revert(Entity::Service)));
+    }
+
+    #[test]
+    fn contributors_see_the_statistics_of_their_services_only() {
+        let c = user(Role::Contributor, &["svc-a"], &["commune:35238"]);
+        let e = user(Role::Editor, &[], &[]);
+        assert_eq!(statistics_services(&c), Some(vec!["svc-a".to_owned()]));
+        assert_eq!(statistics_services(&e), None);
+        assert!(allows(&c, Act::ReadStatisticsTable("detenteurs")));
+        assert!(!allows(&c, Act::ReadStatisticsTable("commentaires")));
+        assert!(!allows(&c, Act::ReadStatisticsTable("entonnoir")));
+        assert!(!allows(&c, Act::TriageSuggestions));
+        assert!(allows(&e, Act::ReadStatisticsTable("commentaires")));
+        assert!(allows(&e, Act::TriageSuggestions));
     }
 
     #[test]

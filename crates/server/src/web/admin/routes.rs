@@ -55,6 +55,14 @@ pub enum Perm {
     /// Reading or working the request `{id}`, by the service that holds it
     /// ([`Act::HandleRequests`]); 404 for an unknown request.
     Request,
+    /// The statistics screens ([`Act::ReadStatistics`]); what they show
+    /// depends on the account ([`policy::statistics_services`]).
+    Statistics,
+    /// One statistics table `{table}` (`name.csv`) of a guide
+    /// ([`Act::ReadStatisticsTable`]).
+    StatisticsTable,
+    /// Triage of a guide's suggestions ([`Act::TriageSuggestions`]).
+    Suggestions,
 }
 
 /// HTTP method of a route.
@@ -332,6 +340,25 @@ pub fn routes() -> Vec<AdminRoute> {
             Request,
             get(s::request_attachment),
         ),
+        r(Get, "/admin/statistiques", Statistics, get(s::statistics)),
+        r(
+            Get,
+            "/admin/statistiques/{guide}",
+            Statistics,
+            get(s::guide_statistics),
+        ),
+        r(
+            Get,
+            "/admin/statistiques/{guide}/{table}",
+            StatisticsTable,
+            get(s::statistics_csv),
+        ),
+        r(
+            Post,
+            "/admin/statistiques/{guide}/suggestions",
+            Suggestions,
+            post(s::suggestion_triage),
+        ),
     ]
 }
 
@@ -369,6 +396,13 @@ pub async fn check(
         Perm::ImportOwn => Act::ImportOwn,
         Perm::Accounts => Act::ManageAccounts,
         Perm::Inbox => Act::OpenInbox,
+        Perm::Statistics => Act::ReadStatistics,
+        Perm::Suggestions => Act::TriageSuggestions,
+        Perm::StatisticsTable => {
+            let table = param(parts, state, "table").await?;
+            let name = table.strip_suffix(".csv").unwrap_or(&table);
+            return decide(user, Act::ReadStatisticsTable(name));
+        }
         Perm::Request => {
             let id: i64 = param(parts, state, "id")
                 .await?

@@ -43,6 +43,9 @@ impl Nav {
             links.push(("Sites".into(), "/admin/sites".into()));
         }
         links.push(("Import / export".into(), "/admin/import".into()));
+        if policy::allows(user, Act::ReadStatistics) {
+            links.push(("Statistiques".into(), "/admin/statistiques".into()));
+        }
         if policy::allows(user, Act::OpenInbox) {
             links.push(("Demandes".into(), "/admin/demandes".into()));
         }
@@ -109,6 +112,8 @@ pub enum Block {
     Thread(Vec<ThreadItem>),
     /// A chart's markup, as [`crate::web::charts`] writes it (escaped there).
     Chart(String),
+    /// A heading of the third level.
+    H3(String),
 }
 
 /// One tab of a [`Block::Tabs`].
@@ -151,6 +156,20 @@ pub struct Cell {
     pub href: Option<String>,
     /// Shown as a warning badge (something that needs attention).
     pub warning: bool,
+    /// A number: aligned right.
+    pub num: bool,
+    /// The header of its row (`<th scope="row">`).
+    pub row_header: bool,
+    /// Small POST forms in the cell, after its text (one per button).
+    pub forms: Vec<CellForm>,
+}
+
+/// A one-button POST form inside a table cell.
+pub struct CellForm {
+    pub action: String,
+    pub csrf: String,
+    pub hidden: Vec<(String, String)>,
+    pub button: Button,
 }
 
 impl Cell {
@@ -159,6 +178,23 @@ impl Cell {
             text: t.into(),
             href: None,
             warning: false,
+            num: false,
+            row_header: false,
+            forms: Vec::new(),
+        }
+    }
+    /// A number (or « — »), aligned right.
+    pub fn num(t: impl Into<String>) -> Cell {
+        Cell {
+            num: true,
+            ..Cell::text(t)
+        }
+    }
+    /// The header of its row.
+    pub fn row(t: impl Into<String>) -> Cell {
+        Cell {
+            row_header: true,
+            ..Cell::text(t)
         }
     }
     pub fn warning(t: impl Into<String>) -> Cell {
@@ -169,9 +205,8 @@ impl Cell {
     }
     pub fn link(t: impl Into<String>, href: impl Into<String>) -> Cell {
         Cell {
-            text: t.into(),
             href: Some(href.into()),
-            warning: false,
+            ..Cell::text(t)
         }
     }
 }

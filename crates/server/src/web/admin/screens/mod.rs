@@ -9,6 +9,7 @@ mod inbox;
 mod rules;
 mod services;
 mod sites;
+mod statistics;
 mod types;
 mod users;
 
@@ -29,6 +30,7 @@ pub use services::{
 pub use sites::{
     site_create, site_delete, site_delete_page, site_new, site_page, site_save, sites,
 };
+pub use statistics::{guide_statistics, statistics, statistics_csv, suggestion_triage};
 pub use types::{request_form_save, type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
 
