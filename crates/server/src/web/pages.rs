@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -597,9 +597,10 @@ async fn guide_page(
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
     headers: IfNoneMatch,
+    request_headers: HeaderMap,
 ) -> Response {
     let snap = state.live.snapshot();
-    let raw_answers = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    let mut raw_answers = Answers::parse_query(raw.as_deref().unwrap_or(""));
     // A form's empty field next to the answer chosen (`savoir=&savoir=non`):
     // the address people keep and share is the clean one.
     if let Some(clean) = raw_answers.without_shadowed_empties() {
@@ -609,10 +610,48 @@ async fn guide_page(
     // pages asked for with its key. Any other key counts as no site.
     let site = raw_answers.get("site").and_then(|k| snap.site(k));
     let csp = site.and_then(|s| s.frame_ancestors());
+    // The run id: kept when this instance made it, otherwise a new run
+    // begins (a forged or garbled id too).
+    let mut visit = None;
+    if state.analytics.enabled() && snap.guide(&slug).is_some() {
+        let store = state.live.store();
+        let given = raw_answers.get(crate::analytics::RUN_PARAM).map(str::to_owned);
+        let kept = match given {
+            Some(r) if state.analytics.verify_run(store.as_ref(), &r).await => Some((r, false)),
+            _ => state
+                .analytics
+                .new_run(store.as_ref())
+                .await
+                .map(|r| (r, true)),
+        };
+        if let Some((run, new_run)) = kept {
+            if new_run {
+                raw_answers = raw_answers.without(&[crate::analytics::RUN_PARAM]).with(crate::analytics::RUN_PARAM, run.clone());
+            }
+            // A host page's origin, when the browser told it (a link from a
+            // host page: never inside the widget, whose frame sends no
+            // referrer).
+            let from_host = site.is_some() || raw_answers.get("embed") == Some("1");
+            let origin = request_headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .filter(|_| from_host && new_run)
+                .and_then(crate::analytics::origin_of)
+                .filter(|o| crate::analytics::origin_of(&state.admin.public_url).as_ref() != Some(o))
+                .unwrap_or_default();
+            visit = Some(Visit {
+                run,
+                new_run,
+                origin,
+            });
+        }
+    }
     let usage = Counter {
         usage: &state.usage,
         day: state.clock.today(),
         site: site.map(|s| s.key.as_str()),
+        analytics: &state.analytics,
+        visit,
     };
     let mut resp = guide_response(&state, &snap, &slug, raw_answers, headers, usage);
     if let Some(csp) = csp {
@@ -621,11 +660,22 @@ async fn guide_page(
     resp
 }
 
+/// The run a guide page load belongs to.
+struct Visit {
+    run: String,
+    /// This load began the run.
+    new_run: bool,
+    /// The host page's origin, when known, else empty.
+    origin: String,
+}
+
 /// Counts guide use for statistics.
 struct Counter<'a> {
     usage: &'a crate::usage::Usage,
     day: NaiveDate,
     site: Option<&'a str>,
+    analytics: &'a crate::analytics::Recorder,
+    visit: Option<Visit>,
 }
 
 impl Counter<'_> {
@@ -637,6 +687,24 @@ impl Counter<'_> {
         };
         self.usage
             .record(self.day, guide, self.site, channel, event);
+    }
+
+    /// Records a page load's audience events (see `docs/analytics.md`).
+    fn page_load(&self, guide: &str, shown: crate::analytics::PageLoad) {
+        let Some(v) = &self.visit else { return };
+        self.analytics.page_load(crate::analytics::PageLoad {
+            base: crate::store::RawEvent {
+                at: crate::analytics::now_utc(),
+                day: super::api::iso_day(self.day),
+                run: v.run.clone(),
+                guide: guide.to_owned(),
+                site: self.site.unwrap_or_default().to_owned(),
+                origin: v.origin.clone(),
+                ..crate::store::RawEvent::default()
+            },
+            new_run: v.new_run,
+            ..shown
+        });
     }
 }
 
@@ -664,7 +732,7 @@ fn guide_response(
         return not_found_page(d.lang);
     };
     let today = state.clock.today();
-    super::api::conditional(&headers, snap, today, || {
+    let body = || {
         let localized;
         let g: &Guide = if d.lang == Lang::En {
             localized = stored.localized("en");
@@ -673,7 +741,16 @@ fn guide_response(
             stored
         };
         render_guide(g, &raw, snap, today, &d, &usage)
-    })
+    };
+    // A page that begins a run carries a new id in its links: never kept
+    // by a cache. Later pages have the run in their address.
+    if usage.visit.as_ref().is_some_and(|v| v.new_run) {
+        let mut resp = body();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return resp;
+    }
+    super::api::conditional(&headers, snap, today, body)
 }
 
 fn render_guide(
@@ -706,6 +783,7 @@ fn render_guide(
     if first && matches!(walk.current, Current::Step(_)) {
         usage.record(slug, d.embed, crate::usage::Event::Start);
     }
+    let mut facts = Vec::new();
     let (title, body) = match &walk.current {
         Current::Step(step) => {
             let view = ask_view(step, &walk, raw, snap, first, slug, d);
@@ -741,6 +819,22 @@ fn render_guide(
             let answers: Vec<Answer<'_>> = document_types
                 .iter()
                 .filter_map(|doc| snap.locate(doc, &commune, when, today).ok())
+                .collect();
+            facts = answers
+                .iter()
+                .map(|a| crate::analytics::AnswerFacts {
+                    document_type: a.document_type.slug.to_string(),
+                    holders: a
+                        .matches
+                        .iter()
+                        .filter_map(|m| match m.holder {
+                            Holder::Service(s) => Some(s.id.to_string()),
+                            Holder::UnknownTownHall(_) => None,
+                        })
+                        .collect(),
+                    date_known: year.is_some(),
+                    complete: a.uncovered.is_empty() && !a.matches.is_empty(),
+                })
                 .collect();
             let commune_line = match answers.first().map(|a| &a.commune) {
                 Some(r) => match (r.former_code, r.entry) {
@@ -813,6 +907,21 @@ fn render_guide(
             step.id.clone()
         }
     };
+    usage.page_load(
+        slug,
+        crate::analytics::PageLoad {
+            step: state_step.clone(),
+            answered: walk
+                .path
+                .last()
+                .filter(|a| matches!(a.step.kind, StepKind::Choice | StepKind::Multiple))
+                .filter(|a| !a.preset)
+                .map(|a| (a.step.id.clone(), a.values.clone())),
+            dead_end: matches!(walk.current, Current::DeadEnd(_)),
+            answers: facts,
+            ..crate::analytics::PageLoad::default()
+        },
+    );
     let state_result = match &body {
         GuideBody::Result(r) => Some(
             serde_json::json!({
@@ -851,8 +960,39 @@ pub struct PostedForm {
     back: Option<String>,
     site: Option<String>,
     lang: Option<String>,
+    /// The run id the page carried.
+    run: Option<String>,
     /// A field people never see: bots fill it.
     website: Option<String>,
+}
+
+/// A form post's audience event: the run kept only when this instance made
+/// it, the site only when registered. Never the comment or the text.
+async fn form_event(
+    state: &AppState,
+    slug: &str,
+    form: &PostedForm,
+    kind: &str,
+) -> crate::store::RawEvent {
+    let snap = state.live.snapshot();
+    let run = match form.run.as_deref() {
+        Some(r) if state.analytics.verify_run(state.live.store().as_ref(), r).await => r.to_owned(),
+        _ => String::new(),
+    };
+    crate::store::RawEvent {
+        at: crate::analytics::now_utc(),
+        day: super::api::iso_day(state.clock.today()),
+        run,
+        kind: kind.to_owned(),
+        guide: slug.to_owned(),
+        site: form
+            .site
+            .as_deref()
+            .filter(|k| snap.site(k).is_some())
+            .unwrap_or_default()
+            .to_owned(),
+        ..crate::store::RawEvent::default()
+    }
 }
 
 /// Longest comment or suggestion kept.
@@ -918,6 +1058,16 @@ async fn post_feedback(
             tracing::error!(error = %e, "feedback not saved");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
+        let snap = state.live.snapshot();
+        let event = form_event(&state, &slug, &form, crate::store::kind::FEEDBACK).await;
+        state.analytics.record(crate::store::RawEvent {
+            value: rating.to_string(),
+            document_type: f
+                .document_type
+                .filter(|d| snap.document_type(d).is_some())
+                .unwrap_or_default(),
+            ..event
+        });
     }
     Redirect::to(&back_to(&slug, &form)).into_response()
 }
@@ -948,6 +1098,16 @@ async fn post_suggestion(
             tracing::error!(error = %e, "suggestion not saved");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
+        let known_step = state
+            .live
+            .snapshot()
+            .guide(&slug)
+            .is_some_and(|g| g.steps.iter().any(|st| st.id == s.step));
+        let event = form_event(&state, &slug, &form, crate::store::kind::SUGGESTION).await;
+        state.analytics.record(crate::store::RawEvent {
+            step: if known_step { s.step.clone() } else { String::new() },
+            ..event
+        });
     }
     Redirect::to(&back_to(&slug, &form)).into_response()
 }
@@ -1348,6 +1508,7 @@ impl axum::extract::FromRequestParts<AppState> for PeerIp {
 
 /// Rate limit for the feedback and suggestion forms: a few posts per
 /// address per window. Addresses are kept in memory only, never stored.
+#[derive(Debug)]
 pub struct Limiter {
     per_window: u32,
     window: std::time::Duration,
