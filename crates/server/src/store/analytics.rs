@@ -546,7 +546,7 @@ impl Analytics for SqlStore {
         }
         let group = cols.join(", ");
         let sql = format!(
-            "SELECT {group}, SUM(events) AS events, SUM(runs) AS runs FROM analytics_daily \
+            "SELECT {group}, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(runs) AS BIGINT) AS runs FROM analytics_daily \
              WHERE {} GROUP BY {group} ORDER BY {group}",
             wh.join(" AND ")
         );

@@ -154,17 +154,45 @@ async fn post_event(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
             format!("corps trop grand : {MAX_BODY} octets au plus"),
         );
     };
-    let event: ClientEvent = match serde_json::from_slice(&bytes) {
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return refused(
+                &state,
+                Refusal::Malformed,
+                format!("JSON illisible : {e}"),
+            );
+        }
+    };
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some("link_clicked" | "widget_shown") => {}
+        Some(t) => {
+            let t: String = t.chars().take(40).collect();
+            return refused(
+                &state,
+                Refusal::UnknownType,
+                format!("type : « {t} » inconnu, attendu link_clicked ou widget_shown"),
+            );
+        }
+        None if value.is_object() => {
+            return refused(
+                &state,
+                Refusal::UnknownType,
+                "type : champ manquant, attendu link_clicked ou widget_shown",
+            );
+        }
+        None => {
+            return refused(
+                &state,
+                Refusal::Malformed,
+                "événement invalide : attendu un objet JSON",
+            );
+        }
+    }
+    let event: ClientEvent = match serde_json::from_value(value) {
         Ok(e) => e,
         Err(e) => {
-            let text = e.to_string();
-            let why = if text.contains("unknown variant") || text.contains("missing field `type`")
-            {
-                Refusal::UnknownType
-            } else {
-                Refusal::Malformed
-            };
-            return refused(&state, why, format!("événement invalide : {text}"));
+            return refused(&state, Refusal::Malformed, format!("événement invalide : {e}"));
         }
     };
     let event = match check(&state, event).await {

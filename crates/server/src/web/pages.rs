@@ -1330,7 +1330,11 @@ const PRIVACY: (&str, &[&str]) = (
         "N'écrivez pas d'informations personnelles dans les champs de commentaire.",
         "Quand vous faites une demande à un service par Locadocs, nous enregistrons ce que vous écrivez dans le formulaire (votre nom, votre adresse électronique, votre téléphone si vous le donnez, votre message, les précisions sur le document), vos pièces jointes et les messages échangés avec le service. Ces données servent uniquement à traiter votre demande : seuls les agents du service qui la reçoit (et les administrateurs de Locadocs) peuvent les lire ; elles ne sont jamais écrites dans les journaux du serveur.",
         "Une demande close est supprimée, avec ses messages et ses pièces jointes, {conservation} après sa clôture ; vous êtes prévenu par courriel deux semaines avant. Le lien personnel qui donne accès à votre demande n'est conservé que sous une forme chiffrée (empreinte) : ne le communiquez pas. Vous pouvez en recevoir un nouveau depuis la page « Je n'ai pas reçu le courriel ».",
-        "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.",
+        "Mesure d'audience. Pour savoir si les guides sont utiles, Locadocs compte, sur ses propres serveurs, les étapes des guides : un parcours commencé, chaque étape affichée, le choix fait à une question à choix (jamais une commune ni une année tapée, jamais un texte libre), la réponse affichée (type de document, services détenteurs, date connue ou non, réponse complète ou non), une impasse, la note d'un avis (le commentaire reste avec l'avis), l'envoi d'une suggestion (son texte reste avec la suggestion), un clic sur le contact, le site ou la demande d'un service, le guide affiché dans le site d'un partenaire.",
+        "Chaque événement enregistré contient uniquement : sa date et son heure (à la seconde), le jour, le guide, l'étape, la valeur choisie ou la note, le type de document, les identifiants des services, la clé du site partenaire qui intègre le guide et l'origine de sa page (par exemple https://www.exemple.fr, sans le reste de l'adresse), si la date était connue et si la réponse était complète, et un identifiant de parcours tiré au hasard.",
+        "Cet identifiant de parcours est placé dans l'adresse des pages du guide, pas dans votre navigateur : il relie les étapes d'un même parcours et rien d'autre. Il n'y a ni cookie, ni adresse IP, ni navigateur (« user agent »), ni empreinte, ni suivi d'un site à l'autre. Votre adresse IP sert seulement, en mémoire et sans être enregistrée, à limiter le nombre d'envois.",
+        "Ces événements sont conservés {retention_evenements}, puis supprimés. Seuls restent les totaux par jour (nombre d'événements et de parcours), sans identifiant de parcours : ce sont eux qu'affichent la page de statistiques et les tableaux de bord.",
+        "Cette mesure respecte les conditions dans lesquelles la CNIL dispense la mesure d'audience de consentement : elle est faite par Locadocs lui-même pour son seul usage, ne produit que des statistiques anonymes, ne permet pas de suivre une personne d'un site à l'autre, et les données brutes sont conservées bien moins de 25 mois.",
     ],
 );
 
@@ -1367,9 +1371,10 @@ async fn privacy(
 ) -> Response {
     // The page states the retention this instance is set to.
     let days = state.admin.requests.retention_days;
+    let event_days = state.analytics.retention_days();
     let d = query_display(raw.as_deref());
     let etag = format!(
-        "W/\"static-{}-{}-{days}\"",
+        "W/\"static-{}-{}-{days}-{event_days}\"",
         env!("CARGO_PKG_VERSION"),
         asset_version()
     );
@@ -1385,6 +1390,10 @@ async fn privacy(
                     p.replace(
                         "{conservation}",
                         &crate::requests::retention_words(days, Lang::Fr),
+                    )
+                    .replace(
+                        "{retention_evenements}",
+                        &crate::requests::retention_words(event_days, Lang::Fr),
                     )
                 })
                 .collect(),

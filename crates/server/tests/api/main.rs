@@ -4,6 +4,7 @@
 #[macro_use]
 mod backoffice;
 mod admin;
+mod analytics;
 mod authorization;
 mod command_line;
 mod csv_formulas;
