@@ -65,7 +65,9 @@ impl Conn {
         self.stream.write_all(request).await?;
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let head = std::str::from_utf8(&self.buf[..end]).unwrap_or("").to_owned();
+                let head = std::str::from_utf8(&self.buf[..end])
+                    .unwrap_or("")
+                    .to_owned();
                 let status: u16 = head
                     .split(' ')
                     .nth(1)
@@ -165,7 +167,7 @@ async fn wait_ready(port: u16) {
 }
 
 /// SIGTERM, then the server's last line of counts.
-fn stop(mut child: Child) -> String {
+fn stop(child: Child) -> String {
     // SAFETY: signalling our own child process by its id.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
@@ -247,7 +249,11 @@ async fn ingestion(name: &str, db: &str, port: u16, seconds: u64, conns: usize) 
     println!(
         "  {name}: sent {sent} in {elapsed:.1} s ({:.0} events/s, {conns} connections; target >= 10,000), accepted (202) {accepted}, other answers {other}, stored {stored}, dropped {dropped}; sent = stored + dropped: {}; dropped = 0: {}",
         sent as f64 / elapsed,
-        if sent == stored + dropped { "yes" } else { "NO" },
+        if sent == stored + dropped {
+            "yes"
+        } else {
+            "NO"
+        },
         if dropped == 0 { "yes" } else { "NO" },
     );
     println!("    server at shutdown: {line}");
@@ -360,8 +366,18 @@ fn main() {
                     .execute(&mut conn)
                     .await
                     .unwrap();
-                let base = pg_admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&pg_admin);
-                ingestion("PostgreSQL", &format!("{base}/{name}"), 18382, seconds, conns).await;
+                let base = pg_admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&pg_admin);
+                ingestion(
+                    "PostgreSQL",
+                    &format!("{base}/{name}"),
+                    18382,
+                    seconds,
+                    conns,
+                )
+                .await;
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))

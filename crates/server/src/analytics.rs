@@ -115,11 +115,7 @@ impl Recorder {
             accepted: self.accepted.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             written: self.written.load(Ordering::Relaxed),
-            refused: self
-                .refused
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .sum(),
+            refused: self.refused.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
         }
     }
 
@@ -132,7 +128,12 @@ impl Recorder {
     pub fn refusals(&self) -> Vec<(&'static str, u64)> {
         Refusal::ALL
             .iter()
-            .map(|r| (r.as_str(), self.refused[*r as usize].load(Ordering::Relaxed)))
+            .map(|r| {
+                (
+                    r.as_str(),
+                    self.refused[*r as usize].load(Ordering::Relaxed),
+                )
+            })
             .collect()
     }
 
@@ -204,7 +205,6 @@ impl Recorder {
         })
     }
 }
-
 
 // ---------------------------------------------------------------- settings
 
@@ -298,7 +298,10 @@ fn hmac_sha256(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
         ipad[i] ^= k;
         opad[i] ^= k;
     }
-    let inner = Sha256::new().chain_update(ipad).chain_update(msg).finalize();
+    let inner = Sha256::new()
+        .chain_update(ipad)
+        .chain_update(msg)
+        .finalize();
     let outer = Sha256::new()
         .chain_update(opad)
         .chain_update(inner)
@@ -493,9 +496,7 @@ pub fn event_of(base: &RawEvent, kind: &str) -> RawEvent {
 
 /// Now, UTC, RFC 3339 to the second.
 pub fn now_utc() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl Recorder {

@@ -157,11 +157,7 @@ async fn post_event(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
     let value: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
-            return refused(
-                &state,
-                Refusal::Malformed,
-                format!("JSON illisible : {e}"),
-            );
+            return refused(&state, Refusal::Malformed, format!("JSON illisible : {e}"));
         }
     };
     match value.get("type").and_then(|t| t.as_str()) {
@@ -192,7 +188,11 @@ async fn post_event(State(state): State<AppState>, PeerIp(peer): PeerIp, body: B
     let event: ClientEvent = match serde_json::from_value(value) {
         Ok(e) => e,
         Err(e) => {
-            return refused(&state, Refusal::Malformed, format!("événement invalide : {e}"));
+            return refused(
+                &state,
+                Refusal::Malformed,
+                format!("événement invalide : {e}"),
+            );
         }
     };
     let event = match check(&state, event).await {
@@ -246,7 +246,10 @@ async fn check(state: &AppState, event: ClientEvent) -> Result<RawEvent, (Refusa
     }
     let snap = state.live.snapshot();
     let Some(g) = snap.guide(guide) else {
-        return Err((Refusal::UnknownGuide, format!("guide : « {guide} » inconnu")));
+        return Err((
+            Refusal::UnknownGuide,
+            format!("guide : « {guide} » inconnu"),
+        ));
     };
     if let Some(step) = step
         && !g.steps.iter().any(|s| &s.id == step)
@@ -318,7 +321,9 @@ async fn check(state: &AppState, event: ClientEvent) -> Result<RawEvent, (Refusa
     if seq > (1u64 << 53) || !state.analytics.advance_seq(run, seq) {
         return Err((
             Refusal::OutOfOrder,
-            format!("seq : {seq} n'est pas plus grand que celui du dernier événement de ce parcours"),
+            format!(
+                "seq : {seq} n'est pas plus grand que celui du dernier événement de ce parcours"
+            ),
         ));
     }
     Ok(out)

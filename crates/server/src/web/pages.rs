@@ -615,7 +615,9 @@ async fn guide_page(
     let mut visit = None;
     if state.analytics.enabled() && snap.guide(&slug).is_some() {
         let store = state.live.store();
-        let given = raw_answers.get(crate::analytics::RUN_PARAM).map(str::to_owned);
+        let given = raw_answers
+            .get(crate::analytics::RUN_PARAM)
+            .map(str::to_owned);
         let kept = match given {
             Some(r) if state.analytics.verify_run(store.as_ref(), &r).await => Some((r, false)),
             _ => state
@@ -626,7 +628,9 @@ async fn guide_page(
         };
         if let Some((run, new_run)) = kept {
             if new_run {
-                raw_answers = raw_answers.without(&[crate::analytics::RUN_PARAM]).with(crate::analytics::RUN_PARAM, run.clone());
+                raw_answers = raw_answers
+                    .without(&[crate::analytics::RUN_PARAM])
+                    .with(crate::analytics::RUN_PARAM, run.clone());
             }
             // A host page's origin, when the browser told it (a link from a
             // host page: never inside the widget, whose frame sends no
@@ -637,7 +641,9 @@ async fn guide_page(
                 .and_then(|v| v.to_str().ok())
                 .filter(|_| from_host && new_run)
                 .and_then(crate::analytics::origin_of)
-                .filter(|o| crate::analytics::origin_of(&state.admin.public_url).as_ref() != Some(o))
+                .filter(|o| {
+                    crate::analytics::origin_of(&state.admin.public_url).as_ref() != Some(o)
+                })
                 .unwrap_or_default();
             visit = Some(Visit {
                 run,
@@ -976,7 +982,14 @@ async fn form_event(
 ) -> crate::store::RawEvent {
     let snap = state.live.snapshot();
     let run = match form.run.as_deref() {
-        Some(r) if state.analytics.verify_run(state.live.store().as_ref(), r).await => r.to_owned(),
+        Some(r)
+            if state
+                .analytics
+                .verify_run(state.live.store().as_ref(), r)
+                .await =>
+        {
+            r.to_owned()
+        }
         _ => String::new(),
     };
     crate::store::RawEvent {
@@ -1105,7 +1118,11 @@ async fn post_suggestion(
             .is_some_and(|g| g.steps.iter().any(|st| st.id == s.step));
         let event = form_event(&state, &slug, &form, crate::store::kind::SUGGESTION).await;
         state.analytics.record(crate::store::RawEvent {
-            step: if known_step { s.step.clone() } else { String::new() },
+            step: if known_step {
+                s.step.clone()
+            } else {
+                String::new()
+            },
             ..event
         });
     }

@@ -203,8 +203,15 @@ dual_test!(
         let b = run_of(&html(app, "/g/immobilier").await);
         assert_ne!(a, b);
         html(app, &format!("/g/immobilier?run={b}&savoir=oui")).await;
-        let dead = html(app, &format!("/g/immobilier?run={b}&savoir=oui&document=autre")).await;
-        assert!(dead.contains("Nous ne pouvons pas encore vous aider"), "{dead}");
+        let dead = html(
+            app,
+            &format!("/g/immobilier?run={b}&savoir=oui&document=autre"),
+        )
+        .await;
+        assert!(
+            dead.contains("Nous ne pouvons pas encore vous aider"),
+            "{dead}"
+        );
         let resp = app
             .client
             .post(format!("{}/g/immobilier/suggestion", app.base))
@@ -247,7 +254,12 @@ dual_test!(
         assert!(d != forged && d != a);
 
         let events = stored(app).await;
-        let runs = [("A", a.as_str()), ("B", b.as_str()), ("C", c.as_str()), ("D", d.as_str())];
+        let runs = [
+            ("A", a.as_str()),
+            ("B", b.as_str()),
+            ("C", c.as_str()),
+            ("D", d.as_str()),
+        ];
         let answer_shown = (
             "answer_shown".to_owned(),
             "A".to_owned(),
@@ -363,7 +375,12 @@ dual_test!(
         assert_eq!(
             got,
             vec![
-                row("answer_holder", "archives-rennes", "permis-de-construire", 1),
+                row(
+                    "answer_holder",
+                    "archives-rennes",
+                    "permis-de-construire",
+                    1
+                ),
                 row(
                     "answer_holder",
                     "rennes-metropole-droit-des-sols",
@@ -373,7 +390,12 @@ dual_test!(
                 row("answer_shown", "permis-de-construire", "complete", 1),
                 row("feedback", "permis-de-construire", "3", 1),
                 row("link_clicked", "archives-rennes", "request", 1),
-                row("link_clicked", "rennes-metropole-droit-des-sols", "website", 1),
+                row(
+                    "link_clicked",
+                    "rennes-metropole-droit-des-sols",
+                    "website",
+                    1
+                ),
                 row("widget_shown", "https://www.exemple.fr", "", 1),
             ]
         );
@@ -397,8 +419,17 @@ dual_test!(
                         .unwrap_or_default(),
                 };
                 for bad in [
-                    IP, "127.0.0.1", "203.0.113", UA, "Mozilla", "Jeanne", "06 12", "Marcel",
-                    "grand-père", "35238", "2015",
+                    IP,
+                    "127.0.0.1",
+                    "203.0.113",
+                    UA,
+                    "Mozilla",
+                    "Jeanne",
+                    "06 12",
+                    "Marcel",
+                    "grand-père",
+                    "35238",
+                    "2015",
                 ] {
                     assert!(
                         !text.contains(bad),
@@ -466,7 +497,11 @@ dual_test!(
             (
                 with(
                     "run",
-                    json!(format!("{}{}", &run[..37], if run.ends_with('x') { 'y' } else { 'x' })),
+                    json!(format!(
+                        "{}{}",
+                        &run[..37],
+                        if run.ends_with('x') { 'y' } else { 'x' }
+                    )),
                 ),
                 400,
                 "bad_run",
@@ -482,14 +517,19 @@ dual_test!(
             assert_eq!(got, *status, "{body:.200}: {err}");
             assert_eq!(err["error"]["code"], *code, "{body:.200}: {err}");
             assert!(
-                err["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+                err["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
                 "{err}"
             );
         }
         // Out of order: a seq must be greater than the run's previous one.
         assert_eq!(post_event(app, &ok(5).to_string()).await.0, 202);
         let (status, err) = post_event(app, &ok(5).to_string()).await;
-        assert_eq!((status, err["error"]["code"].as_str()), (400, Some("out_of_order")));
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (400, Some("out_of_order"))
+        );
         let (status, _) = post_event(app, &ok(4).to_string()).await;
         assert_eq!(status, 400);
         assert_eq!(post_event(app, &ok(6).to_string()).await.0, 202);
@@ -514,7 +554,13 @@ dual_test!(
         let (_, doc) = app.get_json("/api/v1/openapi.json").await;
         assert!(doc["paths"]["/api/v1/events"]["post"].is_object(), "{doc}");
         let schema = doc["components"]["schemas"]["ClientEvent"].to_string();
-        for t in ["link_clicked", "widget_shown", "contact", "website", "request"] {
+        for t in [
+            "link_clicked",
+            "widget_shown",
+            "contact",
+            "website",
+            "request",
+        ] {
             assert!(
                 schema.contains(t) || doc["components"]["schemas"].to_string().contains(t),
                 "{t}: {schema}"
