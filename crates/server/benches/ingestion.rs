@@ -136,6 +136,14 @@ fn locadocs(db: &str, args: &[&str]) {
     assert!(status.success(), "locadocs {args:?}");
 }
 
+/// A fresh database with the real communes and the demo data.
+fn prepare(db: &str) {
+    locadocs(db, &["migrate"]);
+    let cog = workspace().join("node_modules/@etalab/decoupage-administratif/data");
+    locadocs(db, &["import", "communes", cog.to_str().unwrap()]);
+    locadocs(db, &["demo"]);
+}
+
 fn serve(db: &str, port: u16, analytics: &str) -> Child {
     Command::new(binary())
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -190,8 +198,7 @@ fn count_in(line: &str, what: &str) -> u64 {
 }
 
 async fn ingestion(name: &str, db: &str, port: u16, seconds: u64, conns: usize) {
-    locadocs(db, &["migrate"]);
-    locadocs(db, &["demo"]);
+    prepare(db);
     let child = serve(db, port, "on");
     wait_ready(port).await;
     let mut runs = Vec::new();
@@ -389,10 +396,7 @@ fn main() {
 
         println!("== guide pages: recording on vs off ==");
         let pages_db = format!("sqlite://{}?mode=rwc", dir.join("pages.db").display());
-        locadocs(&pages_db, &["migrate"]);
-        let cog = workspace().join("node_modules/@etalab/decoupage-administratif/data");
-        locadocs(&pages_db, &["import", "communes", cog.to_str().unwrap()]);
-        locadocs(&pages_db, &["demo"]);
+        prepare(&pages_db);
         page_throughput(&pages_db, seconds, conns, rounds).await;
     });
     let _ = std::fs::remove_dir_all(&dir);

@@ -39,6 +39,9 @@ pub struct Recorder {
     runs: RunMemory,
     /// The key that signs run ids, read from the store on first use.
     key: tokio::sync::OnceCell<[u8; 32]>,
+    /// Held while a flush writes: a flush at shutdown waits for the batch
+    /// the writer has in hand instead of leaving it behind.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 /// What a recorder has seen since it started.
@@ -76,6 +79,7 @@ impl Recorder {
             limiter: Limiter::new(c.per_address.max(1), Duration::from_secs(60)),
             runs: RunMemory::new(RUNS_REMEMBERED),
             key: tokio::sync::OnceCell::new(),
+            flushing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -172,6 +176,7 @@ impl Recorder {
 
     /// Writes everything queued. On failure the batch goes back to the queue.
     pub async fn flush(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let _one_at_a_time = self.flushing.lock().await;
         loop {
             let batch = self.take(BATCH);
             if batch.is_empty() {
