@@ -3,7 +3,10 @@
 #  1. commune search (criterion): mean time per query over bench queries;
 #  2. snapshot build (criterion): full national data + ~105,000 generated rules;
 #  3. HTTP load (wrk): /api/v1/locate against /healthz in the same run, and the
-#     server's resident memory with all that data loaded.
+#     server's resident memory with all that data loaded;
+#  4. audience events (crates/server/benches/ingestion.rs): ingestion through
+#     POST /api/v1/events on SQLite and PostgreSQL, guide pages with
+#     recording on vs off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -82,6 +85,9 @@ ratio "72,000 questions" -s "$OUT/cold.lua" "$U"
 echo "  one fixed URL (Rennes, 2015):"
 ratio "one URL" "$U/api/v1/locate?document_type=permis-de-construire&commune=35238&year=2015"
 echo "resident memory after load test: $(grep VmRSS /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+
+echo "== audience events: ingestion and page throughput with recording on/off =="
+LOCADOCS_BIN=$BIN cargo bench -p locadocs --bench ingestion
 
 echo "== widget weight and time to first step (headless Chromium) =="
 LOCADOCS_BIN=$BIN node bench/embed.mjs

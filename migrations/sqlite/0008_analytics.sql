@@ -42,3 +42,10 @@ CREATE TABLE analytics_daily (
     PRIMARY KEY (kind, day, guide, site, dim, value)
 );
 CREATE INDEX analytics_daily_guide ON analytics_daily (guide, kind, day);
+
+-- Secrets of this instance, made once and kept (the key that signs run ids,
+-- so that a run id cannot be forged). Never shown, never exported.
+CREATE TABLE instance_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -428,6 +428,13 @@ test('lang=en: the interface and the lang attribute are English', { timeout: 30_
 
 // 5. Back button ---------------------------------------------------------------
 
+/** The address's query without its run id (every page after the first carries one). */
+function searchWithoutRun(url) {
+  const u = new URL(url);
+  u.searchParams.delete('run');
+  return u.search;
+}
+
 async function twoStepsThenBack(page) {
   await page.check('input[name=savoir][value=non]');
   await page.click('form button[type=submit]:not([name])');
@@ -435,13 +442,16 @@ async function twoStepsThenBack(page) {
   await page.check('input[name=besoin][value=plans]');
   await page.click('form button[type=submit]:not([name])');
   await page.waitForFunction(() => /Bon à savoir/.test(document.querySelector('h1')?.textContent ?? ''));
-  assert.equal(new URL(page.url()).search, `?${TO_INFO}`);
+  assert.equal(searchWithoutRun(page.url()), `?${TO_INFO}`);
+  const run = new URL(page.url()).searchParams.get('run');
+  assert.match(run, /^[A-Za-z0-9_-]{38}$/);
 
   await page.goBack();
   await page.waitForFunction(() => /Que cherchez-vous/.test(document.querySelector('h1')?.textContent ?? ''), null, {
     timeout: 10_000,
   });
-  assert.equal(new URL(page.url()).search, `?${TO_MULTIPLE}`);
+  assert.equal(searchWithoutRun(page.url()), `?${TO_MULTIPLE}`);
+  assert.equal(new URL(page.url()).searchParams.get('run'), run);
   assert.ok((await page.locator('input[type=checkbox][name=besoin]').count()) > 0, 'the multiple-choice step is back');
 
   await page.goBack();

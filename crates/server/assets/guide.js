@@ -183,6 +183,40 @@
       b.addEventListener("click", function () { window.print(); });
     });
   }
+  // Audience measurement (see /confidentialite): clicks on a holder's
+  // contact, website or request links, and the widget shown inside a host
+  // page, sent with navigator.sendBeacon to /api/v1/events. Page loads are
+  // recorded by the server; nothing here is needed for the guide to work.
+  var lastSeq = 0;
+  function beacon(ev) {
+    var run = main.querySelector("input[name=run]");
+    if (!navigator.sendBeacon || !run || !run.value) return;
+    var site = main.querySelector("input[name=site]");
+    var st = document.getElementById("ld-state");
+    ev.run = run.value;
+    ev.seq = lastSeq = Math.max(Date.now(), lastSeq + 1);
+    ev.guide = location.pathname.split("/")[2] || "";
+    if (site && site.value) ev.site = site.value;
+    if (st && st.getAttribute("data-step")) ev.step = st.getAttribute("data-step");
+    try { navigator.sendBeacon("/api/v1/events", JSON.stringify(ev)); } catch (err) { /* never in the way */ }
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[href]");
+    var card = a && a.closest(".card[data-service]");
+    if (!card) return;
+    var service = card.getAttribute("data-service");
+    var href = a.getAttribute("href") || "";
+    var link = /^(mailto|tel):/i.test(href) ? "contact"
+      : a.closest("dl.contact") ? "website"
+      // The request form of Locadocs itself is counted by the server.
+      : a.classList.contains("btn") && href.indexOf("/demande/") !== 0 ? "request" : null;
+    if (!link || service.charAt(0) === "@") return;
+    var doc = a.closest("[data-document]");
+    var ev = { type: "link_clicked", service: service, link: link };
+    if (doc) ev.document_type = doc.getAttribute("data-document");
+    beacon(ev);
+  }, true);
+
   // The widget's side of embed.js: after the host's greeting, report each
   // step and every change of height to that host only.
   var host = null, sent = 0;
@@ -204,7 +238,9 @@
     window.addEventListener("message", function (e) {
       var m = e.data;
       if (e.source !== window.parent || !m || m.ld !== 1 || m.type !== "hello") return;
+      var first = !host;
       host = e.origin === "null" ? "*" : e.origin;
+      if (first && host !== "*") beacon({ type: "widget_shown", origin: e.origin });
       tell();
     });
     if (window.ResizeObserver) {

@@ -455,6 +455,9 @@ async fn serve(
     let _flusher = usage.spawn_flusher(live.store().clone(), Duration::from_secs(10));
     let analytics = state.analytics.clone();
     let _writer = analytics.spawn_writer(live.store().clone(), Duration::from_millis(500));
+    // Daily figures include today's events within 30 seconds; raw events
+    // older than the retention are purged at start, then daily.
+    let _upkeep = analytics.spawn_upkeep(live.store().clone(), clock, Duration::from_secs(30));
     let _purger =
         crate::web::admin::auth::spawn_purger(live.store().clone(), Duration::from_secs(3600));
     let listener = tokio::net::TcpListener::bind(bind)
@@ -469,9 +472,11 @@ async fn serve(
     if let Err(e) = usage.flush(live.store().as_ref()).await {
         tracing::warn!(error = %e, "usage counts lost at shutdown");
     }
-    if let Err(e) = analytics.flush(live.store().as_ref()).await {
-        tracing::warn!(error = %e, "analytics events lost at shutdown");
-    }
+    // Every event queued is written, then a last roll-up.
+    analytics.finish(live.store().as_ref(), &clock).await;
+    let summary = analytics.summary();
+    tracing::info!("{summary}");
+    println!("{summary}");
     Ok(())
 }
 

@@ -77,6 +77,25 @@ pub struct WebArgs {
     #[arg(long, env = "LOCADOCS_REQUESTS_PER_SERVICE", default_value_t = 60)]
     pub requests_per_service: u32,
 
+    /// Audience measurement: `on` (default) records anonymous guide events,
+    /// `off` records nothing (and gives guide pages no run id).
+    #[arg(long, env = "LOCADOCS_ANALYTICS", default_value = "on", value_parser = ["on", "off"])]
+    pub analytics: String,
+
+    /// Events waiting to be written at most; beyond, events are dropped
+    /// and counted, never waited for.
+    #[arg(long, env = "LOCADOCS_EVENTS_QUEUE", default_value_t = 100_000)]
+    pub events_queue: usize,
+
+    /// Days raw audience events are kept (at most 760, 25 months); daily
+    /// totals are kept.
+    #[arg(long, env = "LOCADOCS_EVENTS_RETENTION_DAYS", default_value_t = 90)]
+    pub events_retention_days: u32,
+
+    /// Events one address may post to /api/v1/events per minute.
+    #[arg(long, env = "LOCADOCS_EVENTS_PER_ADDRESS", default_value_t = 120)]
+    pub events_per_address: u32,
+
     /// Drop the Secure attribute of the back-office cookies (plain-HTTP
     /// development only).
     #[arg(
@@ -113,6 +132,8 @@ pub struct AdminConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Requests: attachments, reply address, retention, limits.
     pub requests: crate::requests::RequestConfig,
+    /// Audience measurement: on/off, queue, retention, per-address limit.
+    pub analytics: crate::analytics::AnalyticsConfig,
 }
 
 /// The web settings alone, parsed from the environment (commands other than
@@ -166,6 +187,7 @@ impl AdminConfig {
             mailer,
             trusted_proxies: trusted_proxies(&args.trusted_proxies)?,
             requests: crate::requests::RequestConfig::from_args(args)?,
+            analytics: analytics_config(args)?,
         })
     }
 
@@ -192,8 +214,32 @@ impl AdminConfig {
             mailer,
             trusted_proxies: Vec::new(),
             requests: crate::requests::RequestConfig::for_tests(),
+            analytics: crate::analytics::AnalyticsConfig::default(),
         }
     }
+}
+
+fn analytics_config(args: &WebArgs) -> anyhow::Result<crate::analytics::AnalyticsConfig> {
+    use crate::analytics::MAX_RETENTION_DAYS;
+    let days = args.events_retention_days;
+    if days == 0 || days > MAX_RETENTION_DAYS {
+        bail!(
+            "--events-retention-days (LOCADOCS_EVENTS_RETENTION_DAYS) : {days} jours, attendu \
+             de 1 à {MAX_RETENTION_DAYS} (25 mois au plus)"
+        );
+    }
+    if args.events_per_address == 0 {
+        bail!("--events-per-address (LOCADOCS_EVENTS_PER_ADDRESS) : attendu au moins 1");
+    }
+    if args.events_queue == 0 {
+        bail!("--events-queue (LOCADOCS_EVENTS_QUEUE) : attendu au moins 1");
+    }
+    Ok(crate::analytics::AnalyticsConfig {
+        enabled: args.analytics != "off",
+        queue_capacity: args.events_queue,
+        retention_days: days,
+        per_address: args.events_per_address,
+    })
 }
 
 /// Another name for the application's settings.
@@ -254,6 +300,10 @@ mod tests {
         WebArgs {
             outbox: "outbox".into(),
             mail_from: DEFAULT_FROM.into(),
+            analytics: "on".into(),
+            events_queue: 100_000,
+            events_retention_days: 90,
+            events_per_address: 120,
             ..WebArgs::default()
         }
     }
@@ -292,6 +342,10 @@ mod tests {
         a.mail_from = "personne".into();
         let e = AdminConfig::from_args(&a).unwrap_err().to_string();
         assert!(e.contains("LOCADOCS_MAIL_FROM"), "{e}");
+        let mut a = args();
+        a.events_retention_days = 800;
+        let e = AdminConfig::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("LOCADOCS_EVENTS_RETENTION_DAYS"), "{e}");
     }
 
     #[test]

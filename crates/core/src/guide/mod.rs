@@ -37,7 +37,9 @@ pub const YEAR: &str = "year";
 /// The value posted for « Je ne sais pas ».
 pub const UNKNOWN: &str = "inconnu";
 /// Display parameters: carried along unchanged, never used by a step.
-pub const DISPLAY_PARAMS: [&str; 7] = [
+/// `run` is the random id that links the pages of one guide run for
+/// anonymous audience measurement (no cookie).
+pub const DISPLAY_PARAMS: [&str; 8] = [
     "lang",
     "theme",
     "color",
@@ -45,7 +47,11 @@ pub const DISPLAY_PARAMS: [&str; 7] = [
     "site",
     "embed",
     HOST_COMMUNE,
+    RUN,
 ];
+
+/// The run id a guide page carries in its address (see `docs/analytics.md`).
+pub const RUN: &str = "run";
 
 /// The commune a host page presets (a town hall's widget): it stands for
 /// the commune whenever none is given, so that starting again or changing

@@ -48,8 +48,12 @@ pub mod kind {
     /// hours from sending to the first answer).
     pub const REQUEST_ANSWERED: &str = "request_answered";
 
+    /// The guide shown inside a host page's widget (`origin`: the host
+    /// page's origin, as the widget's script learnt it; `step`).
+    pub const WIDGET_SHOWN: &str = "widget_shown";
+
     /// Every kind.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         RUN_STARTED,
         STEP_SHOWN,
         CHOICE,
@@ -62,6 +66,7 @@ pub mod kind {
         REQUEST_SENT,
         REQUEST_REROUTED,
         REQUEST_ANSWERED,
+        WIDGET_SHOWN,
     ];
 
     /// Aggregate-only kind: one row per holder of an answer (`dim`: the
@@ -119,6 +124,7 @@ pub struct DailyRow {
 /// | request_sent | service | document type |
 /// | request_rerouted | from service | to service |
 /// | request_answered | service | whole hours |
+/// | widget_shown | host page origin | '' |
 pub fn keys_of(e: &RawEvent) -> Vec<(String, String, String)> {
     let k = e.kind.as_str();
     let one = |dim: &str, value: &str| vec![(k.to_owned(), dim.to_owned(), value.to_owned())];
@@ -173,6 +179,7 @@ pub fn keys_of(e: &RawEvent) -> Vec<(String, String, String)> {
             one(from, to)
         }
         kind::REQUEST_ANSWERED => one(first_holder, &e.value),
+        kind::WIDGET_SHOWN => one(&e.origin, ""),
         _ => Vec::new(),
     }
 }
@@ -280,6 +287,11 @@ pub trait Analytics: Send + Sync {
 
     /// Sums of daily rows.
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError>;
+
+    /// This instance's secret named `name`: the one stored, or `fresh`,
+    /// stored now, when there is none yet (two servers starting at once
+    /// agree on the first one written).
+    async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String, StoreError>;
 }
 
 fn flag(b: Option<bool>) -> Option<i64> {
@@ -463,6 +475,24 @@ impl Analytics for SqlStore {
             .execute(self.pool())
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn instance_secret(&self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh)
+        .execute(&mut *tx)
+        .await?;
+        let value: String = sqlx::query("SELECT value FROM instance_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("value")?;
+        tx.commit().await?;
+        Ok(value)
     }
 
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError> {

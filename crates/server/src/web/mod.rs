@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod cors;
 pub mod embed;
 pub mod error;
+pub mod events;
 pub mod headers;
 pub mod i18n;
 pub mod pages;
@@ -73,7 +74,7 @@ impl AppState {
             limiter: pages::Limiter::new(10, Duration::from_secs(600)),
             request_limiter: pages::Limiter::new(20, Duration::from_secs(3600)),
             usage: crate::usage::Usage::new(),
-            analytics: crate::analytics::Recorder::new(100_000, true),
+            analytics: crate::analytics::Recorder::configured(&settings.analytics),
             admin: Arc::new(settings),
         }))
     }
@@ -98,6 +99,7 @@ impl AppState {
         (name = "documents", description = "Types de documents et délais de communicabilité"),
         (name = "services", description = "Services qui détiennent des documents"),
         (name = "locate", description = "Qui détient quoi, pour quelle commune et quelle date"),
+        (name = "events", description = "Mesure d'audience anonyme : événements envoyés par le guide et les pages hôtes"),
     )
 )]
 struct ApiDoc;
@@ -106,6 +108,7 @@ struct ApiDoc;
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::router())
+        .merge(events::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let api = api

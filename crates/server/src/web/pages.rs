@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -600,9 +600,10 @@ async fn guide_page(
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
     headers: IfNoneMatch,
+    request_headers: HeaderMap,
 ) -> Response {
     let snap = state.live.snapshot();
-    let raw_answers = Answers::parse_query(raw.as_deref().unwrap_or(""));
+    let mut raw_answers = Answers::parse_query(raw.as_deref().unwrap_or(""));
     // A form's empty field next to the answer chosen (`savoir=&savoir=non`):
     // the address people keep and share is the clean one.
     if let Some(clean) = raw_answers.without_shadowed_empties() {
@@ -612,10 +613,54 @@ async fn guide_page(
     // pages asked for with its key. Any other key counts as no site.
     let site = raw_answers.get("site").and_then(|k| snap.site(k));
     let csp = site.and_then(|s| s.frame_ancestors());
+    // The run id: kept when this instance made it, otherwise a new run
+    // begins (a forged or garbled id too).
+    let mut visit = None;
+    if state.analytics.enabled() && snap.guide(&slug).is_some() {
+        let store = state.live.store();
+        let given = raw_answers
+            .get(crate::analytics::RUN_PARAM)
+            .map(str::to_owned);
+        let kept = match given {
+            Some(r) if state.analytics.verify_run(store.as_ref(), &r).await => Some((r, false)),
+            _ => state
+                .analytics
+                .new_run(store.as_ref())
+                .await
+                .map(|r| (r, true)),
+        };
+        if let Some((run, new_run)) = kept {
+            if new_run {
+                raw_answers = raw_answers
+                    .without(&[crate::analytics::RUN_PARAM])
+                    .with(crate::analytics::RUN_PARAM, run.clone());
+            }
+            // A host page's origin, when the browser told it (a link from a
+            // host page: never inside the widget, whose frame sends no
+            // referrer).
+            let from_host = site.is_some() || raw_answers.get("embed") == Some("1");
+            let origin = request_headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .filter(|_| from_host && new_run)
+                .and_then(crate::analytics::origin_of)
+                .filter(|o| {
+                    crate::analytics::origin_of(&state.admin.public_url).as_ref() != Some(o)
+                })
+                .unwrap_or_default();
+            visit = Some(Visit {
+                run,
+                new_run,
+                origin,
+            });
+        }
+    }
     let usage = Counter {
         usage: &state.usage,
         day: state.clock.today(),
         site: site.map(|s| s.key.as_str()),
+        analytics: &state.analytics,
+        visit,
     };
     let mut resp = guide_response(&state, &snap, &slug, raw_answers, headers, usage);
     if let Some(csp) = csp {
@@ -624,11 +669,22 @@ async fn guide_page(
     resp
 }
 
+/// The run a guide page load belongs to.
+struct Visit {
+    run: String,
+    /// This load began the run.
+    new_run: bool,
+    /// The host page's origin, when known, else empty.
+    origin: String,
+}
+
 /// Counts guide use for statistics.
 struct Counter<'a> {
     usage: &'a crate::usage::Usage,
     day: NaiveDate,
     site: Option<&'a str>,
+    analytics: &'a crate::analytics::Recorder,
+    visit: Option<Visit>,
 }
 
 impl Counter<'_> {
@@ -640,6 +696,24 @@ impl Counter<'_> {
         };
         self.usage
             .record(self.day, guide, self.site, channel, event);
+    }
+
+    /// Records a page load's audience events (see `docs/analytics.md`).
+    fn page_load(&self, guide: &str, shown: crate::analytics::PageLoad) {
+        let Some(v) = &self.visit else { return };
+        self.analytics.page_load(crate::analytics::PageLoad {
+            base: crate::store::RawEvent {
+                at: crate::analytics::now_utc(),
+                day: super::api::iso_day(self.day),
+                run: v.run.clone(),
+                guide: guide.to_owned(),
+                site: self.site.unwrap_or_default().to_owned(),
+                origin: v.origin.clone(),
+                ..crate::store::RawEvent::default()
+            },
+            new_run: v.new_run,
+            ..shown
+        });
     }
 }
 
@@ -667,7 +741,7 @@ fn guide_response(
         return not_found_page(d.lang);
     };
     let today = state.clock.today();
-    super::api::conditional(&headers, snap, today, || {
+    let body = || {
         let localized;
         let g: &Guide = if d.lang == Lang::En {
             localized = stored.localized("en");
@@ -676,7 +750,16 @@ fn guide_response(
             stored
         };
         render_guide(g, &raw, snap, today, &d, &usage)
-    })
+    };
+    // A page that begins a run carries a new id in its links: never kept
+    // by a cache. Later pages have the run in their address.
+    if usage.visit.as_ref().is_some_and(|v| v.new_run) {
+        let mut resp = body();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return resp;
+    }
+    super::api::conditional(&headers, snap, today, body)
 }
 
 fn render_guide(
@@ -709,6 +792,7 @@ fn render_guide(
     if first && matches!(walk.current, Current::Step(_)) {
         usage.record(slug, d.embed, crate::usage::Event::Start);
     }
+    let mut facts = Vec::new();
     let (title, body) = match &walk.current {
         Current::Step(step) => {
             let view = ask_view(step, &walk, raw, snap, first, slug, d);
@@ -744,6 +828,22 @@ fn render_guide(
             let answers: Vec<Answer<'_>> = document_types
                 .iter()
                 .filter_map(|doc| snap.locate(doc, &commune, when, today).ok())
+                .collect();
+            facts = answers
+                .iter()
+                .map(|a| crate::analytics::AnswerFacts {
+                    document_type: a.document_type.slug.to_string(),
+                    holders: a
+                        .matches
+                        .iter()
+                        .filter_map(|m| match m.holder {
+                            Holder::Service(s) => Some(s.id.to_string()),
+                            Holder::UnknownTownHall(_) => None,
+                        })
+                        .collect(),
+                    date_known: year.is_some(),
+                    complete: a.uncovered.is_empty() && !a.matches.is_empty(),
+                })
                 .collect();
             let commune_line = match answers.first().map(|a| &a.commune) {
                 Some(r) => match (r.former_code, r.entry) {
@@ -818,6 +918,21 @@ fn render_guide(
             step.id.clone()
         }
     };
+    usage.page_load(
+        slug,
+        crate::analytics::PageLoad {
+            step: state_step.clone(),
+            answered: walk
+                .path
+                .last()
+                .filter(|a| matches!(a.step.kind, StepKind::Choice | StepKind::Multiple))
+                .filter(|a| !a.preset)
+                .map(|a| (a.step.id.clone(), a.values.clone())),
+            dead_end: matches!(walk.current, Current::DeadEnd(_)),
+            answers: facts,
+            ..crate::analytics::PageLoad::default()
+        },
+    );
     let state_result = match &body {
         GuideBody::Result(r) => Some(
             serde_json::json!({
@@ -856,8 +971,46 @@ pub struct PostedForm {
     back: Option<String>,
     site: Option<String>,
     lang: Option<String>,
+    /// The run id the page carried.
+    run: Option<String>,
     /// A field people never see: bots fill it.
     website: Option<String>,
+}
+
+/// A form post's audience event: the run kept only when this instance made
+/// it, the site only when registered. Never the comment or the text.
+async fn form_event(
+    state: &AppState,
+    slug: &str,
+    form: &PostedForm,
+    kind: &str,
+) -> crate::store::RawEvent {
+    let snap = state.live.snapshot();
+    let run = match form.run.as_deref() {
+        Some(r)
+            if state
+                .analytics
+                .verify_run(state.live.store().as_ref(), r)
+                .await =>
+        {
+            r.to_owned()
+        }
+        _ => String::new(),
+    };
+    crate::store::RawEvent {
+        at: crate::analytics::now_utc(),
+        day: super::api::iso_day(state.clock.today()),
+        run,
+        kind: kind.to_owned(),
+        guide: slug.to_owned(),
+        site: form
+            .site
+            .as_deref()
+            .filter(|k| snap.site(k).is_some())
+            .unwrap_or_default()
+            .to_owned(),
+        ..crate::store::RawEvent::default()
+    }
 }
 
 /// Longest comment or suggestion kept.
@@ -923,6 +1076,16 @@ async fn post_feedback(
             tracing::error!(error = %e, "feedback not saved");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
+        let snap = state.live.snapshot();
+        let event = form_event(&state, &slug, &form, crate::store::kind::FEEDBACK).await;
+        state.analytics.record(crate::store::RawEvent {
+            value: rating.to_string(),
+            document_type: f
+                .document_type
+                .filter(|d| snap.document_type(d).is_some())
+                .unwrap_or_default(),
+            ..event
+        });
     }
     Redirect::to(&back_to(&slug, &form)).into_response()
 }
@@ -953,6 +1116,20 @@ async fn post_suggestion(
             tracing::error!(error = %e, "suggestion not saved");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
+        let known_step = state
+            .live
+            .snapshot()
+            .guide(&slug)
+            .is_some_and(|g| g.steps.iter().any(|st| st.id == s.step));
+        let event = form_event(&state, &slug, &form, crate::store::kind::SUGGESTION).await;
+        state.analytics.record(crate::store::RawEvent {
+            step: if known_step {
+                s.step.clone()
+            } else {
+                String::new()
+            },
+            ..event
+        });
     }
     Redirect::to(&back_to(&slug, &form)).into_response()
 }
@@ -1175,7 +1352,11 @@ const PRIVACY: (&str, &[&str]) = (
         "N'écrivez pas d'informations personnelles dans les champs de commentaire.",
         "Quand vous faites une demande à un service par Locadocs, nous enregistrons ce que vous écrivez dans le formulaire (votre nom, votre adresse électronique, votre téléphone si vous le donnez, votre message, les précisions sur le document), vos pièces jointes et les messages échangés avec le service. Ces données servent uniquement à traiter votre demande : seuls les agents du service qui la reçoit (et les administrateurs de Locadocs) peuvent les lire ; elles ne sont jamais écrites dans les journaux du serveur.",
         "Une demande close est supprimée, avec ses messages et ses pièces jointes, {conservation} après sa clôture ; vous êtes prévenu par courriel deux semaines avant. Le lien personnel qui donne accès à votre demande n'est conservé que sous une forme chiffrée (empreinte) : ne le communiquez pas. Vous pouvez en recevoir un nouveau depuis la page « Je n'ai pas reçu le courriel ».",
-        "Les mesures d'audience publiées sur la page de statistiques sont des totaux anonymes.",
+        "Mesure d'audience. Pour savoir si les guides sont utiles, Locadocs compte, sur ses propres serveurs, les étapes des guides : un parcours commencé, chaque étape affichée, le choix fait à une question à choix (jamais une commune ni une année tapée, jamais un texte libre), la réponse affichée (type de document, services détenteurs, date connue ou non, réponse complète ou non), une impasse, la note d'un avis (le commentaire reste avec l'avis), l'envoi d'une suggestion (son texte reste avec la suggestion), un clic sur le contact, le site ou la demande d'un service, le guide affiché dans le site d'un partenaire.",
+        "Chaque événement enregistré contient uniquement : sa date et son heure (à la seconde), le jour, le guide, l'étape, la valeur choisie ou la note, le type de document, les identifiants des services, la clé du site partenaire qui intègre le guide et l'origine de sa page (par exemple https://www.exemple.fr, sans le reste de l'adresse), si la date était connue et si la réponse était complète, et un identifiant de parcours tiré au hasard.",
+        "Cet identifiant de parcours est placé dans l'adresse des pages du guide, pas dans votre navigateur : il relie les étapes d'un même parcours et rien d'autre. Il n'y a ni cookie, ni adresse IP, ni navigateur (« user agent »), ni empreinte, ni suivi d'un site à l'autre. Votre adresse IP sert seulement, en mémoire et sans être enregistrée, à limiter le nombre d'envois.",
+        "Ces événements sont conservés {retention_evenements}, puis supprimés. Seuls restent les totaux par jour (nombre d'événements et de parcours), sans identifiant de parcours : ce sont eux qu'affichent la page de statistiques et les tableaux de bord.",
+        "Cette mesure respecte les conditions dans lesquelles la CNIL dispense la mesure d'audience de consentement : elle est faite par Locadocs lui-même pour son seul usage, ne produit que des statistiques anonymes, ne permet pas de suivre une personne d'un site à l'autre, et les données brutes sont conservées bien moins de 25 mois.",
     ],
 );
 
@@ -1212,9 +1393,10 @@ async fn privacy(
 ) -> Response {
     // The page states the retention this instance is set to.
     let days = state.admin.requests.retention_days;
+    let event_days = state.analytics.retention_days();
     let d = query_display(raw.as_deref());
     let etag = format!(
-        "W/\"static-{}-{}-{days}\"",
+        "W/\"static-{}-{}-{days}-{event_days}\"",
         env!("CARGO_PKG_VERSION"),
         asset_version()
     );
@@ -1230,6 +1412,10 @@ async fn privacy(
                     p.replace(
                         "{conservation}",
                         &crate::requests::retention_words(days, Lang::Fr),
+                    )
+                    .replace(
+                        "{retention_evenements}",
+                        &crate::requests::retention_words(event_days, Lang::Fr),
                     )
                 })
                 .collect(),
@@ -1353,6 +1539,7 @@ impl axum::extract::FromRequestParts<AppState> for PeerIp {
 
 /// Rate limit for the feedback and suggestion forms: a few posts per
 /// address per window. Addresses are kept in memory only, never stored.
+#[derive(Debug)]
 pub struct Limiter {
     per_window: u32,
     window: std::time::Duration,

@@ -556,6 +556,7 @@ async fn form_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
     if !snap.accepts_requests(&draft.service) {
         return not_accepting(&d, &snap, &draft);
     }
+    record_request_link(&state, &snap, &a, &draft.service).await;
     let view = form_view(
         &snap,
         &draft,
@@ -565,6 +566,42 @@ async fn form_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
     );
     let title = view.heading.clone();
     page(&d, title, RequestBody::Form(view), StatusCode::OK)
+}
+
+/// The form opened from an answer's request link (it carries the guide and
+/// its run): a `link_clicked` event of value `request`.
+async fn record_request_link(state: &AppState, snap: &Snapshot, a: &Answers, service: &str) {
+    let (Some(guide), Some(run)) = (a.get("guide"), a.get(crate::analytics::RUN_PARAM)) else {
+        return;
+    };
+    if snap.guide(guide).is_none()
+        || !state
+            .analytics
+            .verify_run(state.live.store().as_ref(), run)
+            .await
+    {
+        return;
+    }
+    state.analytics.record(crate::store::RawEvent {
+        at: crate::analytics::now_utc(),
+        day: super::api::iso_day(state.clock.today()),
+        run: run.to_owned(),
+        kind: crate::store::kind::LINK_CLICKED.to_owned(),
+        guide: guide.to_owned(),
+        site: a
+            .get("site")
+            .filter(|k| snap.site(k).is_some())
+            .unwrap_or_default()
+            .to_owned(),
+        holders: service.to_owned(),
+        value: "request".to_owned(),
+        document_type: a
+            .get("document")
+            .filter(|d| snap.document_type(d).is_some())
+            .unwrap_or_default()
+            .to_owned(),
+        ..crate::store::RawEvent::default()
+    });
 }
 
 fn not_accepting(d: &Display, snap: &Snapshot, draft: &Draft) -> Response {

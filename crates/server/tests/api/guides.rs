@@ -11,6 +11,15 @@ async fn with_demo(app: &TestApp) {
     app.refresh().await;
 }
 
+/// The run id a guide page carries in its forms.
+fn run_of(html: &str) -> String {
+    let at = html
+        .find("name=\"run\" value=\"")
+        .unwrap_or_else(|| panic!("no run in {html}"));
+    let rest = &html[at + "name=\"run\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
     let resp = app.get(path).await;
     assert!(
@@ -42,18 +51,24 @@ dual_test!(
         assert!(html.contains("Est-ce que cela vous a été utile ?"));
         assert!(html.contains("lang=\"fr\""));
 
-        // Conditional request: 304 while nothing changed.
+        // A page that begins a run (a new run id in its links) is never
+        // cached; once the run is in the address, conditional requests get
+        // 304 while nothing changed.
         let resp = app
             .get("/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015")
             .await;
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        assert!(resp.headers().get("etag").is_none());
+        let run = run_of(&resp.text().await.unwrap());
+        let with_run = format!(
+            "/g/immobilier?run={run}&document_type=permis-de-construire&commune=35238&year=2015"
+        );
+        let resp = app.get(&with_run).await;
         assert_eq!(resp.headers()["cache-control"], "no-cache");
         let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
         let again = app
             .client
-            .get(format!(
-                "{}/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015",
-                app.base
-            ))
+            .get(format!("{}{with_run}", app.base))
             .header("if-none-match", etag)
             .send()
             .await
@@ -97,8 +112,11 @@ dual_test!(
             "/g/immobilier?embed=1&commune=35238&host_commune=35238&savoir=non",
         )
         .await;
+        let run = run_of(&w);
         assert!(
-            w.contains("href=\"/g/immobilier?embed=1&#38;host_commune=35238\""),
+            w.contains(&format!(
+                "href=\"/g/immobilier?embed=1&#38;host_commune=35238&#38;run={run}\""
+            )),
             "{w}"
         );
         assert!(w.contains("Chercher pour une autre commune"), "{w}");
@@ -135,8 +153,11 @@ dual_test!(
         assert!(html.contains("Je cherche"));
         // The document search finds a branch by an alias.
         let (_, html) = page(app, "/g/immobilier?cherche=PC").await;
+        let run = run_of(&html);
         assert!(
-            html.contains("href=\"/g/immobilier?document_type=permis-de-construire\""),
+            html.contains(&format!(
+                "href=\"/g/immobilier?run={run}&#38;document_type=permis-de-construire\""
+            )),
             "{html}"
         );
         // Without JavaScript, the commune step lists the matching communes.
@@ -300,6 +321,10 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
     assert!(a11y.contains("axe-core"), "{a11y}");
 
     // Every page answers a conditional request with 304 while nothing changed.
+    // A guide page once its run is in the address (the first page, which
+    // begins a run, is never cached).
+    let run = run_of(&page(app, "/g/divorce").await.1);
+    let divorce = format!("/g/divorce?run={run}");
     for path in [
         "/",
         "/documents",
@@ -307,7 +332,7 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
         "/accessibilite",
         "/mentions-legales",
         "/confidentialite",
-        "/g/divorce",
+        divorce.as_str(),
     ] {
         let resp = app.get(path).await;
         let etag = resp

@@ -4,6 +4,7 @@
 #[macro_use]
 mod backoffice;
 mod admin;
+mod analytics;
 mod authorization;
 mod charts;
 mod command_line;
