@@ -10,6 +10,7 @@ mod analytics;
 mod requests;
 mod rows;
 mod sql;
+mod stats;
 
 use async_trait::async_trait;
 use locadocs_core::cog::CogData;
@@ -21,6 +22,7 @@ pub use accounts::*;
 pub use analytics::*;
 pub use requests::*;
 pub use sql::SqlStore;
+pub use stats::*;
 
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +159,7 @@ pub struct UsageKey {
 
 /// Where the reference data lives.
 #[async_trait]
-pub trait Store: Accounts + Analytics + Requests + Send + Sync {
+pub trait Store: Accounts + Analytics + Impact + Requests + Send + Sync {
     fn engine(&self) -> Engine;
 
     /// Creates or upgrades the schema.

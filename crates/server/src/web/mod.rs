@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod pages;
 pub mod params;
 pub mod request_pages;
+pub mod stats;
 pub mod theme;
 
 use std::sync::Arc;
@@ -138,6 +139,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::router())
+        .merge(stats::router())
         .merge(embed::router())
         // Merged with full paths rather than nested: nesting rewrites every
         // request's URI, a cost paid on the API's hottest path.
