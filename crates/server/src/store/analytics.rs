@@ -523,7 +523,10 @@ impl Analytics for SqlStore {
         }
         let group = cols.join(", ");
         let sql = format!(
-            "SELECT {group}, SUM(events) AS events, SUM(runs) AS runs FROM analytics_daily \
+            // PostgreSQL sums BIGINTs as NUMERIC, which the Any driver cannot
+            // decode: cast back.
+            "SELECT {group}, CAST(SUM(events) AS BIGINT) AS events, \
+             CAST(SUM(runs) AS BIGINT) AS runs FROM analytics_daily \
              WHERE {} GROUP BY {group} ORDER BY {group}",
             wh.join(" AND ")
         );

@@ -798,7 +798,6 @@ fn render_guide(
             }
             let orientation = super::stats::orientation(
                 slug,
-                &walk.kept,
                 document_types,
                 &commune,
                 *year,

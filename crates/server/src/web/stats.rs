@@ -803,7 +803,6 @@ pub const THANKS_PARAM: &str = "orientation";
 /// with (document types, commune, year); the server finds its holders again.
 pub fn orientation(
     slug: &str,
-    kept: &Answers,
     document_types: &[String],
     commune: &str,
     year: Option<i32>,
@@ -817,10 +816,17 @@ pub fn orientation(
         .collect();
     hidden.push(("commune".into(), commune.to_owned()));
     if let Some(y) = year {
-        hidden.push(("annee".into(), y.to_string()));
+        hidden.push((guide::YEAR.into(), y.to_string()));
     }
     hidden.push(("lang".into(), lang.as_str().to_owned()));
-    hidden.push(("back".into(), kept.to_query()));
+    // Back to this very page: the answers it was asked with.
+    let back = Answers::from_pairs(
+        raw.pairs()
+            .iter()
+            .filter(|(k, _)| k != THANKS_PARAM && k != "merci")
+            .cloned(),
+    );
+    hidden.push(("back".into(), back.to_query()));
     Orientation {
         action: format!("/g/{slug}/orientation"),
         hidden,
@@ -919,7 +925,7 @@ async fn post_orientation(
         .map(|(_, v)| v.as_str())
         .collect();
     let commune = field("commune").unwrap_or("");
-    let year = match field("annee").map(str::trim).filter(|y| !y.is_empty()) {
+    let year = match field(guide::YEAR).map(str::trim).filter(|y| !y.is_empty()) {
         None => None,
         Some(y) if y == guide::UNKNOWN => None,
         Some(y) => match y.parse::<i32>() {

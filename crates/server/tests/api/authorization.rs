@@ -98,7 +98,7 @@ fn expected(method: M, path: &str, perm: Perm, actor: Actor, target: &Target) ->
             }
             other => panic!("a rule route names {other:?}"),
         },
-        Perm::DocumentTypes | Perm::Import => editor,
+        Perm::DocumentTypes | Perm::Import | Perm::Impact => editor,
         Perm::Accounts => actor == Admin,
         Perm::History | Perm::Revert => {
             let Target::History(entity) = target else {

@@ -215,6 +215,8 @@ pub struct TestApp {
     pub live: Arc<Live>,
     /// Guide use counted by the server, not yet written.
     pub usage: Arc<locadocs::usage::Usage>,
+    /// Audience events recorded by the server, not yet written.
+    pub analytics: Arc<locadocs::analytics::Recorder>,
     pub db: TestDb,
     server: tokio::task::JoinHandle<()>,
 }
@@ -257,6 +259,7 @@ impl TestApp {
             &base,
         );
         let usage = state.usage.clone();
+        let analytics = state.analytics.clone();
         let router = app(state);
         let server = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -271,6 +274,7 @@ impl TestApp {
             store,
             live,
             usage,
+            analytics,
             db,
             server,
         })

@@ -17,5 +17,6 @@ mod inbox;
 mod locate;
 mod login_limits;
 mod requests;
+mod stats;
 mod store;
 mod territories;

@@ -5,8 +5,9 @@
 //! buttons to show. No role is compared anywhere else.
 //!
 //! - Administrators do everything, accounts included.
-//! - Editors edit every service, rule and document type, import, and undo
-//!   changes to data; never accounts, nor their history.
+//! - Editors edit every service, rule and document type, import, set the
+//!   impact estimate of the public statistics, and undo changes to data;
+//!   never accounts, nor their history.
 //! - Contributors edit the details of their own services, and the holding
 //!   rules held by their services on territories inside their scope; never a
 //!   service's kind or commune (which decides the town hall every `@mairie`
@@ -51,6 +52,9 @@ pub enum Act<'a> {
     HandleRequests(&'a str),
     /// Turn requests through Locadocs on or off for this service.
     SetAcceptsRequests(&'a str),
+    /// Set the impact estimate of the public statistics (minutes a service
+    /// spends on a misdirected request, and their source).
+    SetImpact,
 }
 
 /// Whether `user` may do `act`.
@@ -107,7 +111,7 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
                 "Ce territoire est hors de votre périmètre : demandez à un éditeur.",
             )
         }
-        Act::EditDocumentTypes | Act::Import => ok(
+        Act::EditDocumentTypes | Act::Import | Act::SetImpact => ok(
             editor,
             "Cette action est réservée aux éditeurs et aux administrateurs.",
         ),
