@@ -796,14 +796,8 @@ fn render_guide(
                     m.ask_href = Some(format!("/demande/nouvelle?{}", q.finish()));
                 }
             }
-            let orientation = super::stats::orientation(
-                slug,
-                document_types,
-                &commune,
-                *year,
-                d.lang,
-                raw,
-            );
+            let orientation =
+                super::stats::orientation(slug, document_types, &commune, *year, d.lang, raw);
             let view = ResultView {
                 commune_line,
                 date_line,

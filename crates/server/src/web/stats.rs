@@ -362,9 +362,7 @@ fn assemble(
 
     let hours_saved = hours_saved(answers, &misdirection_avoided, setting);
     Figures {
-        generated_at: chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
+        generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         min_sample: MIN_SAMPLE,
         runs_started,
         runs_by_month,
@@ -628,7 +626,10 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
         let labels = super::i18n::texts(Lang::Fr).feedback_levels;
         (
             Some(TableView {
-                caption: format!("Réponses à « Est-ce que cela vous a été utile ? » (sur {})", int(s.sample)),
+                caption: format!(
+                    "Réponses à « Est-ce que cela vous a été utile ? » (sur {})",
+                    int(s.sample)
+                ),
                 head: ("Réponse".into(), "Nombre".into()),
                 rows: s
                     .levels
@@ -636,7 +637,10 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
                     .map(|(level, n)| {
                         let i = level.parse::<usize>().unwrap_or(1).clamp(1, 4) - 1;
                         (
-                            labels.get(i).map(|l| (*l).to_owned()).unwrap_or_else(|| level.clone()),
+                            labels
+                                .get(i)
+                                .map(|l| (*l).to_owned())
+                                .unwrap_or_else(|| level.clone()),
                             int(*n),
                         )
                     })
@@ -659,7 +663,8 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
     let m = &f.misdirection_avoided;
     let mut misdirection = vec![
         Line {
-            label: "Part des personnes qui se seraient adressées à un autre service que le bon".into(),
+            label: "Part des personnes qui se seraient adressées à un autre service que le bon"
+                .into(),
             value: percent(m.rate, m.sample),
         },
         Line {
@@ -1026,15 +1031,16 @@ pub fn request_event(
 
 /// A request's first answer, when this one is: whole hours since it was
 /// sent (`created_at`, RFC 3339).
-pub fn first_answer(
-    state: &AppState,
-    req: &crate::store::StoredRequest,
-) {
+pub fn first_answer(state: &AppState, req: &crate::store::StoredRequest) {
     if req.first_answer_at.is_some() {
         return;
     }
     let hours = chrono::DateTime::parse_from_rfc3339(&req.created_at)
-        .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_hours().max(0))
+        .map(|t| {
+            (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+                .num_hours()
+                .max(0)
+        })
         .unwrap_or(0);
     request_event(
         state,

@@ -14,7 +14,9 @@ use crate::helpers::{Geo, TestApp, today};
 
 /// Page text with askama's escapes of quotes undone, to compare with French text.
 fn unescape(html: String) -> String {
-    html.replace("&#x27;", "'").replace("&#39;", "'").replace("&quot;", "\"")
+    html.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
 }
 
 const TODAY: &str = "2026-11-23";
@@ -176,7 +178,11 @@ dual_test!(
 
         // With the editors' setting: 12 requests × 20 minutes = 4 hours.
         app.store
-            .set_impact_setting(20.0, "Enquête auprès de 12 services d'archives, 2025", "e@x.fr")
+            .set_impact_setting(
+                20.0,
+                "Enquête auprès de 12 services d'archives, 2025",
+                "e@x.fr",
+            )
             .await
             .unwrap();
         let v = stats(app).await;
@@ -209,66 +215,68 @@ dual_test!(
         assert!(html.contains("<caption>Réponses données, par type de document</caption>"));
         assert!(html.contains("<th scope=\"row\">"));
         assert!(html.contains("href=\"/stats\""), "linked from the footer");
-        assert!(!html.contains("Demandes aux services"), "no requests section");
+        assert!(
+            !html.contains("Demandes aux services"),
+            "no requests section"
+        );
         // Both themes.
         let dsfr = app.get("/stats?theme=dsfr").await.text().await.unwrap();
         assert!(dsfr.contains("core.min.css"));
     }
 );
 
-dual_test!(
-    small_samples_publish_no_share,
-    Geo::Sample,
-    |app| {
-        let mut events = vec![];
-        for i in 0..29 {
-            events.push(ev(TODAY, &format!("r{i}"), kind::RUN_STARTED));
-        }
-        for i in 0..20 {
-            events.push(answer(TODAY, &format!("r{i}"), "permis-de-construire"));
-        }
-        for _ in 0..29 {
-            events.push(guess("mairie", false));
-        }
-        seed(app, &events).await;
-        app.store
-            .set_impact_setting(20.0, "Enquête", "e@x.fr")
-            .await
-            .unwrap();
-        let v = stats(app).await;
-        assert_eq!(v["runs_started"], 29);
-        assert_eq!(v["answers"], 20);
-        assert_eq!(v["completion_rate"], Value::Null);
-        assert_eq!(
-            v["misdirection_avoided"],
-            json!({
-                "rate": null,
-                "sample": 29,
-                "rate_without_unknown": null,
-                "sample_without_unknown": 29,
-                "guesses": {"mairie": 29}
-            })
-        );
-        assert_eq!(v["hours_saved"]["value"], Value::Null);
-        assert_eq!(v["hours_saved"]["misdirected_requests_avoided"], Value::Null);
-        assert!(
+dual_test!(small_samples_publish_no_share, Geo::Sample, |app| {
+    let mut events = vec![];
+    for i in 0..29 {
+        events.push(ev(TODAY, &format!("r{i}"), kind::RUN_STARTED));
+    }
+    for i in 0..20 {
+        events.push(answer(TODAY, &format!("r{i}"), "permis-de-construire"));
+    }
+    for _ in 0..29 {
+        events.push(guess("mairie", false));
+    }
+    seed(app, &events).await;
+    app.store
+        .set_impact_setting(20.0, "Enquête", "e@x.fr")
+        .await
+        .unwrap();
+    let v = stats(app).await;
+    assert_eq!(v["runs_started"], 29);
+    assert_eq!(v["answers"], 20);
+    assert_eq!(v["completion_rate"], Value::Null);
+    assert_eq!(
+        v["misdirection_avoided"],
+        json!({
+            "rate": null,
+            "sample": 29,
+            "rate_without_unknown": null,
+            "sample_without_unknown": 29,
+            "guesses": {"mairie": 29}
+        })
+    );
+    assert_eq!(v["hours_saved"]["value"], Value::Null);
+    assert_eq!(
+        v["hours_saved"]["misdirected_requests_avoided"],
+        Value::Null
+    );
+    assert!(
             v["hours_saved"]["method"]
                 .as_str()
                 .unwrap()
                 .ends_with("Non calculé : moins de 30 réponses à la question « Sans ce guide, à qui vous seriez-vous adressé ? » (hors « je ne sais pas »)."),
             "{v}"
         );
-        let html = unescape(app.get("/stats").await.text().await.unwrap());
-        assert!(
-            html.contains("échantillon trop faible (29 sur 30 au moins) : non publié"),
-            "{html}"
-        );
+    let html = unescape(app.get("/stats").await.text().await.unwrap());
+    assert!(
+        html.contains("échantillon trop faible (29 sur 30 au moins) : non publié"),
+        "{html}"
+    );
 
-        // Nothing at all: zeros and nulls, never an error.
-        let empty = stats(app).await;
-        assert_eq!(empty["sites_active_30_days"], 0);
-    }
-);
+    // Nothing at all: zeros and nulls, never an error.
+    let empty = stats(app).await;
+    assert_eq!(empty["sites_active_30_days"], 0);
+});
 
 async fn with_demo(app: &TestApp) {
     import::demo(app.store.as_ref(), today())
@@ -316,7 +324,10 @@ dual_test!(
         }
         assert_eq!(hidden(&html, "commune"), "35238");
         let back = hidden(&html, "back").replace("&#38;", "&");
-        assert_eq!(back, "document_type=permis-de-construire&commune=35238&year=2015");
+        assert_eq!(
+            back,
+            "document_type=permis-de-construire&commune=35238&year=2015"
+        );
 
         // One click: back to the answer, the thanks announced.
         let base = [
@@ -333,13 +344,21 @@ dual_test!(
         let resp = orientation(app, &form).await;
         assert_eq!(resp.status(), 303);
         let to = resp.headers()["location"].to_str().unwrap().to_owned();
-        assert!(to.starts_with("/g/immobilier?") && to.contains("orientation=merci"), "{to}");
+        assert!(
+            to.starts_with("/g/immobilier?") && to.contains("orientation=merci"),
+            "{to}"
+        );
         let thanks = app.get(&to).await.text().await.unwrap();
         assert!(
-            thanks.contains("<p class=\"notice\" role=\"status\">Merci, votre réponse est enregistrée.</p>"),
+            thanks.contains(
+                "<p class=\"notice\" role=\"status\">Merci, votre réponse est enregistrée.</p>"
+            ),
             "{thanks}"
         );
-        assert!(!thanks.contains(">La mairie</button>"), "the question is not asked again");
+        assert!(
+            !thanks.contains(">La mairie</button>"),
+            "the question is not asked again"
+        );
 
         let mut form = base.to_vec();
         form.push(("guess", "mairie"));
@@ -354,7 +373,10 @@ dual_test!(
         let resp = orientation(app, &form).await;
         assert_eq!(resp.status(), 400);
         let body = resp.text().await.unwrap();
-        assert!(body.contains("Choisissez une des réponses proposées"), "{body}");
+        assert!(
+            body.contains("Choisissez une des réponses proposées"),
+            "{body}"
+        );
         let resp = orientation(app, &base).await;
         assert_eq!(resp.status(), 400, "no guess");
         let resp = orientation(
@@ -367,10 +389,19 @@ dual_test!(
         )
         .await;
         assert_eq!(resp.status(), 400);
-        assert!(resp.text().await.unwrap().contains("Cette réponse est introuvable"));
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Cette réponse est introuvable")
+        );
         let resp = orientation(
             app,
-            &[("guess", "mairie"), ("document_type", "permis-de-construire"), ("commune", "99999")],
+            &[
+                ("guess", "mairie"),
+                ("document_type", "permis-de-construire"),
+                ("commune", "99999"),
+            ],
         )
         .await;
         assert_eq!(resp.status(), 400, "unknown commune");
@@ -403,12 +434,20 @@ dual_test!(
         assert_eq!(
             got,
             vec![
-                ("archives-municipales", holders, "permis-de-construire", Some(true)),
+                (
+                    "archives-municipales",
+                    holders,
+                    "permis-de-construire",
+                    Some(true)
+                ),
                 ("mairie", holders, "permis-de-construire", Some(false)),
                 ("ne-sait-pas", holders, "permis-de-construire", Some(false)),
             ]
         );
-        assert!(raw.iter().all(|e| e.guide == "immobilier" && e.day == TODAY));
+        assert!(
+            raw.iter()
+                .all(|e| e.guide == "immobilier" && e.day == TODAY)
+        );
 
         // In the figures: a sample of 3, too small for a rate.
         app.store.rollup(&[TODAY.to_owned()]).await.unwrap();
@@ -422,23 +461,38 @@ dual_test!(
     }
 );
 
-dual_test!(
-    the_question_is_asked_in_english_too,
-    Geo::Sample,
-    |app| {
-        with_demo(app).await;
-        let html = unescape(app.get(&format!("{ANSWER}&lang=en")).await.text().await.unwrap());
-        assert!(html.contains("Without this guide, whom would you have asked?"), "{html}");
-        assert!(html.contains(">I don't know</button>"), "{html}");
-        let resp = orientation(
-            app,
-            &[("guess", "?"), ("document_type", "permis-de-construire"), ("commune", "35238"), ("lang", "en")],
-        )
-        .await;
-        assert_eq!(resp.status(), 400);
-        assert!(resp.text().await.unwrap().contains("Choose one of the answers offered."));
-    }
-);
+dual_test!(the_question_is_asked_in_english_too, Geo::Sample, |app| {
+    with_demo(app).await;
+    let html = unescape(
+        app.get(&format!("{ANSWER}&lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        html.contains("Without this guide, whom would you have asked?"),
+        "{html}"
+    );
+    assert!(html.contains(">I don't know</button>"), "{html}");
+    let resp = orientation(
+        app,
+        &[
+            ("guess", "?"),
+            ("document_type", "permis-de-construire"),
+            ("commune", "35238"),
+            ("lang", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("Choose one of the answers offered.")
+    );
+});
 
 async fn only_request(app: &TestApp) -> i64 {
     use sqlx::Row;
@@ -588,7 +642,12 @@ dual_test!(
         let html = page.text().await.unwrap();
         assert!(html.contains("Minutes passées par un service sur une demande mal adressée"));
         for (minutes, source, field, message) in [
-            ("vingt", "Enquête", "minutes", "« vingt » n'est pas un nombre"),
+            (
+                "vingt",
+                "Enquête",
+                "minutes",
+                "« vingt » n'est pas un nombre",
+            ),
             ("-5", "Enquête", "minutes", "ne peut pas être négatif"),
             ("601", "Enquête", "minutes", "Au plus 600 minutes"),
             ("", "Enquête", "minutes", "Indiquez un nombre de minutes"),
@@ -598,7 +657,11 @@ dual_test!(
                 app,
                 "/admin/impact",
                 &editor.cookie,
-                &[("csrf", &editor.csrf), ("minutes", minutes), ("source", source)],
+                &[
+                    ("csrf", &editor.csrf),
+                    ("minutes", minutes),
+                    ("source", source),
+                ],
             )
             .await;
             assert_eq!(r.status(), 422, "{minutes} {source}");
@@ -624,22 +687,37 @@ dual_test!(
         .await;
         assert_eq!(r.status(), 303);
         let s = app.store.impact_setting().await.unwrap().unwrap();
-        assert_eq!((s.minutes, s.source.as_str()), (12.5, "https://exemple.fr/etude-2025"));
+        assert_eq!(
+            (s.minutes, s.source.as_str()),
+            (12.5, "https://exemple.fr/etude-2025")
+        );
         assert_eq!(s.updated_by, editor.email);
         let v = stats(app).await;
         assert_eq!(v["hours_saved"]["minutes_per_misdirected_request"], 12.5);
 
         // Contributors may not.
         let contributor = signed_in(app, Role::Contributor, &["archives-rennes"]).await;
-        assert_eq!(get(app, "/admin/impact", &contributor.cookie).await.status(), 403);
+        assert_eq!(
+            get(app, "/admin/impact", &contributor.cookie)
+                .await
+                .status(),
+            403
+        );
         let r = post(
             app,
             "/admin/impact",
             &contributor.cookie,
-            &[("csrf", &contributor.csrf), ("minutes", "1"), ("source", "x")],
+            &[
+                ("csrf", &contributor.csrf),
+                ("minutes", "1"),
+                ("source", "x"),
+            ],
         )
         .await;
         assert_eq!(r.status(), 403);
-        assert_eq!(app.store.impact_setting().await.unwrap().unwrap().minutes, 12.5);
+        assert_eq!(
+            app.store.impact_setting().await.unwrap().unwrap().minutes,
+            12.5
+        );
     }
 );

@@ -28,7 +28,12 @@ impl ImpactForm {
     /// The minutes and the source, or the errors by field.
     fn check(&self) -> std::result::Result<(f64, String), Errors> {
         let mut errors: Errors = vec![];
-        let raw = self.minutes.as_deref().unwrap_or("").trim().replace(',', ".");
+        let raw = self
+            .minutes
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .replace(',', ".");
         let minutes = match raw.parse::<f64>() {
             _ if raw.is_empty() => {
                 errors.push((
@@ -55,7 +60,10 @@ impl ImpactForm {
             _ => {
                 errors.push((
                     "minutes".into(),
-                    format!("« {} » n'est pas un nombre : écrivez par exemple 20 ou 12,5.", raw.chars().take(40).collect::<String>()),
+                    format!(
+                        "« {} » n'est pas un nombre : écrivez par exemple 20 ou 12,5.",
+                        raw.chars().take(40).collect::<String>()
+                    ),
                 ));
                 None
             }
@@ -64,13 +72,11 @@ impl ImpactForm {
         if source.is_empty() {
             errors.push((
                 "source".into(),
-                "Indiquez d'où vient ce chiffre (étude, enquête, adresse d'une publication).".into(),
+                "Indiquez d'où vient ce chiffre (étude, enquête, adresse d'une publication)."
+                    .into(),
             ));
         } else if source.chars().count() > MAX_SOURCE {
-            errors.push((
-                "source".into(),
-                format!("Au plus {MAX_SOURCE} caractères."),
-            ));
+            errors.push(("source".into(), format!("Au plus {MAX_SOURCE} caractères.")));
         }
         match minutes {
             Some(m) if errors.is_empty() => Ok((m, source)),
@@ -170,7 +176,10 @@ mod tests {
 
     #[test]
     fn minutes_and_source_are_checked() {
-        assert_eq!(check("12,5", " Enquête ").unwrap(), (12.5, "Enquête".into()));
+        assert_eq!(
+            check("12,5", " Enquête ").unwrap(),
+            (12.5, "Enquête".into())
+        );
         assert_eq!(check("0", "x").unwrap().0, 0.0);
         assert_eq!(check("600", "x").unwrap().0, 600.0);
         assert_eq!(check("601", "x").unwrap_err(), ["minutes"]);
