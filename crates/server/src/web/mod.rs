@@ -58,6 +58,8 @@ pub struct Shared {
     pub usage: Arc<crate::usage::Usage>,
     /// Audience events, queued for the background writer.
     pub analytics: Arc<crate::analytics::Recorder>,
+    /// The public statistics last computed (`/stats`).
+    pub stats: Arc<stats::Cache>,
     /// The settings read at start (public URL, cookies, mail, proxies).
     pub admin: Arc<admin::AdminConfig>,
 }
@@ -74,6 +76,7 @@ impl AppState {
             request_limiter: pages::Limiter::new(20, Duration::from_secs(3600)),
             usage: crate::usage::Usage::new(),
             analytics: crate::analytics::Recorder::new(100_000, true),
+            stats: stats::Cache::new(),
             admin: Arc::new(settings),
         }))
     }

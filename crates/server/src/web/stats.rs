@@ -427,14 +427,62 @@ fn hours_saved(answers: i64, m: &Misdirection, setting: Option<(f64, String)>) -
 
 // ---------------------------------------------------------------- pages
 
-async fn load(state: &AppState) -> Result<Figures, Response> {
-    let snap = state.live.snapshot();
-    figures(state.live.store().as_ref(), &snap, state.clock.today())
+/// How long computed figures are served again: with the roll-up every 30
+/// seconds, today's events are in the figures within a minute.
+pub const CACHE_SECONDS: u64 = 30;
+
+/// The figures last computed, served again for [`CACHE_SECONDS`] unless
+/// the impact setting or the day changed: reading three years of daily
+/// aggregates takes longer than a page may.
+#[derive(Default)]
+pub struct Cache {
+    last: std::sync::Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    at: std::time::Instant,
+    today: NaiveDate,
+    setting: Option<(f64, String)>,
+    figures: std::sync::Arc<Figures>,
+}
+
+impl Cache {
+    pub fn new() -> std::sync::Arc<Cache> {
+        std::sync::Arc::new(Cache::default())
+    }
+}
+
+async fn load(state: &AppState) -> Result<std::sync::Arc<Figures>, Response> {
+    let fail = |e: StoreError| {
+        tracing::error!(error = %e, "statistics not computed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne").into_response()
+    };
+    let store = state.live.store();
+    let today = state.clock.today();
+    let setting = store
+        .impact_setting()
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "statistics not computed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne").into_response()
-        })
+        .map_err(fail)?
+        .map(|s| (s.minutes, s.source));
+    {
+        let last = state.stats.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = last.as_ref()
+            && c.at.elapsed().as_secs() < CACHE_SECONDS
+            && c.today == today
+            && c.setting == setting
+        {
+            return Ok(c.figures.clone());
+        }
+    }
+    let snap = state.live.snapshot();
+    let f = std::sync::Arc::new(figures(store.as_ref(), &snap, today).await.map_err(fail)?);
+    *state.stats.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+        at: std::time::Instant::now(),
+        today,
+        setting,
+        figures: f.clone(),
+    });
+    Ok(f)
 }
 
 /// Figures include today's events within a minute: a cache may keep them
@@ -451,7 +499,7 @@ async fn stats_json(State(state): State<AppState>) -> Response {
         Ok(f) => f,
         Err(resp) => return resp,
     };
-    let mut resp = super::cors::open(axum::Json(f).into_response());
+    let mut resp = super::cors::open(axum::Json(f.as_ref()).into_response());
     fresh_for_a_minute(&mut resp);
     resp
 }
