@@ -2,6 +2,8 @@
 # Benchmarks, in release mode, printing their figures:
 #  1. commune search (criterion): mean time per query over bench queries;
 #  2. snapshot build (criterion): full national data + ~105,000 generated rules;
+#  2b. public statistics (benches/stats.rs): /stats and /stats.json from three years of
+#      daily aggregates built from 10 million generated events, beside a trivial page;
 #  3. HTTP load (wrk): /api/v1/locate against /healthz in the same run, and the
 #     server's resident memory with all that data loaded;
 #  4. audience events (crates/server/benches/ingestion.rs): ingestion through
@@ -18,7 +20,7 @@ mkdir -p "$OUT"
 
 if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
 echo "== commune search and snapshot build (criterion) =="
-{ cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot; cargo bench -p locadocs --bench pages -- --noplot; cargo bench -p locadocs --bench requests; } 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
+{ cargo bench -p locadocs-core --bench search --bench snapshot -- --noplot; cargo bench -p locadocs --bench pages -- --noplot; cargo bench -p locadocs --bench requests; cargo bench -p locadocs --bench stats; } 2>&1 | grep -vE '^\s*$|Warming|Collecting|Analyzing' | tee "$OUT/criterion.txt"
 fi
 
 echo "== HTTP load =="

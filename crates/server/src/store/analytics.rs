@@ -72,6 +72,11 @@ pub mod kind {
     /// Aggregate-only kind: one row per holder of an answer (`dim`: the
     /// service, `value`: the document type).
     pub const ANSWER_HOLDER: &str = "answer_holder";
+
+    /// Aggregate-only kind: one row per answer page shown, whatever its
+    /// document types (`dim` and `value` empty), so that its `runs` are the
+    /// distinct runs that reached an answer that day.
+    pub const ANSWER_RUN: &str = "answer_run";
 }
 
 /// One raw event. Empty strings stand for "none".
@@ -118,6 +123,7 @@ pub struct DailyRow {
 /// | choice | step | choice value |
 /// | answer_shown | document type | `complete` / `incomplete`, then `date_known` / `date_unknown` in a second row of kind `answer_date` |
 /// | answer_holder | service | document type (one row per holder) |
+/// | answer_run | '' | '' (one row per answer event: distinct runs with an answer) |
 /// | feedback | document type | level |
 /// | link_clicked | service | link kind |
 /// | misdirection | guessed kind | `same` / `different` |
@@ -159,6 +165,7 @@ pub fn keys_of(e: &RawEvent) -> Vec<(String, String, String)> {
                     e.document_type.clone(),
                 ));
             }
+            keys.push((kind::ANSWER_RUN.to_owned(), String::new(), String::new()));
             keys
         }
         kind::FEEDBACK => one(&e.document_type, &e.value),
@@ -546,6 +553,8 @@ impl Analytics for SqlStore {
         }
         let group = cols.join(", ");
         let sql = format!(
+            // PostgreSQL sums BIGINTs as NUMERIC, which the Any driver cannot
+            // decode: cast back.
             "SELECT {group}, CAST(SUM(events) AS BIGINT) AS events, \
              CAST(SUM(runs) AS BIGINT) AS runs FROM analytics_daily \
              WHERE {} GROUP BY {group} ORDER BY {group}",
@@ -662,6 +671,7 @@ mod tests {
                 ("answer_date".into(), "permis".into(), "date_unknown".into()),
                 ("answer_holder".into(), "mairie-1".into(), "permis".into()),
                 ("answer_holder".into(), "ad-35".into(), "permis".into()),
+                ("answer_run".into(), "".into(), "".into()),
             ]
         );
     }

@@ -11,6 +11,7 @@ mod dashboards;
 mod requests;
 mod rows;
 mod sql;
+mod stats;
 
 use async_trait::async_trait;
 use locadocs_core::cog::CogData;
@@ -23,6 +24,7 @@ pub use analytics::*;
 pub use dashboards::*;
 pub use requests::*;
 pub use sql::SqlStore;
+pub use stats::*;
 
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +161,7 @@ pub struct UsageKey {
 
 /// Where the reference data lives.
 #[async_trait]
-pub trait Store: Accounts + Analytics + Dashboards + Requests + Send + Sync {
+pub trait Store: Accounts + Analytics + Dashboards + Impact + Requests + Send + Sync {
     fn engine(&self) -> Engine;
 
     /// Creates or upgrades the schema.

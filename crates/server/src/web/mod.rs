@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod pages;
 pub mod params;
 pub mod request_pages;
+pub mod stats;
 pub mod theme;
 
 use std::sync::Arc;
@@ -59,6 +60,8 @@ pub struct Shared {
     pub usage: Arc<crate::usage::Usage>,
     /// Audience events, queued for the background writer.
     pub analytics: Arc<crate::analytics::Recorder>,
+    /// The public statistics last computed (`/stats`).
+    pub stats: Arc<stats::Cache>,
     /// The settings read at start (public URL, cookies, mail, proxies).
     pub admin: Arc<admin::AdminConfig>,
 }
@@ -75,6 +78,7 @@ impl AppState {
             request_limiter: pages::Limiter::new(20, Duration::from_secs(3600)),
             usage: crate::usage::Usage::new(),
             analytics: crate::analytics::Recorder::configured(&settings.analytics),
+            stats: stats::Cache::new(),
             admin: Arc::new(settings),
         }))
     }
@@ -142,6 +146,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::router())
+        .merge(stats::router())
         .merge(embed::router())
         // Merged with full paths rather than nested: nesting rewrites every
         // request's URI, a cost paid on the API's hottest path.

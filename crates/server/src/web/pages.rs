@@ -324,6 +324,8 @@ struct ResultView {
     date_line: String,
     documents: Vec<DocResult>,
     feedback: FeedbackView,
+    /// « Sans ce guide, à qui vous seriez-vous adressé ? »
+    orientation: super::stats::Orientation,
 }
 
 struct DeadEndView {
@@ -899,10 +901,13 @@ fn render_guide(
                     m.ask_href = Some(format!("/demande/nouvelle?{}", q.finish()));
                 }
             }
+            let orientation =
+                super::stats::orientation(slug, document_types, &commune, *year, d.lang, raw);
             let view = ResultView {
                 commune_line,
                 date_line,
                 documents,
+                orientation,
                 feedback: FeedbackView {
                     action: format!("/g/{slug}/avis"),
                     hidden,

@@ -1048,7 +1048,14 @@ async fn submit(State(state): State<AppState>, PeerIp(peer): PeerIp, form: Multi
         )
         .await
     {
-        Ok(_) => {}
+        Ok(_) => super::stats::request_event(
+            &state,
+            crate::store::kind::REQUEST_SENT,
+            request.guide.as_deref(),
+            &request.service,
+            &request.document_type,
+            "",
+        ),
         Err(e) => return internal(&state, &got.files, e).await,
     }
     let mut q = draft.display.clone();

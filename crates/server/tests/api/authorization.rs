@@ -103,7 +103,9 @@ fn expected(method: M, path: &str, perm: Perm, actor: Actor, target: &Target) ->
             }
             other => panic!("a rule route names {other:?}"),
         },
-        Perm::DocumentTypes | Perm::Import | Perm::ServiceCreate | Perm::Sites => editor,
+        Perm::DocumentTypes | Perm::Import | Perm::ServiceCreate | Perm::Sites | Perm::Impact => {
+            editor
+        }
         // Contributors import rows of their own; the walk's posts name no table.
         Perm::ImportOwn => editor || matches!(actor, ContributorA | ContributorB),
         Perm::Accounts => actor == Admin,

@@ -22,5 +22,6 @@ mod login_limits;
 mod requests;
 mod services_and_sites;
 mod spreadsheets;
+mod stats;
 mod store;
 mod territories;

@@ -5,8 +5,9 @@
 //! buttons to show. No role is compared anywhere else.
 //!
 //! - Administrators do everything, accounts included.
-//! - Editors edit every service, rule and document type, import, and undo
-//!   changes to data; never accounts, nor their history.
+//! - Editors edit every service, rule and document type, import, set the
+//!   impact estimate of the public statistics, and undo changes to data;
+//!   never accounts, nor their history.
 //! - Contributors edit the details of their own services, and the holding
 //!   rules held by their services on territories inside their scope; never a
 //!   service's kind or commune (which decides the town hall every `@mairie`
@@ -72,6 +73,9 @@ pub enum Act<'a> {
     /// Mark a suggestion sent from a dead end « traitée » or « non
     /// pertinente ».
     TriageSuggestions,
+    /// Set the impact estimate of the public statistics (minutes a service
+    /// spends on a misdirected request, and their source).
+    SetImpact,
 }
 
 /// The statistics tables whose rows each concern one service (its `dim` is
@@ -156,7 +160,7 @@ pub fn refusal(user: &User, act: Act<'_>) -> Option<&'static str> {
             editor || (!user.requests_only && !user.services.is_empty()),
             "L'import est réservé aux éditeurs, et aux contributeurs pour les données de leurs services.",
         ),
-        Act::EditDocumentTypes | Act::Import | Act::ManageSites => ok(
+        Act::EditDocumentTypes | Act::Import | Act::ManageSites | Act::SetImpact => ok(
             editor,
             "Cette action est réservée aux éditeurs et aux administrateurs.",
         ),

@@ -52,6 +52,9 @@ pub enum Perm {
     /// The requests inbox ([`Act::OpenInbox`]); a handler that is sent a
     /// service asks [`Act::HandleRequests`] about it.
     Inbox,
+    /// Setting the impact estimate of the public statistics
+    /// ([`Act::SetImpact`]).
+    Impact,
     /// Reading or working the request `{id}`, by the service that holds it
     /// ([`Act::HandleRequests`]); 404 for an unknown request.
     Request,
@@ -272,6 +275,8 @@ pub fn routes() -> Vec<AdminRoute> {
             Accounts,
             post(s::user_save),
         ),
+        r(Get, "/admin/impact", Impact, get(s::impact)),
+        r(Post, "/admin/impact", Impact, post(s::impact_save)),
         r(Get, "/admin/demandes", Inbox, get(s::inbox)),
         r(
             Post,
@@ -403,6 +408,7 @@ pub async fn check(
             let name = table.strip_suffix(".csv").unwrap_or(&table);
             return decide(user, Act::ReadStatisticsTable(name));
         }
+        Perm::Impact => Act::SetImpact,
         Perm::Request => {
             let id: i64 = param(parts, state, "id")
                 .await?

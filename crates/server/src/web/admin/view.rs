@@ -49,6 +49,9 @@ impl Nav {
         if policy::allows(user, Act::OpenInbox) {
             links.push(("Demandes".into(), "/admin/demandes".into()));
         }
+        if policy::allows(user, Act::SetImpact) {
+            links.push(("Estimation d'impact".into(), "/admin/impact".into()));
+        }
         if policy::allows(user, Act::ManageAccounts) {
             links.push(("Utilisateurs".into(), "/admin/utilisateurs".into()));
         }

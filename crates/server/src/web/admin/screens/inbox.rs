@@ -1122,6 +1122,7 @@ pub async fn request_message(
         .add_event(req.id, form.revision, &e, &[], &[mail])
         .await
         .map_err(conflict)?;
+    crate::web::stats::first_answer(&state, &req);
     Ok(back(&req))
 }
 
@@ -1364,6 +1365,14 @@ pub async fn request_reroute(
         .reroute(req.id, &to, &e, &mail_list)
         .await
         .map_err(conflict)?;
+    crate::web::stats::request_event(
+        &state,
+        crate::store::kind::REQUEST_REROUTED,
+        req.guide.as_deref(),
+        &format!("{} {to}", req.service),
+        &req.document_type,
+        "",
+    );
     Ok(see_other("/admin/demandes"))
 }
 
@@ -1412,6 +1421,7 @@ pub async fn request_contact(
         .add_event(req.id, form.revision, &e, &[], &[mail])
         .await
         .map_err(conflict)?;
+    crate::web::stats::first_answer(&state, &req);
     Ok(back(&req))
 }
 

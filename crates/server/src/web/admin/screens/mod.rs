@@ -5,6 +5,7 @@
 
 mod history;
 mod home;
+mod impact;
 mod inbox;
 mod rules;
 mod services;
@@ -15,6 +16,7 @@ mod users;
 
 pub use history::{history, revert};
 pub use home::home;
+pub use impact::{impact, impact_save};
 pub use inbox::{
     inbox, inbox_notify, labels_page, labels_save, request_attachment, request_claim,
     request_contact, request_labels, request_message, request_note, request_page, request_reroute,

@@ -1,0 +1,723 @@
+//! The public statistics (`/stats`, `/stats.json`): figures computed from
+//! the daily aggregates of seeded raw events, checked exactly; the
+//! misdirection question of the answer page; the request events; the
+//! editors' impact setting.
+
+use locadocs::import;
+use locadocs::store::{RawEvent, Role, kind};
+use reqwest::multipart::Form;
+use serde_json::{Value, json};
+
+use crate::backoffice::{get, hidden, post, signed_in};
+use crate::dual_test;
+use crate::helpers::{Geo, TestApp, today};
+
+/// Page text with askama's escapes of quotes undone, to compare with French text.
+fn unescape(html: String) -> String {
+    html.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+}
+
+const TODAY: &str = "2026-11-23";
+const OCTOBER: &str = "2026-10-05";
+
+fn ev(day: &str, run: &str, k: &str) -> RawEvent {
+    RawEvent {
+        at: format!("{day}T10:00:00Z"),
+        day: day.into(),
+        run: run.into(),
+        kind: k.into(),
+        guide: "immobilier".into(),
+        ..RawEvent::default()
+    }
+}
+
+fn answer(day: &str, run: &str, doc: &str) -> RawEvent {
+    RawEvent {
+        document_type: doc.into(),
+        holders: "archives-rennes".into(),
+        complete: Some(true),
+        date_known: Some(true),
+        ..ev(day, run, kind::ANSWER_SHOWN)
+    }
+}
+
+fn guess(value: &str, same: bool) -> RawEvent {
+    RawEvent {
+        value: value.into(),
+        holders: "archives-rennes".into(),
+        complete: Some(same),
+        ..ev(TODAY, "", kind::MISDIRECTION)
+    }
+}
+
+/// 50 runs (40 in October, 10 today, 6 of them from two sites), 35 of
+/// them reaching an answer (5 with two document types, one reloaded), 5
+/// dead ends, 5 feedbacks, 40 answers to the misdirection question.
+fn seeded() -> Vec<RawEvent> {
+    let mut e = vec![];
+    for i in 0..40 {
+        let mut r = ev(OCTOBER, &format!("r{i}"), kind::RUN_STARTED);
+        if i == 0 {
+            // Active in October only: not in the last 30 days.
+            r.site = "ancien-site".into();
+        }
+        e.push(r);
+    }
+    for i in 40..50 {
+        let mut r = ev(TODAY, &format!("r{i}"), kind::RUN_STARTED);
+        r.site = match i {
+            40..=44 => "mairie-x".into(),
+            45 => "ville-y".into(),
+            _ => String::new(),
+        };
+        e.push(r);
+    }
+    for i in 0..30 {
+        e.push(answer(OCTOBER, &format!("r{i}"), "permis-de-construire"));
+    }
+    for i in 0..5 {
+        e.push(answer(OCTOBER, &format!("r{i}"), "acte-notarie"));
+    }
+    // The same answer page loaded again.
+    e.push(answer(OCTOBER, "r0", "permis-de-construire"));
+    for i in 40..45 {
+        e.push(answer(TODAY, &format!("r{i}"), "permis-de-construire"));
+    }
+    for i in 30..35 {
+        let mut d = ev(OCTOBER, &format!("r{i}"), kind::DEAD_END);
+        d.step = "fin".into();
+        e.push(d);
+    }
+    for level in ["4", "4", "3", "1", "2"] {
+        let mut f = ev(TODAY, "", kind::FEEDBACK);
+        f.value = level.into();
+        f.document_type = "permis-de-construire".into();
+        e.push(f);
+    }
+    for _ in 0..20 {
+        e.push(guess("archives-municipales", true));
+    }
+    for _ in 0..10 {
+        e.push(guess("mairie", false));
+    }
+    for _ in 0..10 {
+        e.push(guess("ne-sait-pas", false));
+    }
+    e
+}
+
+async fn seed(app: &TestApp, events: &[RawEvent]) {
+    app.store.add_events(events).await.unwrap();
+    app.store
+        .rollup(&[OCTOBER.to_owned(), TODAY.to_owned()])
+        .await
+        .unwrap();
+}
+
+async fn stats(app: &TestApp) -> Value {
+    let resp = app.get("/stats.json").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let mut v: Value = resp.json().await.unwrap();
+    let at = v["generated_at"].as_str().unwrap().to_owned();
+    assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
+    v.as_object_mut().unwrap().remove("generated_at");
+    v
+}
+
+const HOW: &str = "Demandes mal adressées évitées (parcours arrivés à une réponse × part des personnes \
+                   qui, sans le guide, se seraient adressées à un autre type de service que le bon, \
+                   « je ne sais pas » exclus) × minutes qu'un service passe sur une demande mal adressée \
+                   (réglage des éditeurs, avec sa source) ÷ 60.";
+
+dual_test!(
+    the_open_data_figures_are_computed_exactly_from_the_aggregates,
+    Geo::Sample,
+    |app| {
+        seed(app, &seeded()).await;
+        let v = stats(app).await;
+        let expected = json!({
+            "min_sample": 30,
+            "runs_started": 50,
+            "runs_by_month": {"2026-10": 40, "2026-11": 10},
+            "answers": 35,
+            "answers_by_month": {"2026-10": 30, "2026-11": 5},
+            "completion_rate": 0.7,
+            "answers_by_document_type": {"acte-notarie": 5, "permis-de-construire": 35},
+            "answers_by_theme": {"Sans thème": 40},
+            "dead_ends": 5,
+            "sites_embedding": 0,
+            "sites_active_30_days": 2,
+            "satisfaction": {
+                "sample": 5,
+                "levels": {"1": 1, "2": 1, "3": 1, "4": 2},
+                "useful_rate": null
+            },
+            "misdirection_avoided": {
+                "rate": 0.5,
+                "sample": 40,
+                "rate_without_unknown": 0.3333,
+                "sample_without_unknown": 30,
+                "guesses": {"archives-municipales": 20, "mairie": 10, "ne-sait-pas": 10}
+            },
+            // No service takes requests.
+            "requests": null,
+            "hours_saved": {
+                "value": null,
+                "method": format!("{HOW} Non calculé : le temps passé par un service sur une demande \
+                                   mal adressée n'a pas encore été renseigné par les éditeurs."),
+                "minutes_per_misdirected_request": null,
+                "source": null,
+                // round(35 × 0.3333)
+                "misdirected_requests_avoided": 12
+            }
+        });
+        assert_eq!(v, expected);
+
+        // With the editors' setting: 12 requests × 20 minutes = 4 hours.
+        app.store
+            .set_impact_setting(
+                20.0,
+                "Enquête auprès de 12 services d'archives, 2025",
+                "e@x.fr",
+            )
+            .await
+            .unwrap();
+        let v = stats(app).await;
+        assert_eq!(
+            v["hours_saved"],
+            json!({
+                "value": 4.0,
+                "method": HOW,
+                "minutes_per_misdirected_request": 20.0,
+                "source": "Enquête auprès de 12 services d'archives, 2025",
+                "misdirected_requests_avoided": 12
+            })
+        );
+
+        // The page shows the same figures, in French.
+        let resp = app.get("/stats").await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=60");
+        let html = unescape(resp.text().await.unwrap());
+        assert!(html.contains("<h1>Statistiques</h1>"), "{html}");
+        assert!(html.contains("70,0 % (sur 50)"), "{html}");
+        assert!(html.contains("50,0 % (sur 40)"), "{html}");
+        assert!(html.contains("33,3 % (sur 30)"), "{html}");
+        assert!(html.contains("<dd>4,0 h</dd>"), "{html}");
+        assert!(html.contains("octobre 2026"), "{html}");
+        assert!(
+            html.contains("5 avis donnés : la répartition n'est publiée qu'à partir de 30 avis."),
+            "{html}"
+        );
+        assert!(html.contains("<caption>Réponses données, par type de document</caption>"));
+        assert!(html.contains("<th scope=\"row\">"));
+        assert!(html.contains("href=\"/stats\""), "linked from the footer");
+        assert!(
+            !html.contains("Demandes aux services"),
+            "no requests section"
+        );
+        // Both themes.
+        let dsfr = app.get("/stats?theme=dsfr").await.text().await.unwrap();
+        assert!(dsfr.contains("core.min.css"));
+    }
+);
+
+dual_test!(small_samples_publish_no_share, Geo::Sample, |app| {
+    let mut events = vec![];
+    for i in 0..29 {
+        events.push(ev(TODAY, &format!("r{i}"), kind::RUN_STARTED));
+    }
+    for i in 0..20 {
+        events.push(answer(TODAY, &format!("r{i}"), "permis-de-construire"));
+    }
+    for _ in 0..29 {
+        events.push(guess("mairie", false));
+    }
+    seed(app, &events).await;
+    app.store
+        .set_impact_setting(20.0, "Enquête", "e@x.fr")
+        .await
+        .unwrap();
+    let v = stats(app).await;
+    assert_eq!(v["runs_started"], 29);
+    assert_eq!(v["answers"], 20);
+    assert_eq!(v["completion_rate"], Value::Null);
+    assert_eq!(
+        v["misdirection_avoided"],
+        json!({
+            "rate": null,
+            "sample": 29,
+            "rate_without_unknown": null,
+            "sample_without_unknown": 29,
+            "guesses": {"mairie": 29}
+        })
+    );
+    assert_eq!(v["hours_saved"]["value"], Value::Null);
+    assert_eq!(
+        v["hours_saved"]["misdirected_requests_avoided"],
+        Value::Null
+    );
+    assert!(
+            v["hours_saved"]["method"]
+                .as_str()
+                .unwrap()
+                .ends_with("Non calculé : moins de 30 réponses à la question « Sans ce guide, à qui vous seriez-vous adressé ? » (hors « je ne sais pas »)."),
+            "{v}"
+        );
+    let html = unescape(app.get("/stats").await.text().await.unwrap());
+    assert!(
+        html.contains("échantillon trop faible (29 sur 30 au moins) : non publié"),
+        "{html}"
+    );
+
+    // Nothing at all: zeros and nulls, never an error.
+    let empty = stats(app).await;
+    assert_eq!(empty["sites_active_30_days"], 0);
+});
+
+async fn with_demo(app: &TestApp) {
+    import::demo(app.store.as_ref(), today())
+        .await
+        .expect("demo data loads");
+    app.refresh().await;
+}
+
+const ANSWER: &str = "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015";
+
+async fn orientation(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(format!("{}/g/immobilier/orientation", app.base))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn flushed(app: &TestApp) -> Vec<RawEvent> {
+    app.analytics.flush(app.store.as_ref()).await.unwrap();
+    app.store.raw_events(&[TODAY.to_owned()]).await.unwrap()
+}
+
+dual_test!(
+    the_misdirection_question_records_the_guess_against_the_real_holders,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let html = app.get(ANSWER).await.text().await.unwrap();
+        assert!(
+            html.contains("Sans ce guide, à qui vous seriez-vous adressé ?"),
+            "{html}"
+        );
+        for label in [
+            "La mairie",
+            "Les archives municipales",
+            "Les archives départementales",
+            "Un notaire",
+            "Un tribunal",
+            "Un autre service",
+            "Je ne sais pas",
+        ] {
+            assert!(html.contains(&format!(">{label}</button>")), "{label}");
+        }
+        assert_eq!(hidden(&html, "commune"), "35238");
+        let back = hidden(&html, "back").replace("&#38;", "&");
+        assert_eq!(
+            back,
+            "document_type=permis-de-construire&commune=35238&year=2015"
+        );
+
+        // One click: back to the answer, the thanks announced.
+        let base = [
+            ("document_type", "permis-de-construire"),
+            ("commune", "35238"),
+            ("year", "2015"),
+            ("lang", "fr"),
+            ("back", back.as_str()),
+            // Posted holders are never trusted.
+            ("holders", "faux-service"),
+        ];
+        let mut form = base.to_vec();
+        form.push(("guess", "archives-municipales"));
+        let resp = orientation(app, &form).await;
+        assert_eq!(resp.status(), 303);
+        let to = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            to.starts_with("/g/immobilier?") && to.contains("orientation=merci"),
+            "{to}"
+        );
+        let thanks = app.get(&to).await.text().await.unwrap();
+        assert!(
+            thanks.contains(
+                "<p class=\"notice\" role=\"status\">Merci, votre réponse est enregistrée.</p>"
+            ),
+            "{thanks}"
+        );
+        assert!(
+            !thanks.contains(">La mairie</button>"),
+            "the question is not asked again"
+        );
+
+        let mut form = base.to_vec();
+        form.push(("guess", "mairie"));
+        assert_eq!(orientation(app, &form).await.status(), 303);
+        let mut form = base.to_vec();
+        form.push(("guess", "ne-sait-pas"));
+        assert_eq!(orientation(app, &form).await.status(), 303);
+
+        // Bad input: refused with a page in French, nothing recorded.
+        let mut form = base.to_vec();
+        form.push(("guess", "le-voisin"));
+        let resp = orientation(app, &form).await;
+        assert_eq!(resp.status(), 400);
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.contains("Choisissez une des réponses proposées"),
+            "{body}"
+        );
+        let resp = orientation(app, &base).await;
+        assert_eq!(resp.status(), 400, "no guess");
+        let resp = orientation(
+            app,
+            &[
+                ("guess", "mairie"),
+                ("document_type", "pas-un-type"),
+                ("commune", "35238"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), 400);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Cette réponse est introuvable")
+        );
+        let resp = orientation(
+            app,
+            &[
+                ("guess", "mairie"),
+                ("document_type", "permis-de-construire"),
+                ("commune", "99999"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), 400, "unknown commune");
+        let resp = app
+            .client
+            .post(format!("{}/g/pas-un-guide/orientation", app.base))
+            .form(&[("guess", "mairie")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404);
+
+        let raw: Vec<RawEvent> = flushed(app)
+            .await
+            .into_iter()
+            .filter(|e| e.kind == kind::MISDIRECTION)
+            .collect();
+        let got: Vec<(&str, &str, &str, Option<bool>)> = raw
+            .iter()
+            .map(|e| {
+                (
+                    e.value.as_str(),
+                    e.holders.as_str(),
+                    e.document_type.as_str(),
+                    e.complete,
+                )
+            })
+            .collect();
+        let holders = "archives-rennes rennes-metropole-droit-des-sols";
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "archives-municipales",
+                    holders,
+                    "permis-de-construire",
+                    Some(true)
+                ),
+                ("mairie", holders, "permis-de-construire", Some(false)),
+                ("ne-sait-pas", holders, "permis-de-construire", Some(false)),
+            ]
+        );
+        assert!(
+            raw.iter()
+                .all(|e| e.guide == "immobilier" && e.day == TODAY)
+        );
+
+        // In the figures: a sample of 3, too small for a rate.
+        app.store.rollup(&[TODAY.to_owned()]).await.unwrap();
+        let v = stats(app).await;
+        assert_eq!(v["misdirection_avoided"]["sample"], 3);
+        assert_eq!(v["misdirection_avoided"]["rate"], Value::Null);
+        assert_eq!(
+            v["misdirection_avoided"]["guesses"],
+            json!({"archives-municipales": 1, "mairie": 1, "ne-sait-pas": 1})
+        );
+    }
+);
+
+dual_test!(the_question_is_asked_in_english_too, Geo::Sample, |app| {
+    with_demo(app).await;
+    let html = unescape(
+        app.get(&format!("{ANSWER}&lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        html.contains("Without this guide, whom would you have asked?"),
+        "{html}"
+    );
+    assert!(html.contains(">I don't know</button>"), "{html}");
+    let resp = orientation(
+        app,
+        &[
+            ("guess", "?"),
+            ("document_type", "permis-de-construire"),
+            ("commune", "35238"),
+            ("lang", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("Choose one of the answers offered.")
+    );
+});
+
+async fn only_request(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
+    let id: i64 = sqlx::query("SELECT id FROM requests")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    pool.close().await;
+    id
+}
+
+fn request_form() -> Form {
+    Form::new()
+        .text("document", "permis-de-construire")
+        .text("service", "rennes-metropole-droit-des-sols")
+        .text("commune", "35238")
+        .text("annee", "2016")
+        .text("guide", "immobilier")
+        .text("f_adresse", "12 rue de la Monnaie")
+        .text("nom", "Marie Durand")
+        .text("courriel", "marie.durand@exemple.fr")
+        .text("telephone", "")
+        .text("message", "Je cherche les plans du permis de ma maison.")
+}
+
+dual_test!(
+    requests_sent_rerouted_and_answered_are_counted,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let agent = signed_in(app, Role::Contributor, &["rennes-metropole-droit-des-sols"]).await;
+        let _other = signed_in(app, Role::Contributor, &["archives-rennes"]).await;
+        let resp = app
+            .client
+            .post(format!("{}/demande/nouvelle", app.base))
+            .multipart(request_form())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
+        let id = only_request(app).await;
+        let page = get(app, &format!("/admin/demandes/{id}"), &agent.cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let rev = hidden(&page, "revision");
+        // The first answer, then a second one: one event.
+        for text in ["Bonjour, nous cherchons.", "Nous avons trouvé."] {
+            let page = get(app, &format!("/admin/demandes/{id}"), &agent.cookie)
+                .await
+                .text()
+                .await
+                .unwrap();
+            let rev = hidden(&page, "revision");
+            let r = post(
+                app,
+                &format!("/admin/demandes/{id}/message"),
+                &agent.cookie,
+                &[("csrf", &agent.csrf), ("revision", &rev), ("message", text)],
+            )
+            .await;
+            assert_eq!(r.status(), 303);
+        }
+        let _ = rev;
+        let page = get(app, &format!("/admin/demandes/{id}"), &agent.cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let rev = hidden(&page, "revision");
+        let r = post(
+            app,
+            &format!("/admin/demandes/{id}/rediriger"),
+            &agent.cookie,
+            &[
+                ("csrf", &agent.csrf),
+                ("revision", &rev),
+                ("to", "archives-rennes"),
+                ("reason", "Le permis de 2016 est aux archives."),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let got: Vec<(String, String, String, String, String)> = flushed(app)
+            .await
+            .into_iter()
+            .filter(|e| e.kind.starts_with("request_"))
+            .map(|e| (e.kind, e.guide, e.holders, e.document_type, e.value))
+            .collect();
+        let s = |x: &str| x.to_owned();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    s("request_sent"),
+                    s("immobilier"),
+                    s("rennes-metropole-droit-des-sols"),
+                    s("permis-de-construire"),
+                    s("")
+                ),
+                (
+                    s("request_answered"),
+                    s("immobilier"),
+                    s("rennes-metropole-droit-des-sols"),
+                    s("permis-de-construire"),
+                    s("0")
+                ),
+                (
+                    s("request_rerouted"),
+                    s("immobilier"),
+                    s("rennes-metropole-droit-des-sols archives-rennes"),
+                    s("permis-de-construire"),
+                    s("")
+                ),
+            ]
+        );
+        // Services take requests: the figures are there, small samples null.
+        app.store.rollup(&[TODAY.to_owned()]).await.unwrap();
+        let v = stats(app).await;
+        assert_eq!(
+            v["requests"],
+            json!({
+                "sent": 1,
+                "rerouted": 1,
+                "first_time_right": null,
+                "answered": 1,
+                "median_hours_to_first_answer": null,
+                "p90_hours_to_first_answer": null
+            })
+        );
+        let html = app.get("/stats").await.text().await.unwrap();
+        assert!(html.contains("Demandes aux services"));
+    }
+);
+
+dual_test!(
+    editors_set_the_impact_estimate_and_bad_input_is_refused_next_to_its_field,
+    Geo::Sample,
+    |app| {
+        let editor = signed_in(app, Role::Editor, &[]).await;
+        let page = get(app, "/admin/impact", &editor.cookie).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Minutes passées par un service sur une demande mal adressée"));
+        for (minutes, source, field, message) in [
+            (
+                "vingt",
+                "Enquête",
+                "minutes",
+                "« vingt » n'est pas un nombre",
+            ),
+            ("-5", "Enquête", "minutes", "ne peut pas être négatif"),
+            ("601", "Enquête", "minutes", "Au plus 600 minutes"),
+            ("", "Enquête", "minutes", "Indiquez un nombre de minutes"),
+            ("20", "  ", "source", "Indiquez d'où vient ce chiffre"),
+        ] {
+            let r = post(
+                app,
+                "/admin/impact",
+                &editor.cookie,
+                &[
+                    ("csrf", &editor.csrf),
+                    ("minutes", minutes),
+                    ("source", source),
+                ],
+            )
+            .await;
+            assert_eq!(r.status(), 422, "{minutes} {source}");
+            let body = unescape(r.text().await.unwrap());
+            assert!(body.contains(message), "{message}: {body}");
+            // The message is tied to its field.
+            assert!(
+                body.contains(&format!("aria-describedby=\"f-{field}-msg\"")),
+                "{body}"
+            );
+        }
+        assert!(app.store.impact_setting().await.unwrap().is_none());
+        let r = post(
+            app,
+            "/admin/impact",
+            &editor.cookie,
+            &[
+                ("csrf", &editor.csrf),
+                ("minutes", "12,5"),
+                ("source", "https://exemple.fr/etude-2025"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let s = app.store.impact_setting().await.unwrap().unwrap();
+        assert_eq!(
+            (s.minutes, s.source.as_str()),
+            (12.5, "https://exemple.fr/etude-2025")
+        );
+        assert_eq!(s.updated_by, editor.email);
+        let v = stats(app).await;
+        assert_eq!(v["hours_saved"]["minutes_per_misdirected_request"], 12.5);
+
+        // Contributors may not.
+        let contributor = signed_in(app, Role::Contributor, &["archives-rennes"]).await;
+        assert_eq!(
+            get(app, "/admin/impact", &contributor.cookie)
+                .await
+                .status(),
+            403
+        );
+        let r = post(
+            app,
+            "/admin/impact",
+            &contributor.cookie,
+            &[
+                ("csrf", &contributor.csrf),
+                ("minutes", "1"),
+                ("source", "x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            app.store.impact_setting().await.unwrap().unwrap().minutes,
+            12.5
+        );
+    }
+);
