@@ -25,12 +25,12 @@ run: build
 test: setup
 	cargo test --workspace --locked
 	cargo build --locked -p locadocs
-	node --test tests/browser/
+	node --test --test-timeout=300000 tests/browser/
 
 ## Only the browser tests (after `make setup`; builds the debug binary).
 test-browser: setup
 	cargo build --locked -p locadocs
-	node --test tests/browser/
+	node --test --test-timeout=300000 tests/browser/
 
 ## Benchmarks (release): commune search, snapshot build, HTTP load.
 bench: setup

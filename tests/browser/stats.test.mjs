@@ -39,12 +39,13 @@ for (const width of [1280, 390]) {
 
 const ANSWER = '/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015';
 
-async function answerOnce(context, label) {
+// axe-core runs in the page, so only with JavaScript; the page audited is the same.
+async function answerOnce(context, label, { audit = true } = {}) {
   const { page, response } = await open(context, `${server.baseUrl}${ANSWER}`);
   try {
     assert.equal(response.status(), 200);
     await page.getByRole('group', { name: 'Sans ce guide, à qui vous seriez-vous adressé ?' }).waitFor();
-    assert.deepEqual(await auditAxe(page), []);
+    if (audit) assert.deepEqual(await auditAxe(page), []);
     await Promise.all([
       page.waitForURL(/orientation=merci/),
       page.getByRole('button', { name: 'Les archives municipales' }).click(),
@@ -54,7 +55,7 @@ async function answerOnce(context, label) {
     // Back on the same answer.
     assert.match(page.url(), /document_type=permis-de-construire&commune=35238&year=2015/);
     assert.equal(await page.getByRole('button', { name: 'La mairie' }).count(), 0);
-    assert.deepEqual(await auditAxe(page), []);
+    if (audit) assert.deepEqual(await auditAxe(page), []);
   } finally {
     await page.close();
   }
@@ -64,12 +65,10 @@ test('the misdirection question: one click, with JavaScript', async () => {
   await answerOnce(browser.context, 'with JavaScript');
 });
 
-// Skipped until it is fixed: it did not finish within 150 s when first run (the
-// plain form post itself is covered over HTTP in tests/api/stats.rs).
-test.skip('the misdirection question: one click, without JavaScript', async () => {
+test('the misdirection question: one click, without JavaScript', async () => {
   const context = await launchBrowser({ contextOptions: { javaScriptEnabled: false } });
   try {
-    await answerOnce(context, 'without JavaScript');
+    await answerOnce(context, 'without JavaScript', { audit: false });
   } finally {
     await context.close();
   }
