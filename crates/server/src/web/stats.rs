@@ -515,6 +515,9 @@ struct TableView {
     caption: String,
     head: (String, String),
     rows: Vec<(String, String)>,
+    /// A chart of the same figures, shown above the table (SVG from
+    /// [`super::charts`]); the table stays the accessible version.
+    chart: Option<String>,
 }
 
 #[derive(Template)]
@@ -559,6 +562,14 @@ fn percent(r: Option<f64>, sample: i64) -> String {
             "échantillon trop faible ({} sur {MIN_SAMPLE} au moins) : non publié",
             int(sample)
         ),
+    }
+}
+
+/// `2026-11` as « 11/2026 », short enough for a chart's axis.
+fn short_month(ym: &str) -> String {
+    match ym.split_once('-') {
+        Some((y, m)) => format!("{m}/{y}"),
+        None => ym.to_owned(),
     }
 }
 
@@ -624,7 +635,28 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
         .keys()
         .chain(f.answers_by_month.keys())
         .collect();
+    // The last 24 months with figures, as columns.
+    let recent: Vec<(String, f64)> = months
+        .iter()
+        .rev()
+        .take(24)
+        .rev()
+        .map(|m| {
+            (
+                short_month(m),
+                f.runs_by_month.get(*m).copied().unwrap_or(0) as f64,
+            )
+        })
+        .collect();
     let mut tables = vec![TableView {
+        chart: (!recent.is_empty()).then(|| {
+            super::charts::columns(
+                "Parcours commencés par mois",
+                "Nombre de parcours commencés chaque mois, sur les 24 derniers mois qui en comptent ; le tableau qui suit donne les chiffres.",
+                &recent,
+                "",
+            )
+        }),
         caption: "Parcours commencés et arrivés à une réponse, par mois".into(),
         head: ("Mois".into(), "Parcours commencés / réponses".into()),
         rows: months
@@ -643,6 +675,7 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
     }];
     if !f.answers_by_theme.is_empty() {
         tables.push(TableView {
+            chart: None,
             caption: "Réponses données, par thème".into(),
             head: ("Thème".into(), "Réponses".into()),
             rows: f
@@ -654,19 +687,30 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
     }
     let mut by_type: Vec<(&String, &i64)> = f.answers_by_document_type.iter().collect();
     by_type.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let label = |slug: &String| {
+        snap.document_type(slug)
+            .map(|d| d.label.clone())
+            .unwrap_or_else(|| slug.clone())
+    };
+    let bars: Vec<(String, f64)> = by_type
+        .iter()
+        .take(12)
+        .map(|(slug, n)| (label(slug), **n as f64))
+        .collect();
     tables.push(TableView {
+        chart: (!bars.is_empty()).then(|| {
+            super::charts::hbars(
+                "Réponses données, par type de document",
+                "Les types de documents les plus demandés ; le tableau qui suit donne tous les chiffres.",
+                &bars,
+                "",
+            )
+        }),
         caption: "Réponses données, par type de document".into(),
         head: ("Type de document".into(), "Réponses".into()),
         rows: by_type
             .into_iter()
-            .map(|(slug, n)| {
-                (
-                    snap.document_type(slug)
-                        .map(|d| d.label.clone())
-                        .unwrap_or_else(|| slug.clone()),
-                    int(*n),
-                )
-            })
+            .map(|(slug, n)| (label(slug), int(*n)))
             .collect(),
     });
     let s = &f.satisfaction;
@@ -674,6 +718,7 @@ fn stats_view(f: &Figures, snap: &Snapshot, d: &Display) -> StatsPage {
         let labels = super::i18n::texts(Lang::Fr).feedback_levels;
         (
             Some(TableView {
+                chart: None,
                 caption: format!(
                     "Réponses à « Est-ce que cela vous a été utile ? » (sur {})",
                     int(s.sample)
@@ -919,15 +964,20 @@ fn bad_orientation(lang: Lang, text: &str) -> Response {
 }
 
 /// A run id as carried in a guide's address: letters, digits, `-` and `_`.
-fn run_of(back: &Answers) -> String {
-    back.get("run")
-        .filter(|r| {
-            (8..=64).contains(&r.len())
-                && r.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .unwrap_or_default()
-        .to_owned()
+/// The run an answer belongs to, when its id is one this instance signed
+/// (a forged or garbled id links the guess to no run).
+async fn run_of(state: &AppState, back: &Answers) -> String {
+    match back.get("run") {
+        Some(r)
+            if state
+                .analytics
+                .verify_run(state.live.store().as_ref(), r)
+                .await =>
+        {
+            r.to_owned()
+        }
+        _ => String::new(),
+    }
 }
 
 async fn post_orientation(
@@ -1035,10 +1085,11 @@ async fn post_orientation(
     // The guessed kind is one of the holders' kinds; « un autre service »
     // and « je ne sais pas » never are.
     let same = guess != "autre" && guess != UNKNOWN_GUESS && kinds.contains(guess);
+    let run = run_of(&state, &back).await;
     state.analytics.record(RawEvent {
         at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         day: today.format("%Y-%m-%d").to_string(),
-        run: run_of(&back),
+        run,
         kind: kind::MISDIRECTION.to_owned(),
         guide: slug.clone(),
         site,

@@ -324,10 +324,13 @@ dual_test!(
         }
         assert_eq!(hidden(&html, "commune"), "35238");
         let back = hidden(&html, "back").replace("&#38;", "&");
+        // The answer's address, with the run it belongs to.
+        let (answer, run) = back.split_once("&run=").expect("the run is carried");
         assert_eq!(
-            back,
+            answer,
             "document_type=permis-de-construire&commune=35238&year=2015"
         );
+        assert_eq!(run.len(), 38, "{run}");
 
         // One click: back to the answer, the thanks announced.
         let base = [
