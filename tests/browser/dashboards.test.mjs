@@ -43,6 +43,7 @@ const ROWS = [
   ['step_shown', 'date', '', 22],
   ['step_shown', 'resultat', '', 20],
   ['step_shown', 'autre-document', '', 3],
+  ['answer_run', '', '', 20],
   ['answer_shown', 'permis-de-construire', 'complete', 15],
   ['answer_shown', 'permis-de-construire', 'incomplete', 5],
   ['answer_date', 'permis-de-construire', 'date_known', 12],

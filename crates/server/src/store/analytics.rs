@@ -677,6 +677,24 @@ mod tests {
     }
 
     #[test]
+    fn a_run_shown_two_document_types_reached_one_answer() {
+        let answer = |doc: &str| {
+            let mut e = ev("2026-01-01", "a", kind::ANSWER_SHOWN, "");
+            e.document_type = doc.into();
+            e
+        };
+        let rows = aggregate(&[answer("permis"), answer("plan")]);
+        let runs_of =
+            |k: &str| -> i64 { rows.iter().filter(|r| r.kind == k).map(|r| r.runs).sum() };
+        assert_eq!(runs_of(kind::ANSWER_SHOWN), 2, "one row per document type");
+        assert_eq!(
+            runs_of(kind::ANSWER_RUN),
+            1,
+            "completion counts the run once"
+        );
+    }
+
+    #[test]
     fn unknown_kinds_add_nothing() {
         assert!(keys_of(&ev("2026-01-01", "a", "nope", "")).is_empty());
     }

@@ -469,13 +469,16 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
             kind::RUN_STARTED,
             kind::STEP_SHOWN,
             kind::ANSWER_SHOWN,
+            kind::ANSWER_RUN,
             kind::DEAD_END,
         ];
         let cur = Sums::read(store, slug, p, &kinds, None, BY_DIM).await?;
         let prev = Sums::read(store, slug, pp, &kinds, None, BY_DIM).await?;
         let head = |s: &Sums| {
             let started = s.runs(kind::RUN_STARTED, |_| true);
-            let answered = s.runs(kind::ANSWER_SHOWN, |_| true);
+            // Runs that reached an answer, once each whatever the number of
+            // document types it showed.
+            let answered = s.runs(kind::ANSWER_RUN, |_| true);
             let dead = s.runs(kind::DEAD_END, |_| true);
             (started, answered, pct(answered, started), dead)
         };
@@ -1099,10 +1102,15 @@ pub async fn statistics(
     match policy::statistics_services(&me.user) {
         None => {
             let q = TotalsQuery {
-                kinds: [kind::RUN_STARTED, kind::ANSWER_SHOWN, kind::DEAD_END]
-                    .iter()
-                    .map(|k| k.to_string())
-                    .collect(),
+                kinds: [
+                    kind::RUN_STARTED,
+                    kind::ANSWER_SHOWN,
+                    kind::ANSWER_RUN,
+                    kind::DEAD_END,
+                ]
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
                 from,
                 to,
                 guide: None,
@@ -1123,10 +1131,11 @@ pub async fn statistics(
                 .map(|g| {
                     let of = |k: &str| sums.runs(k, |t| t.guide == g.slug.as_str());
                     let (started, answers) = (of(kind::RUN_STARTED), of(kind::ANSWER_SHOWN));
+                    let answered = of(kind::ANSWER_RUN);
                     vec![
                         V::Text(g.title.clone()),
                         V::Int(started),
-                        V::Pct(pct(answers, started)),
+                        V::Pct(pct(answered, started)),
                         V::Int(answers),
                         V::Int(of(kind::DEAD_END)),
                     ]
