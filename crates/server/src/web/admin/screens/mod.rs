@@ -412,3 +412,29 @@ fn territory_from_words(snap: &Snapshot, text: &str) -> std::result::Result<Terr
         }
     }
 }
+
+/// An identifier made from a name that `taken` does not hold yet:
+/// `archives-de-rennes`, then `archives-de-rennes-2`…; `fallback` when the
+/// name has no letter or digit.
+fn free_slug(
+    name: &str,
+    fallback: &str,
+    taken: impl Fn(&locadocs_core::Slug) -> bool,
+) -> Option<locadocs_core::Slug> {
+    let base = crate::annuaire::slugify(name);
+    let base = if base.is_empty() {
+        fallback.to_owned()
+    } else {
+        base
+    };
+    (1..1000).find_map(|n| {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        locadocs_core::Slug::parse(&candidate)
+            .ok()
+            .filter(|s| !taken(s))
+    })
+}

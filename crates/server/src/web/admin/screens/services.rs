@@ -5,8 +5,8 @@ use locadocs_core::{InseeCode, Service, ServiceKind, Slug, Snapshot};
 use serde::Deserialize;
 
 use super::{
-    Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, opt, saved,
-    services_table,
+    Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, free_slug, opt,
+    saved, services_table,
 };
 use crate::store::{Entity, Record};
 use crate::web::AppState;
@@ -393,27 +393,6 @@ pub async fn service_new(me: SignedIn) -> Result {
     )))
 }
 
-/// An identifier made from the name that no service has yet: `archives-de-rennes`,
-/// then `archives-de-rennes-2`…
-fn free_id(name: &str, snap: &Snapshot) -> Option<Slug> {
-    let base = crate::annuaire::slugify(name);
-    let base = if base.is_empty() {
-        "service".to_owned()
-    } else {
-        base
-    };
-    (1..1000).find_map(|n| {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            format!("{base}-{n}")
-        };
-        Slug::parse(&candidate)
-            .ok()
-            .filter(|s| snap.service(s.as_str()).is_none())
-    })
-}
-
 pub async fn service_create(
     State(state): State<AppState>,
     SignedForm { me, form }: SignedForm<ServiceForm>,
@@ -430,7 +409,9 @@ pub async fn service_create(
             "Choisissez le type de service.".to_owned(),
         ));
     }
-    let id = free_id(&form.name, &snap);
+    let id = free_slug(&form.name, "service", |s| {
+        snap.service(s.as_str()).is_some()
+    });
     let base = Service::new(
         id.clone()
             .unwrap_or_else(|| Slug::parse("service").expect("a valid slug")),

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use locadocs_core::{Origin, Site, Slug};
 use serde::Deserialize;
 
-use super::{Errors, SavedQuery, err_of, saved};
+use super::{Errors, SavedQuery, err_of, free_slug, saved};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result};
 use crate::web::admin::view::{self, Block, Button, Cell, Field, FormView, Notice, Page, Table};
@@ -235,33 +235,13 @@ pub async fn site_new(me: SignedIn) -> Result {
     )))
 }
 
-/// A key made from the name that no site has yet.
-fn free_key(name: &str, taken: &[Site]) -> Option<Slug> {
-    let base = crate::annuaire::slugify(name);
-    let base = if base.is_empty() {
-        "site".to_owned()
-    } else {
-        base
-    };
-    (1..1000).find_map(|n| {
-        let k = if n == 1 {
-            base.clone()
-        } else {
-            format!("{base}-{n}")
-        };
-        Slug::parse(&k)
-            .ok()
-            .filter(|k| !taken.iter().any(|s| &s.key == k))
-    })
-}
-
 pub async fn site_create(
     State(state): State<AppState>,
     SignedForm { me, form }: SignedForm<SiteForm>,
 ) -> Result {
     let store = state.live.store();
     let taken = store.sites().await?;
-    let Some(key) = free_key(&form.name, &taken) else {
+    let Some(key) = free_slug(&form.name, "site", |k| taken.iter().any(|s| &s.key == k)) else {
         let errors = vec![(
             "name".to_owned(),
             "Trop de sites portent déjà ce nom : précisez-le.".to_owned(),
