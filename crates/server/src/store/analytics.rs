@@ -7,7 +7,7 @@
 //! ([`Analytics::rollup`]) always gives the same figures, and the benchmark
 //! builds years of aggregates from generated events the same way.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -373,7 +373,35 @@ impl SqlStore {
             vals,
             "",
         )
-        .await
+        .await?;
+        let months: BTreeSet<&str> = days.iter().filter_map(|d| d.get(..7)).collect();
+        for m in months {
+            Self::write_month(tx, m).await?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes one month's sums from its daily rows.
+    async fn write_month(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        month: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM analytics_monthly WHERE month = $1")
+            .bind(month)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO analytics_monthly (month, kind, guide, site, dim, value, events, runs) \
+             SELECT $1, kind, guide, site, dim, value, SUM(events), SUM(runs) \
+             FROM analytics_daily WHERE day >= $2 AND day <= $3 \
+             GROUP BY kind, guide, site, dim, value",
+        )
+        .bind(month)
+        .bind(format!("{month}-01"))
+        .bind(format!("{month}-31"))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 }
 
@@ -506,11 +534,68 @@ impl Analytics for SqlStore {
         if q.kinds.is_empty() {
             return Ok(Vec::new());
         }
+        let parts = if q.group.day {
+            vec![(Source::Daily, q.from.clone(), q.to.clone())]
+        } else {
+            split_period(q.from.as_deref(), q.to.as_deref())
+        };
+        let mut merged: BTreeMap<(String, String, String, String, String, String), (i64, i64)> =
+            BTreeMap::new();
+        for (source, from, to) in parts {
+            for t in self
+                .totals_in(q, source, (from.as_deref(), to.as_deref()))
+                .await?
+            {
+                let e = merged
+                    .entry((t.kind, t.period, t.guide, t.site, t.dim, t.value))
+                    .or_default();
+                e.0 += t.events;
+                e.1 += t.runs;
+            }
+        }
+        Ok(merged
+            .into_iter()
+            .map(
+                |((kind, period, guide, site, dim, value), (events, runs))| Total {
+                    kind,
+                    period,
+                    guide,
+                    site,
+                    dim,
+                    value,
+                    events,
+                    runs,
+                },
+            )
+            .collect())
+    }
+}
+
+impl SqlStore {
+    /// Sums of one table's rows over `range` (days `YYYY-MM-DD` for the
+    /// daily table, months `YYYY-MM` for the monthly one).
+    async fn totals_in(
+        &self,
+        q: &TotalsQuery,
+        source: Source,
+        range: (Option<&str>, Option<&str>),
+    ) -> Result<Vec<Total>, StoreError> {
+        let (table, period) = match source {
+            Source::Daily => ("analytics_daily", "day"),
+            Source::Monthly => ("analytics_monthly", "month"),
+        };
+        let month_of = match source {
+            Source::Daily => "substr(day, 1, 7)",
+            Source::Monthly => "month",
+        };
+        if q.kinds.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut cols: Vec<&str> = vec!["kind"];
         if q.group.month {
-            cols.push("substr(day, 1, 7)");
+            cols.push(month_of);
         } else if q.group.day {
-            cols.push("day");
+            cols.push(period);
         }
         for (on, col) in [
             (q.group.guide, "guide"),
@@ -529,11 +614,12 @@ impl Analytics for SqlStore {
             binds.push(v.to_owned());
             wh.push(format!("{cond} ${}", binds.len()));
         };
-        if let Some(f) = &q.from {
-            push("day >=", f, &mut binds);
+        let (from_cond, to_cond) = (format!("{period} >="), format!("{period} <="));
+        if let Some(f) = range.0 {
+            push(&from_cond, f, &mut binds);
         }
-        if let Some(t) = &q.to {
-            push("day <=", t, &mut binds);
+        if let Some(t) = range.1 {
+            push(&to_cond, t, &mut binds);
         }
         if let Some(g) = &q.guide {
             push("guide =", g, &mut binds);
@@ -556,8 +642,8 @@ impl Analytics for SqlStore {
             // PostgreSQL sums BIGINTs as NUMERIC, which the Any driver cannot
             // decode: cast back.
             "SELECT {group}, CAST(SUM(events) AS BIGINT) AS events, \
-             CAST(SUM(runs) AS BIGINT) AS runs FROM analytics_daily \
-             WHERE {} GROUP BY {group} ORDER BY {group}",
+             CAST(SUM(runs) AS BIGINT) AS runs FROM {table} \
+             WHERE {} GROUP BY {group}",
             wh.join(" AND ")
         );
         // Only fixed column names and placeholders are spliced in.
@@ -606,6 +692,81 @@ impl Analytics for SqlStore {
     }
 }
 
+/// Where sums are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Daily,
+    Monthly,
+}
+
+/// The parts of a period of days (`YYYY-MM-DD`, either end open) to read:
+/// its whole months from the monthly sums, the days before the first whole
+/// month and after the last from the daily rows.
+fn split_period(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<(Source, Option<String>, Option<String>)> {
+    use chrono::{Datelike, NaiveDate};
+    let parse = |d: Option<&str>| d.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"));
+    let (f, t) = match (parse(from), parse(to)) {
+        (Some(Err(_)), _) | (_, Some(Err(_))) => {
+            // Not a day: read the daily rows as asked.
+            return vec![(
+                Source::Daily,
+                from.map(str::to_owned),
+                to.map(str::to_owned),
+            )];
+        }
+        (f, t) => (
+            f.map(Result::unwrap_or_default),
+            t.map(Result::unwrap_or_default),
+        ),
+    };
+    let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let next_month = |d: NaiveDate| {
+        month_start(d)
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(d)
+    };
+    // The first day of the first whole month, and the day after the last.
+    let first = f.map(|f| if f.day() == 1 { f } else { next_month(f) });
+    let end = t.map(|t| {
+        let after = t.succ_opt().unwrap_or(t);
+        if after.day() == 1 {
+            after
+        } else {
+            month_start(t)
+        }
+    });
+    if let (Some(a), Some(b)) = (first, end)
+        && a >= b
+    {
+        return vec![(
+            Source::Daily,
+            from.map(str::to_owned),
+            to.map(str::to_owned),
+        )];
+    }
+    let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let ym = |d: NaiveDate| d.format("%Y-%m").to_string();
+    let mut parts = vec![(
+        Source::Monthly,
+        first.map(ym),
+        end.and_then(|e| e.pred_opt()).map(ym),
+    )];
+    if let (Some(f), Some(a)) = (f, first)
+        && f < a
+    {
+        parts.push((Source::Daily, Some(iso(f)), a.pred_opt().map(iso)));
+    }
+    if let (Some(t), Some(b)) = (t, end)
+        && b <= t
+    {
+        parts.push((Source::Daily, Some(iso(b)), Some(iso(t))));
+    }
+    parts
+}
+
 /// `SUM` is a BIGINT in SQLite and a NUMERIC in PostgreSQL, which the Any
 /// driver cannot read: the query casts it back to BIGINT.
 fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64, StoreError> {
@@ -626,6 +787,80 @@ fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parts(
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Vec<(Source, Option<String>, Option<String>)> {
+        split_period(from, to)
+    }
+
+    fn p(
+        source: Source,
+        a: Option<&str>,
+        b: Option<&str>,
+    ) -> (Source, Option<String>, Option<String>) {
+        (source, a.map(str::to_owned), b.map(str::to_owned))
+    }
+
+    #[test]
+    fn long_periods_read_whole_months_and_their_edge_days() {
+        use Source::*;
+        assert_eq!(parts(None, None), vec![p(Monthly, None, None)]);
+        assert_eq!(
+            parts(Some("2024-01-01"), Some("2024-12-31")),
+            vec![p(Monthly, Some("2024-01"), Some("2024-12"))]
+        );
+        assert_eq!(
+            parts(Some("2024-01-15"), Some("2024-04-10")),
+            vec![
+                p(Monthly, Some("2024-02"), Some("2024-03")),
+                p(Daily, Some("2024-01-15"), Some("2024-01-31")),
+                p(Daily, Some("2024-04-01"), Some("2024-04-10")),
+            ]
+        );
+        // February of a leap year ends on the 29th.
+        assert_eq!(
+            parts(Some("2023-12-02"), Some("2024-02-29")),
+            vec![
+                p(Monthly, Some("2024-01"), Some("2024-02")),
+                p(Daily, Some("2023-12-02"), Some("2023-12-31")),
+            ]
+        );
+        assert_eq!(
+            parts(None, Some("2024-03-05")),
+            vec![
+                p(Monthly, None, Some("2024-02")),
+                p(Daily, Some("2024-03-01"), Some("2024-03-05")),
+            ]
+        );
+        assert_eq!(
+            parts(Some("2024-03-05"), None),
+            vec![
+                p(Monthly, Some("2024-04"), None),
+                p(Daily, Some("2024-03-05"), Some("2024-03-31")),
+            ]
+        );
+    }
+
+    #[test]
+    fn short_periods_read_days_only() {
+        use Source::*;
+        // Thirty days across two months hold no whole month.
+        assert_eq!(
+            parts(Some("2026-11-02"), Some("2026-12-01")),
+            vec![p(Daily, Some("2026-11-02"), Some("2026-12-01"))]
+        );
+        assert_eq!(
+            parts(Some("2026-11-10"), Some("2026-11-20")),
+            vec![p(Daily, Some("2026-11-10"), Some("2026-11-20"))]
+        );
+        // Something that is not a day is passed on as asked.
+        assert_eq!(
+            parts(Some("2026-13-01"), None),
+            vec![p(Daily, Some("2026-13-01"), None)]
+        );
+    }
 
     fn ev(day: &str, run: &str, kind: &str, step: &str) -> RawEvent {
         RawEvent {

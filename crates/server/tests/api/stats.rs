@@ -724,3 +724,127 @@ dual_test!(
         );
     }
 );
+
+// Totals over any period read whole months from the monthly sums and the
+// edge days from the daily rows: the same figures as summing every day.
+dual_test!(
+    totals_over_months_equal_the_sum_of_days,
+    Geo::Sample,
+    |app| {
+        use chrono::NaiveDate;
+        use locadocs::store::{DailyRow, GroupBy, TotalsQuery};
+        let first = NaiveDate::from_ymd_opt(2024, 1, 20).unwrap();
+        let mut rows = Vec::new();
+        for i in 0..140u32 {
+            let day = first + chrono::Days::new(u64::from(i));
+            for (k, dim) in [
+                (kind::RUN_STARTED, ""),
+                (kind::ANSWER_SHOWN, "permis-de-construire"),
+            ] {
+                rows.push(DailyRow {
+                    day: day.format("%Y-%m-%d").to_string(),
+                    kind: k.into(),
+                    guide: if i % 3 == 0 {
+                        "etat-civil"
+                    } else {
+                        "immobilier"
+                    }
+                    .into(),
+                    site: String::new(),
+                    dim: dim.into(),
+                    value: String::new(),
+                    events: i64::from(i % 7 + 1),
+                    runs: i64::from(i % 5 + 1),
+                });
+            }
+        }
+        app.store.put_daily(&rows).await.unwrap();
+        // A second write of some days (a roll-up) replaces them, months too.
+        let again: Vec<DailyRow> = rows
+            .iter()
+            .filter(|r| r.day.starts_with("2024-03"))
+            .map(|r| DailyRow {
+                events: r.events * 10,
+                ..r.clone()
+            })
+            .collect();
+        app.store.put_daily(&again).await.unwrap();
+        let expected_rows: Vec<DailyRow> = rows
+            .iter()
+            .map(|r| {
+                if r.day.starts_with("2024-03") {
+                    DailyRow {
+                        events: r.events * 10,
+                        ..r.clone()
+                    }
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        let periods = [
+            (None, None),
+            (Some("2024-01-01"), Some("2024-06-30")),
+            (Some("2024-01-25"), Some("2024-05-03")),
+            (Some("2024-02-01"), Some("2024-02-29")),
+            (Some("2024-03-10"), Some("2024-03-20")),
+            (None, Some("2024-04-15")),
+            (Some("2024-02-14"), None),
+        ];
+        for (from, to) in periods {
+            for group in [
+                GroupBy::default(),
+                GroupBy {
+                    month: true,
+                    guide: true,
+                    ..GroupBy::default()
+                },
+            ] {
+                let got = app
+                    .store
+                    .totals(&TotalsQuery {
+                        kinds: vec![kind::RUN_STARTED.into(), kind::ANSWER_SHOWN.into()],
+                        from: from.map(str::to_owned),
+                        to: to.map(str::to_owned),
+                        group,
+                        ..TotalsQuery::default()
+                    })
+                    .await
+                    .unwrap();
+                let mut want =
+                    std::collections::BTreeMap::<(String, String, String), (i64, i64)>::new();
+                for r in &expected_rows {
+                    if from.is_some_and(|f| r.day.as_str() < f)
+                        || to.is_some_and(|t| r.day.as_str() > t)
+                    {
+                        continue;
+                    }
+                    let period = if group.month {
+                        r.day[..7].to_owned()
+                    } else {
+                        String::new()
+                    };
+                    let guide = if group.guide {
+                        r.guide.clone()
+                    } else {
+                        String::new()
+                    };
+                    let e = want.entry((r.kind.clone(), period, guide)).or_default();
+                    e.0 += r.events;
+                    e.1 += r.runs;
+                }
+                let got: Vec<_> = got
+                    .iter()
+                    .map(|t| {
+                        (
+                            (t.kind.clone(), t.period.clone(), t.guide.clone()),
+                            (t.events, t.runs),
+                        )
+                    })
+                    .collect();
+                let want: Vec<_> = want.into_iter().collect();
+                assert_eq!(got, want, "{from:?}..{to:?}, {group:?}");
+            }
+        }
+    }
+);
