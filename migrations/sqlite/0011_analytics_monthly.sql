@@ -19,6 +19,13 @@ CREATE INDEX analytics_monthly_guide ON analytics_monthly (guide, kind, month);
 -- Recomputing one month reads its days.
 CREATE INDEX analytics_daily_day ON analytics_daily (day);
 
+-- Rows summing every site (site '*', never a real site key): queries that
+-- neither filter nor group by site read only these.
+INSERT INTO analytics_daily (day, kind, guide, site, dim, value, events, runs)
+SELECT day, kind, guide, '*', dim, value, SUM(events), SUM(runs)
+FROM analytics_daily
+GROUP BY day, kind, guide, dim, value;
+
 INSERT INTO analytics_monthly (month, kind, guide, site, dim, value, events, runs)
 SELECT substr(day, 1, 7), kind, guide, site, dim, value, SUM(events), SUM(runs)
 FROM analytics_daily

@@ -67,6 +67,16 @@ async function seed() {
     ([kind, dim, value, runs]) => `('${DAY}', '${kind}', 'immobilier', '', '${dim}', '${value}', ${runs}, ${runs})`,
   ).join(', ');
   await sql(`INSERT INTO analytics_daily (day, kind, guide, site, dim, value, events, runs) VALUES ${values}`);
+  // What the store writes beside daily rows: their sum over sites (site '*')
+  // and the month's sums.
+  await sql(
+    `INSERT INTO analytics_daily (day, kind, guide, site, dim, value, events, runs) SELECT day, kind, guide, '*', dim, value, SUM(events), SUM(runs) FROM analytics_daily WHERE day = '${DAY}' AND site <> '*' GROUP BY day, kind, guide, dim, value`,
+  );
+  const month = DAY.slice(0, 7);
+  await sql(`DELETE FROM analytics_monthly WHERE month = '${month}'`);
+  await sql(
+    `INSERT INTO analytics_monthly (month, kind, guide, site, dim, value, events, runs) SELECT '${month}', kind, guide, site, dim, value, SUM(events), SUM(runs) FROM analytics_daily WHERE substr(day, 1, 7) = '${month}' GROUP BY kind, guide, site, dim, value`,
+  );
   await sql(
     `INSERT INTO suggestions (created_at, guide, step, text, site, lang) VALUES ('${DAY}T09:00:00Z', 'immobilier', 'autre-document', 'Les plans cadastraux anciens', NULL, 'fr')`,
   );

@@ -356,42 +356,49 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("locadocs-bench-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     rt.block_on(async {
-        println!("== audience events: ingestion through POST /api/v1/events ==");
-        let sqlite = format!("sqlite://{}?mode=rwc", dir.join("events.db").display());
-        ingestion("SQLite", &sqlite, 18381, seconds, conns).await;
-        let pg_admin = std::env::var("LOCADOCS_BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        match sqlx::AnyConnection::connect(&pg_admin).await {
-            Ok(mut conn) => {
-                let name = "locadocs_bench_events";
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        // `BENCH_PARTS=pages` (or `ingestion`) runs one part only.
+        let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "ingestion,pages".into());
+        if parts.contains("ingestion") {
+            println!("== audience events: ingestion through POST /api/v1/events ==");
+            let sqlite = format!("sqlite://{}?mode=rwc", dir.join("events.db").display());
+            ingestion("SQLite", &sqlite, 18381, seconds, conns).await;
+            let pg_admin = std::env::var("LOCADOCS_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            match sqlx::AnyConnection::connect(&pg_admin).await {
+                Ok(mut conn) => {
+                    let name = "locadocs_bench_events";
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
                     .execute(&mut conn)
-                    .await
-                    .unwrap();
-                let base = pg_admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .unwrap_or(&pg_admin);
-                ingestion(
-                    "PostgreSQL",
-                    &format!("{base}/{name}"),
-                    18382,
-                    seconds,
-                    conns,
-                )
-                .await;
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
+                    .await;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                    let base = pg_admin
+                        .rsplit_once('/')
+                        .map(|(b, _)| b)
+                        .unwrap_or(&pg_admin);
+                    ingestion(
+                        "PostgreSQL",
+                        &format!("{base}/{name}"),
+                        18382,
+                        seconds,
+                        conns,
+                    )
+                    .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+                Err(e) => println!("  PostgreSQL: skipped ({e})"),
             }
-            Err(e) => println!("  PostgreSQL: skipped ({e})"),
+        }
+        if !parts.contains("pages") {
+            return;
         }
 
         println!("== guide pages: recording on vs off ==");

@@ -12,6 +12,11 @@
 //!    from the aggregates, which a visitor waits for once per
 //!    `CACHE_SECONDS`.
 //!
+//! 3. measures a guide's dashboard (`/admin/statistiques/{guide}`, an
+//!    editor signed in, every table) over the last 30 days, the last 12
+//!    months and the last 18 months (with the period before it compares
+//!    to: the three years), the same way.
+//!
 //! `cargo bench -p locadocs --bench stats` (SQLite; PostgreSQL too when
 //! `LOCADOCS_BENCH_POSTGRES_URL` is set). `BENCH_EVENTS` changes the 10
 //! million. [`generate`] is the generator, for other pages' measures
@@ -212,8 +217,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank - 1]
 }
 
-async fn status_of(router: &Router, path: &str) -> u16 {
-    let req = Request::get(path).body(Body::empty()).unwrap();
+async fn status_of(router: &Router, path: &str, cookie: &str) -> u16 {
+    let mut req = Request::get(path).body(Body::empty()).unwrap();
+    if !cookie.is_empty() {
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    }
     let resp = router.clone().oneshot(req).await.unwrap();
     let status = resp.status().as_u16();
     // The whole body is produced, as a client would read it.
@@ -223,11 +231,11 @@ async fn status_of(router: &Router, path: &str) -> u16 {
     status
 }
 
-async fn timed(router: &Router, path: &str) -> (Duration, Duration) {
+async fn timed(router: &Router, path: &str, cookie: &str) -> (Duration, Duration) {
     let mut times = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let start = Instant::now();
-        assert_eq!(status_of(router, path).await, 200, "{path}");
+        assert_eq!(status_of(router, path, cookie).await, 200, "{path}");
         times.push(start.elapsed());
     }
     times.sort();
@@ -257,6 +265,31 @@ async fn run(engine: &str, url: &str, n: usize) {
         .set_impact_setting(20.0, "banc d'essai", "bench")
         .await
         .unwrap();
+    for g in GUIDES {
+        store.save_guide(g, &guide_toml(g), true).await.unwrap();
+    }
+    let editor = store
+        .create_user(
+            "editeur@exemple.fr",
+            locadocs::store::Role::Editor,
+            &[],
+            &[],
+            &locadocs::store::Author::command_line("bench"),
+        )
+        .await
+        .unwrap();
+    let token = locadocs::web::admin::auth::random_token();
+    let expires = locadocs::store::time_text(chrono::Utc::now() + chrono::Duration::hours(2));
+    store
+        .add_session(
+            &locadocs::web::admin::auth::token_hash(&token),
+            editor.id,
+            &locadocs::web::admin::auth::random_token(),
+            &expires,
+        )
+        .await
+        .unwrap();
+    let cookie = format!("ld_session={token}");
     let store: std::sync::Arc<dyn Store> = store;
     let live = Live::load(store).await.unwrap();
     let settings = locadocs::web::admin::AdminConfig::for_tests(
@@ -283,16 +316,16 @@ async fn run(engine: &str, url: &str, n: usize) {
     );
     let router = app(AppState::new(live, Clock::fixed(last), settings));
     for p in ["/mentions-legales", "/stats", "/stats.json"] {
-        assert_eq!(status_of(&router, p).await, 200, "{p}");
+        assert_eq!(status_of(&router, p, "").await, 200, "{p}");
     }
-    let (b50, b95) = timed(&router, "/mentions-legales").await;
+    let (b50, b95) = timed(&router, "/mentions-legales", "").await;
     println!(
         "{engine}: /mentions-legales (baseline) p50 {:.3} ms, p95 {:.3} ms",
         ms(b50),
         ms(b95)
     );
     for p in ["/stats", "/stats.json"] {
-        let (p50, p95) = timed(&router, p).await;
+        let (p50, p95) = timed(&router, p, "").await;
         println!(
             "{engine}: {p} p50 {:.3} ms, p95 {:.3} ms ({:.0}× the baseline at p50; target < 50 ms)",
             ms(p50),
@@ -300,6 +333,49 @@ async fn run(engine: &str, url: &str, n: usize) {
             ms(p50) / ms(b50).max(1e-6)
         );
     }
+    // A guide's dashboard, computed on every view (no cache), with the
+    // period before for comparison.
+    let first = last - chrono::Duration::days(DAYS - 1);
+    let periods = [
+        ("30 days", last - chrono::Duration::days(29)),
+        ("12 months", last - chrono::Duration::days(364)),
+        (
+            "18 months (three years with the period before)",
+            first + chrono::Duration::days(DAYS / 2),
+        ),
+    ];
+    for (what, from) in periods {
+        let path = format!(
+            "/admin/statistiques/immobilier?du={}&au={}",
+            from.format("%Y-%m-%d"),
+            last.format("%Y-%m-%d")
+        );
+        let (p50, p95) = timed(&router, &path, &cookie).await;
+        println!(
+            "{engine}: dashboard of a guide, {what} and the period before, p50 {:.3} ms, p95 {:.3} ms ({:.0}× the baseline at p50; target < 50 ms)",
+            ms(p50),
+            ms(p95),
+            ms(p50) / ms(b50).max(1e-6)
+        );
+    }
+}
+
+/// A guide whose step ids are the generated ones.
+fn guide_toml(slug: &str) -> String {
+    let mut t = format!("slug = \"{slug}\"\ntitle = \"Guide {slug}\"\n");
+    for (i, step) in STEPS.iter().enumerate() {
+        if i + 1 == STEPS.len() {
+            t.push_str(&format!(
+                "\n[[steps]]\nid = \"{step}\"\nkind = \"result\"\nquestion = \"Résultat\"\n"
+            ));
+        } else {
+            t.push_str(&format!(
+                "\n[[steps]]\nid = \"{step}\"\nkind = \"choice\"\nquestion = \"Étape {step}\"\nnext = \"{}\"\n\n[[steps.choices]]\nvalue = \"oui\"\nlabel = \"Oui\"\n",
+                STEPS[i + 1]
+            ));
+        }
+    }
+    t
 }
 
 fn main() {

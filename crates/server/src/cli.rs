@@ -203,7 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { action } => user(store, action).await,
         Command::Mail {
             action: MailCommand::Receive,
-        } => receive_mail(store.as_ref()).await,
+        } => receive_mail(store.as_ref(), clock).await,
     }
 }
 
@@ -215,7 +215,7 @@ pub const MAIL_REFUSED: u8 = 65;
 #[error("{0}")]
 pub struct MailRefused(pub String);
 
-async fn receive_mail(store: &dyn Store) -> anyhow::Result<()> {
+async fn receive_mail(store: &dyn Store, clock: Clock) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt;
     let config = AdminConfig::from_env()?;
     let max = config.requests.max_message_bytes;
@@ -232,7 +232,10 @@ async fn receive_mail(store: &dyn Store) -> anyhow::Result<()> {
         ))
         .into());
     }
-    match crate::requests::receive::receive(store, &config, &raw).await {
+    // The same setting as `serve --analytics`.
+    let record_on =
+        (std::env::var("LOCADOCS_ANALYTICS").as_deref() != Ok("off")).then(|| clock.today());
+    match crate::requests::receive::receive(store, &config, &raw, record_on).await {
         Ok(crate::requests::receive::Received::Added {
             reference,
             from,

@@ -54,11 +54,14 @@ pub fn names(data: &RefData, req: &StoredRequest) -> Names {
     }
 }
 
-/// Adds one raw mail to its request's thread.
+/// Adds one raw mail to its request's thread. With `record_on` (the
+/// service's day, when audience measurement is on), an agent's first
+/// answer is counted as `request_answered`, as an answer from the inbox is.
 pub async fn receive(
     store: &dyn Store,
     config: &AdminConfig,
     raw: &[u8],
+    record_on: Option<chrono::NaiveDate>,
 ) -> Result<Received, Refused> {
     let rc = &config.requests;
     let mail: Inbound = inbound::parse(raw, &rc.reply, &rc.limits, rc.max_message_bytes)
@@ -156,6 +159,13 @@ pub async fn receive(
         let keys: Vec<String> = files.iter().map(|f| f.storage_key.clone()).collect();
         rc.attachments.delete(&keys).await;
         return Err(internal(e));
+    }
+    if let (Some(day), Some(_)) = (record_on, agent)
+        && let Some(e) = crate::web::stats::answered_event(&req, day)
+        && let Err(e) = store.add_events(&[e]).await
+    {
+        // The answer is stored; only its count is missing.
+        tracing::warn!(error = %e, "request_answered not recorded");
     }
     if let Some(id) = &mail.message_id {
         // Later replies may quote this mail's id only.

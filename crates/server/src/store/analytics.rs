@@ -114,6 +114,40 @@ pub struct DailyRow {
     pub runs: i64,
 }
 
+/// The `site` of the stored rows that sum every site (no site included):
+/// queries that neither filter nor group by site read these, a fraction of
+/// the rows. Site keys are lower-case letters, digits and hyphens, so this
+/// is never a real key; it never leaves the store.
+pub const ALL_SITES: &str = "*";
+
+/// The rows summing `rows` over their sites, one per (day, kind, guide,
+/// dim, value). A run has one site, so the sum of runs is the distinct
+/// runs of every site together.
+fn all_sites(rows: &[DailyRow]) -> Vec<DailyRow> {
+    let mut acc: BTreeMap<(&str, &str, &str, &str, &str), (i64, i64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.site != ALL_SITES) {
+        let e = acc
+            .entry((&r.day, &r.kind, &r.guide, &r.dim, &r.value))
+            .or_default();
+        e.0 += r.events;
+        e.1 += r.runs;
+    }
+    acc.into_iter()
+        .map(
+            |((day, kind, guide, dim, value), (events, runs))| DailyRow {
+                day: day.to_owned(),
+                kind: kind.to_owned(),
+                guide: guide.to_owned(),
+                site: ALL_SITES.to_owned(),
+                dim: dim.to_owned(),
+                value: value.to_owned(),
+                events,
+                runs,
+            },
+        )
+        .collect()
+}
+
 /// The aggregate rows one raw event adds to: `(kind, dim, value)`.
 ///
 /// | kind | dim | value |
@@ -351,8 +385,11 @@ impl SqlStore {
             }
             q.execute(&mut **tx).await?;
         }
+        let summed = all_sites(rows);
         let vals = rows
             .iter()
+            .filter(|r| r.site != ALL_SITES)
+            .chain(&summed)
             .map(|r| {
                 vec![
                     SqlVal::from(r.day.as_str()),
@@ -627,6 +664,12 @@ impl SqlStore {
         if let Some(s) = &q.site {
             push("site =", s, &mut binds);
         }
+        // Only fixed text: the rows summing every site, or the others.
+        wh.push(if q.site.is_none() && !q.group.site {
+            format!("site = '{ALL_SITES}'")
+        } else {
+            format!("site <> '{ALL_SITES}'")
+        });
         if let Some(dims) = &q.dims {
             if dims.is_empty() {
                 return Ok(Vec::new());

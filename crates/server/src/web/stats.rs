@@ -208,47 +208,46 @@ pub async fn figures(
         value: true,
         ..GroupBy::default()
     };
-    let monthly = store
-        .totals(&query(
-            &[kind::RUN_STARTED, kind::ANSWER_RUN, kind::DEAD_END],
-            by_month,
-        ))
-        .await?;
-    let by_type = store
-        .totals(&query(
-            &[kind::ANSWER_SHOWN],
+    let monthly_q = query(
+        &[kind::RUN_STARTED, kind::ANSWER_RUN, kind::DEAD_END],
+        by_month,
+    );
+    let by_type_q = query(
+        &[kind::ANSWER_SHOWN],
+        GroupBy {
+            dim: true,
+            ..GroupBy::default()
+        },
+    );
+    let recent_q = TotalsQuery {
+        from: Some((today - Duration::days(29)).format("%Y-%m-%d").to_string()),
+        to: Some(today.format("%Y-%m-%d").to_string()),
+        ..query(
+            &[kind::RUN_STARTED],
             GroupBy {
-                dim: true,
+                site: true,
                 ..GroupBy::default()
             },
-        ))
-        .await?;
-    let recent = store
-        .totals(&TotalsQuery {
-            from: Some((today - Duration::days(29)).format("%Y-%m-%d").to_string()),
-            to: Some(today.format("%Y-%m-%d").to_string()),
-            ..query(
-                &[kind::RUN_STARTED],
-                GroupBy {
-                    site: true,
-                    ..GroupBy::default()
-                },
-            )
-        })
-        .await?;
-    let small = store
-        .totals(&query(
-            &[
-                kind::FEEDBACK,
-                kind::MISDIRECTION,
-                kind::REQUEST_SENT,
-                kind::REQUEST_REROUTED,
-                kind::REQUEST_ANSWERED,
-            ],
-            by_dim_value,
-        ))
-        .await?;
-    let setting = store.impact_setting().await?;
+        )
+    };
+    let small_q = query(
+        &[
+            kind::FEEDBACK,
+            kind::MISDIRECTION,
+            kind::REQUEST_SENT,
+            kind::REQUEST_REROUTED,
+            kind::REQUEST_ANSWERED,
+        ],
+        by_dim_value,
+    );
+    // Independent reads, on several connections at once.
+    let (monthly, by_type, recent, small, setting) = tokio::try_join!(
+        store.totals(&monthly_q),
+        store.totals(&by_type_q),
+        store.totals(&recent_q),
+        store.totals(&small_q),
+        store.impact_setting(),
+    )?;
     Ok(assemble(
         snap,
         &monthly,
@@ -1131,8 +1130,16 @@ pub fn request_event(
 /// A request's first answer, when this one is: whole hours since it was
 /// sent (`created_at`, RFC 3339).
 pub fn first_answer(state: &AppState, req: &crate::store::StoredRequest) {
+    if let Some(e) = answered_event(req, state.clock.today()) {
+        state.analytics.record(e);
+    }
+}
+
+/// The `request_answered` event of a request's first answer, given today
+/// (the service's day); `None` when it was answered before.
+pub fn answered_event(req: &crate::store::StoredRequest, today: NaiveDate) -> Option<RawEvent> {
     if req.first_answer_at.is_some() {
-        return;
+        return None;
     }
     let hours = chrono::DateTime::parse_from_rfc3339(&req.created_at)
         .map(|t| {
@@ -1141,14 +1148,16 @@ pub fn first_answer(state: &AppState, req: &crate::store::StoredRequest) {
                 .max(0)
         })
         .unwrap_or(0);
-    request_event(
-        state,
-        kind::REQUEST_ANSWERED,
-        req.guide.as_deref(),
-        &req.service,
-        &req.document_type,
-        &hours.to_string(),
-    );
+    Some(RawEvent {
+        at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        day: today.format("%Y-%m-%d").to_string(),
+        kind: kind::REQUEST_ANSWERED.to_owned(),
+        guide: req.guide.clone().unwrap_or_default(),
+        holders: req.service.clone(),
+        document_type: req.document_type.clone(),
+        value: hours.to_string(),
+        ..RawEvent::default()
+    })
 }
 
 #[cfg(test)]

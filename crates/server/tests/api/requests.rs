@@ -313,7 +313,7 @@ dual_test!(
             "From: Marie Durand <marie.durand@exemple.fr>\r\nTo: demande+{}@locadocs.localhost\r\nSubject: Re: votre demande\r\nMessage-ID: <abc123@exemple.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoici une précision.\r\n\r\nLe 1 déc. 2026 à 10:00, Locadocs <x@y.fr> a écrit :\r\n> Bonjour\r\n",
             stored.reply_token
         );
-        let got = receive(app.store.as_ref(), &cfg, raw.as_bytes())
+        let got = receive(app.store.as_ref(), &cfg, raw.as_bytes(), None)
             .await
             .expect("accepted");
         let Received::Added {
@@ -338,18 +338,18 @@ dual_test!(
             "Subject: Absence\r\nAuto-Submitted: auto-replied",
         );
         assert_eq!(
-            receive(app.store.as_ref(), &cfg, away.as_bytes()).await,
+            receive(app.store.as_ref(), &cfg, away.as_bytes(), None).await,
             Ok(Received::Automatic)
         );
         assert_eq!(app.store.events(stored.id).await.unwrap().len(), before);
-        let err = receive(app.store.as_ref(), &cfg, forged.as_bytes())
+        let err = receive(app.store.as_ref(), &cfg, forged.as_bytes(), None)
             .await
             .unwrap_err();
         assert!(err.0.contains("aucune demande"), "{err}");
         // No token and unknown thread: refused.
         let lost = "From: a@b.fr\r\nTo: archives@exemple.fr\r\nSubject: x\r\nMessage-ID: <zz@b.fr>\r\n\r\nBonjour\r\n";
         assert!(
-            receive(app.store.as_ref(), &cfg, lost.as_bytes())
+            receive(app.store.as_ref(), &cfg, lost.as_bytes(), None)
                 .await
                 .is_err()
         );

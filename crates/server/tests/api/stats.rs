@@ -546,7 +546,34 @@ dual_test!(
             .await
             .unwrap();
         let rev = hidden(&page, "revision");
-        // The first answer, then a second one: one event.
+        // The first answer arrives by mail from the agent (`locadocs mail
+        // receive`), then two from the inbox: one event.
+        let stored = app.store.request(id).await.unwrap().unwrap();
+        let cfg = locadocs::web::admin::AdminConfig::for_tests(
+            &app.base,
+            locadocs::web::admin::Mailer::Outbox(
+                std::env::temp_dir().join("locadocs_outbox_stats"),
+            ),
+        );
+        let mail = format!(
+            "From: {}\r\nTo: demande+{}@locadocs.localhost\r\nSubject: Re: votre demande\r\nMessage-ID: <agent1@exemple.fr>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour, nous regardons.\r\n",
+            agent.email, stored.reply_token
+        );
+        let got = locadocs::requests::receive::receive(
+            app.store.as_ref(),
+            &cfg,
+            mail.as_bytes(),
+            Some(chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap()),
+        )
+        .await
+        .expect("the agent's mail joins the thread");
+        assert!(
+            matches!(
+                got,
+                locadocs::requests::receive::Received::Added { from: "agent", .. }
+            ),
+            "{got:?}"
+        );
         for text in ["Bonjour, nous cherchons.", "Nous avons trouvé."] {
             let page = get(app, &format!("/admin/demandes/{id}"), &agent.cookie)
                 .await
@@ -583,39 +610,41 @@ dual_test!(
         )
         .await;
         assert_eq!(r.status(), 303);
-        let got: Vec<(String, String, String, String, String)> = flushed(app)
+        let mut got: Vec<(String, String, String, String, String)> = flushed(app)
             .await
             .into_iter()
             .filter(|e| e.kind.starts_with("request_"))
             .map(|e| (e.kind, e.guide, e.holders, e.document_type, e.value))
             .collect();
+        // The mail's event is written by the command, the others by the
+        // server's queue: compare regardless of order.
+        got.sort();
         let s = |x: &str| x.to_owned();
-        assert_eq!(
-            got,
-            vec![
-                (
-                    s("request_sent"),
-                    s("immobilier"),
-                    s("rennes-metropole-droit-des-sols"),
-                    s("permis-de-construire"),
-                    s("")
-                ),
-                (
-                    s("request_answered"),
-                    s("immobilier"),
-                    s("rennes-metropole-droit-des-sols"),
-                    s("permis-de-construire"),
-                    s("0")
-                ),
-                (
-                    s("request_rerouted"),
-                    s("immobilier"),
-                    s("rennes-metropole-droit-des-sols archives-rennes"),
-                    s("permis-de-construire"),
-                    s("")
-                ),
-            ]
-        );
+        let mut want = vec![
+            (
+                s("request_sent"),
+                s("immobilier"),
+                s("rennes-metropole-droit-des-sols"),
+                s("permis-de-construire"),
+                s(""),
+            ),
+            (
+                s("request_answered"),
+                s("immobilier"),
+                s("rennes-metropole-droit-des-sols"),
+                s("permis-de-construire"),
+                s("0"),
+            ),
+            (
+                s("request_rerouted"),
+                s("immobilier"),
+                s("rennes-metropole-droit-des-sols archives-rennes"),
+                s("permis-de-construire"),
+                s(""),
+            ),
+        ];
+        want.sort();
+        assert_eq!(got, want);
         // Services take requests: the figures are there, small samples null.
         app.store.rollup(&[TODAY.to_owned()]).await.unwrap();
         let v = stats(app).await;
@@ -750,7 +779,7 @@ dual_test!(
                         "immobilier"
                     }
                     .into(),
-                    site: String::new(),
+                    site: ["", "ville-de-rennes", "le-havre"][i as usize % 3].into(),
                     dim: dim.into(),
                     value: String::new(),
                     events: i64::from(i % 7 + 1),
@@ -792,13 +821,21 @@ dual_test!(
             (Some("2024-02-14"), None),
         ];
         for (from, to) in periods {
-            for group in [
-                GroupBy::default(),
-                GroupBy {
-                    month: true,
-                    guide: true,
-                    ..GroupBy::default()
-                },
+            let by_site = GroupBy {
+                site: true,
+                ..GroupBy::default()
+            };
+            let by_month_and_guide = GroupBy {
+                month: true,
+                guide: true,
+                ..GroupBy::default()
+            };
+            for (group, site) in [
+                (GroupBy::default(), None),
+                (by_month_and_guide, None),
+                (by_site, None),
+                (GroupBy::default(), Some("le-havre")),
+                (GroupBy::default(), Some("")),
             ] {
                 let got = app
                     .store
@@ -806,30 +843,29 @@ dual_test!(
                         kinds: vec![kind::RUN_STARTED.into(), kind::ANSWER_SHOWN.into()],
                         from: from.map(str::to_owned),
                         to: to.map(str::to_owned),
+                        site: site.map(str::to_owned),
                         group,
                         ..TotalsQuery::default()
                     })
                     .await
                     .unwrap();
-                let mut want =
-                    std::collections::BTreeMap::<(String, String, String), (i64, i64)>::new();
+                type Key = (String, String, String, String);
+                let mut want = std::collections::BTreeMap::<Key, (i64, i64)>::new();
                 for r in &expected_rows {
                     if from.is_some_and(|f| r.day.as_str() < f)
                         || to.is_some_and(|t| r.day.as_str() > t)
+                        || site.is_some_and(|s| r.site != s)
                     {
                         continue;
                     }
-                    let period = if group.month {
-                        r.day[..7].to_owned()
-                    } else {
-                        String::new()
-                    };
-                    let guide = if group.guide {
-                        r.guide.clone()
-                    } else {
-                        String::new()
-                    };
-                    let e = want.entry((r.kind.clone(), period, guide)).or_default();
+                    let pick = |on: bool, v: &str| if on { v.to_owned() } else { String::new() };
+                    let key = (
+                        r.kind.clone(),
+                        pick(group.month, &r.day[..7]),
+                        pick(group.guide, &r.guide),
+                        pick(group.site, &r.site),
+                    );
+                    let e = want.entry(key).or_default();
                     e.0 += r.events;
                     e.1 += r.runs;
                 }
@@ -837,13 +873,18 @@ dual_test!(
                     .iter()
                     .map(|t| {
                         (
-                            (t.kind.clone(), t.period.clone(), t.guide.clone()),
+                            (
+                                t.kind.clone(),
+                                t.period.clone(),
+                                t.guide.clone(),
+                                t.site.clone(),
+                            ),
                             (t.events, t.runs),
                         )
                     })
                     .collect();
                 let want: Vec<_> = want.into_iter().collect();
-                assert_eq!(got, want, "{from:?}..{to:?}, {group:?}");
+                assert_eq!(got, want, "{from:?}..{to:?}, {group:?}, site {site:?}");
             }
         }
     }
