@@ -24,7 +24,9 @@ mod validate;
 
 pub use answers::{Answers, percent_decode, percent_encode};
 pub use format::{GuideError, parse, to_toml};
-pub use run::{Answered, Current, GuideEnv, MAX_VALUE_CHARS, MAX_WALK, StepError, Walk, run};
+pub use run::{
+    Answered, Current, GuideEnv, MAX_VALUE_CHARS, MAX_WALK, StepError, Walk, parse_period, run,
+};
 pub use search::{branch_for_document, find_documents};
 pub use validate::{Problem, validate};
 

@@ -349,6 +349,53 @@ fn unknown_answer() {
 }
 
 #[test]
+fn a_period_of_years_is_kept_whole() {
+    let g = guide(SMALL);
+    for typed in ["1985-1990", "1985 – 1990", "1985 à 1990", "1985/1990"] {
+        let q = format!(
+            "doc=cad&commune=35238&year={}",
+            crate::guide::percent_encode(typed)
+        );
+        let w = walk(&g, &q);
+        match &w.current {
+            Current::Result { year, year_to, .. } => {
+                assert_eq!((*year, *year_to), (Some(1985), Some(1990)), "{typed}");
+            }
+            other => panic!("{typed}: {other:?}"),
+        }
+        assert_eq!(w.kept.get("year"), Some("1985-1990"), "{typed}");
+        assert_eq!(w.path.last().unwrap().labels, ["de 1985 à 1990"], "{typed}");
+    }
+    // A period of one year is that year.
+    let w = walk(&g, "doc=cad&commune=35238&year=1985-1985");
+    assert!(matches!(
+        w.current,
+        Current::Result {
+            year: Some(1985),
+            year_to: None,
+            ..
+        }
+    ));
+    // Backwards, or reaching the future: said, never cut.
+    for (q, message) in [
+        (
+            "doc=cad&commune=35238&year=1990-1985",
+            "l'année la plus ancienne",
+        ),
+        ("doc=cad&commune=35238&year=2020-2030", "pas encore arrivée"),
+        (
+            "doc=cad&commune=35238&year=1985-90",
+            "ou une période, par exemple 1985-1990",
+        ),
+    ] {
+        let w = walk(&g, q);
+        assert_eq!(current_id(&w), "date", "{q}");
+        let e = w.error.unwrap_or_else(|| panic!("{q}"));
+        assert!(e.message.contains(message), "{q}: {}", e.message);
+    }
+}
+
+#[test]
 fn invalid_answers_stop_at_their_step() {
     let g = guide(SMALL);
     let long = "x".repeat(10_000);
