@@ -685,11 +685,19 @@ pub fn check_data(
 }
 
 /// `locadocs check`.
-pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Report> {
+/// Checks the stored data; `settings` are warnings about the instance's
+/// settings (see [`crate::settings::LegalArgs::warnings`]), reported first.
+pub async fn check(
+    store: &dyn Store,
+    today: NaiveDate,
+    settings: Vec<String>,
+) -> anyhow::Result<Report> {
     let mut out = Report::default();
     let territories = store.load_territories().await?;
     let data = store.load_ref_data().await?;
-    let (mut errors, warnings) = check_data(&territories, &data, today);
+    let (mut errors, data_warnings) = check_data(&territories, &data, today);
+    let mut warnings = settings;
+    warnings.extend(data_warnings);
     let docs: HashSet<String> = data
         .document_types
         .iter()
