@@ -182,9 +182,20 @@ fn localizes_texts() {
     let s = en.step("savoir").unwrap();
     assert_eq!(s.choice("oui").unwrap().label, "Yes, I know the document");
     assert_eq!(s.unknown_label(), Some("I am not sure"));
-    // Untranslated texts stay in French; unknown languages change nothing.
     assert_eq!(
-        en.step("besoin").unwrap().question,
+        en.step("besoin").unwrap().question.as_deref(),
+        Some("What are you looking for?")
+    );
+    // Untranslated texts stay in French; unknown languages change nothing.
+    let mut partial = g.clone();
+    partial
+        .translations
+        .get_mut("en")
+        .unwrap()
+        .steps
+        .remove("besoin");
+    assert_eq!(
+        partial.localized("en").step("besoin").unwrap().question,
         g.step("besoin").unwrap().question
     );
     assert_eq!(g.localized("de"), g);
@@ -346,6 +357,50 @@ fn unknown_answer() {
     let w = walk(&g, "doc=inconnu");
     assert!(matches!(w.current, Current::DeadEnd(s) if s.id == "perdu"));
     assert_eq!(w.path[0].labels, [UNKNOWN_LABEL]);
+}
+
+#[test]
+fn untranslated_texts_are_listed() {
+    let mut g = guide(SMALL);
+    let all = g.untranslated("en");
+    for line in [
+        "titre",
+        "étape « doc » : question",
+        "étape « doc » : choix « pc »",
+        "étape « note » : texte",
+        "étape « perdu » : texte",
+    ] {
+        assert!(all.contains(&line.to_owned()), "{line}: {all:?}");
+    }
+    // A step translated is no longer listed; the others still are.
+    let mut t = crate::guide::StepTranslation {
+        question: Some("Which document?".into()),
+        ..Default::default()
+    };
+    for (v, l) in [("pc", "Permit"), ("cad", "Cadastre"), ("autre", "Other")] {
+        t.choices.insert(v.into(), l.into());
+    }
+    g.translations
+        .entry("en".into())
+        .or_default()
+        .steps
+        .insert("doc".into(), t);
+    let now = g.untranslated("en");
+    assert!(!now.iter().any(|l| l.contains("« doc »")), "{now:?}");
+    assert!(
+        now.contains(&"étape « note » : texte".to_owned()),
+        "{now:?}"
+    );
+    // Every demo guide is translated into English, text by text.
+    for text in [
+        IMMOBILIER,
+        ETAT_CIVIL,
+        DIVORCE,
+        include_str!("../../../../demo/guides/travaux-site-protege.toml"),
+    ] {
+        let g = guide(text);
+        assert_eq!(g.untranslated("en"), Vec::<String>::new(), "{}", g.slug);
+    }
 }
 
 #[test]

@@ -288,6 +288,10 @@ struct PathRow {
     question: String,
     answer: String,
     change_href: Option<String>,
+    /// Shown in French on an English page (no translation): the element
+    /// says `lang="fr"`, so that screen readers switch voice.
+    question_fr: bool,
+    answer_fr: bool,
 }
 
 struct ChoiceView {
@@ -296,6 +300,9 @@ struct ChoiceView {
     label: String,
     help: Option<String>,
     checked: bool,
+    /// Label or help shown in French on an English page.
+    label_fr: bool,
+    help_fr: bool,
 }
 
 struct DocSearch {
@@ -313,6 +320,8 @@ struct AskView {
     help: Vec<String>,
     content: Vec<Block>,
     error: Option<String>,
+    /// Texts shown in French on an English page (see [`Untranslated`]).
+    fr: Untranslated,
     hidden: Vec<(String, String)>,
     choices: Vec<ChoiceView>,
     unknown: Option<(String, String)>,
@@ -368,12 +377,43 @@ struct ResultView {
 }
 
 struct DeadEndView {
+    fr: Untranslated,
     question: String,
     content: Vec<Block>,
     help: Vec<String>,
     action: String,
     hidden: Vec<(String, String)>,
     thanks: bool,
+}
+
+/// Which of a step's texts an English page shows in French, for want of a
+/// translation (or because they are messages the engine writes in French).
+#[derive(Default)]
+struct Untranslated {
+    question: bool,
+    help: bool,
+    content: bool,
+    error: bool,
+    unknown: bool,
+}
+
+impl Untranslated {
+    /// Compares the texts shown (`shown`) with the French ones (`fr`).
+    fn of(shown: &Step, fr: Option<&Step>, en: bool) -> Untranslated {
+        let same = |a: &Option<String>, b: Option<&Option<String>>| {
+            en && a.is_some() && b.is_some_and(|b| b == a)
+        };
+        Untranslated {
+            question: same(&shown.question, fr.map(|f| &f.question)),
+            help: same(&shown.help, fr.map(|f| &f.help)),
+            content: same(&shown.content, fr.map(|f| &f.content)),
+            error: en,
+            unknown: en
+                && shown.unknown_label().is_some()
+                && shown.unknown_label() != Some(guide::UNKNOWN_LABEL)
+                && fr.and_then(Step::unknown_label) == shown.unknown_label(),
+        }
+    }
 }
 
 enum GuideBody {
@@ -387,6 +427,7 @@ enum GuideBody {
 struct GuidePage {
     l: Layout,
     guide_title: String,
+    guide_title_fr: bool,
     action: String,
     path: Vec<PathRow>,
     restart_href: String,
@@ -426,8 +467,10 @@ fn hidden_pairs(a: &Answers) -> Vec<(String, String)> {
     a.pairs().to_vec()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ask_view(
     step: &Step,
+    fr_step: Option<&Step>,
     walk: &Walk<'_>,
     raw: &Answers,
     snap: &Snapshot,
@@ -436,6 +479,7 @@ fn ask_view(
     d: &Display,
 ) -> AskView {
     let t = texts(d.lang);
+    let en = d.lang == Lang::En;
     let kind = match step.kind {
         StepKind::Choice => "choice",
         StepKind::Multiple => "multiple",
@@ -449,17 +493,28 @@ fn ask_view(
         .choices
         .iter()
         .enumerate()
-        .map(|(i, c)| ChoiceView {
-            id: format!("{}-{}", step.id, i),
-            value: c.value.clone(),
-            label: c.label.clone(),
-            help: c.help.clone(),
-            checked: given.contains(&c.value.as_str()),
+        .map(|(i, c)| {
+            let fr = fr_step.and_then(|f| f.choices.get(i));
+            ChoiceView {
+                id: format!("{}-{}", step.id, i),
+                value: c.value.clone(),
+                label: c.label.clone(),
+                help: c.help.clone(),
+                checked: given.contains(&c.value.as_str()),
+                label_fr: en && fr.is_some_and(|f| f.label == c.label),
+                help_fr: en && c.help.is_some() && fr.is_some_and(|f| f.help == c.help),
+            }
         })
         .collect();
-    let unknown = step
-        .unknown_label()
-        .map(|label| (guide::UNKNOWN.to_owned(), label.to_owned()));
+    // The default « Je ne sais pas » is the interface's, in its language.
+    let unknown = step.unknown_label().map(|label| {
+        let label = if label == guide::UNKNOWN_LABEL {
+            t.unknown
+        } else {
+            label
+        };
+        (guide::UNKNOWN.to_owned(), label.to_owned())
+    });
     let unknown = match step.kind {
         StepKind::Date => Some((guide::UNKNOWN.to_owned(), t.unknown.to_owned())),
         _ => unknown,
@@ -485,6 +540,8 @@ fn ask_view(
                         label: commune_choice_label(snap, c),
                         help: current.map(|cur| format!("{} {}", t.former_commune, cur.name)),
                         checked: i == 0,
+                        label_fr: false,
+                        help_fr: false,
                     }
                 })
                 .collect(),
@@ -504,10 +561,12 @@ fn ask_view(
         .as_ref()
         .filter(|e| e.step == step.id)
         .map(|e| e.message.clone());
+    let mut fr = Untranslated::of(step, fr_step, en);
     // A commune typed but not picked: the list is what to act on.
     if let Some(matches) = &commune_matches
         && error.is_some()
     {
+        fr.error = false;
         error = Some(if matches.is_empty() {
             t.commune_none.to_owned()
         } else {
@@ -548,6 +607,7 @@ fn ask_view(
         }
     });
     AskView {
+        fr,
         kind,
         var,
         question: step.question.clone().unwrap_or_default(),
@@ -831,7 +891,7 @@ fn guide_response(
         } else {
             stored
         };
-        render_guide(g, &raw, snap, today, &d, &usage)
+        render_guide(g, stored, &raw, snap, today, &d, &usage)
     };
     // A page that begins a run carries a new id in its links: never kept
     // by a cache. Later pages have the run in their address.
@@ -844,8 +904,11 @@ fn guide_response(
     super::api::conditional(&headers, snap, today, body)
 }
 
+/// `g` is the guide in the page's language, `fr` the guide as written.
+#[allow(clippy::too_many_arguments)]
 fn render_guide(
     g: &Guide,
+    fr: &Guide,
     raw: &Answers,
     snap: &Snapshot,
     today: NaiveDate,
@@ -853,6 +916,7 @@ fn render_guide(
     usage: &Counter<'_>,
 ) -> Response {
     let t = texts(d.lang);
+    let en = d.lang == Lang::En;
     let env = Env { snap, today };
     let walk = guide::run(g, raw, &env);
     let slug = g.slug.as_str();
@@ -860,14 +924,39 @@ fn render_guide(
         .path
         .iter()
         .filter(|a| a.step.kind != StepKind::Info)
-        .map(|a| PathRow {
-            question: a.step.question.clone().unwrap_or_else(|| a.step.id.clone()),
-            answer: if a.labels.is_empty() {
-                a.values.join(", ")
-            } else {
-                a.labels.join(", ")
-            },
-            change_href: Some(href(slug, &a.query)),
+        .map(|a| {
+            let fr_step = fr.step(&a.step.id);
+            let fr_labels: Vec<&str> = a
+                .values
+                .iter()
+                .filter_map(|v| fr_step.and_then(|s| s.choice(v)).map(|c| c.label.as_str()))
+                .collect();
+            PathRow {
+                question: a.step.question.clone().unwrap_or_else(|| a.step.id.clone()),
+                answer: if a.labels.is_empty() {
+                    a.values.join(", ")
+                } else {
+                    a.labels.join(", ")
+                },
+                change_href: Some(href(slug, &a.query)),
+                question_fr: en
+                    && a.step.question.is_some()
+                    && fr_step.is_some_and(|f| f.question == a.step.question),
+                // Choice labels left in French, document names (data, in
+                // French), « Je ne sais pas » of the guide's own wording.
+                answer_fr: en
+                    && match a.step.kind {
+                        StepKind::Choice | StepKind::Multiple if !a.preset => {
+                            !fr_labels.is_empty()
+                                && a.labels.iter().map(String::as_str).eq(fr_labels)
+                                || a.values.iter().any(|v| v == guide::UNKNOWN)
+                                    && a.labels.iter().any(|l| l != guide::UNKNOWN_LABEL)
+                                    && fr_step.and_then(Step::unknown_label)
+                                        == a.labels.first().map(String::as_str)
+                        }
+                        _ => a.preset,
+                    },
+            }
         })
         .collect();
     let first = walk.path.is_empty();
@@ -877,7 +966,7 @@ fn render_guide(
     let mut facts = Vec::new();
     let (title, body) = match &walk.current {
         Current::Step(step) => {
-            let view = ask_view(step, &walk, raw, snap, first, slug, d);
+            let view = ask_view(step, fr.step(&step.id), &walk, raw, snap, first, slug, d);
             (view.question.clone(), GuideBody::Ask(Box::new(view)))
         }
         Current::DeadEnd(step) => {
@@ -885,6 +974,11 @@ fn render_guide(
             hidden.push(("step".into(), step.id.clone()));
             hidden.push(("back".into(), walk.kept.to_query()));
             let view = DeadEndView {
+                fr: Untranslated {
+                    // Its help starts with the engine's message, if any.
+                    help: en && (walk.error.is_some() || step.help.is_some()),
+                    ..Untranslated::of(step, fr.step(&step.id), en)
+                },
                 question: step.question.clone().unwrap_or_default(),
                 content: blocks(step.content.as_deref()),
                 help: walk
@@ -1051,6 +1145,7 @@ fn render_guide(
     render(&GuidePage {
         l: d.layout(format!("{title} – {}", g.title)),
         guide_title: g.title.clone(),
+        guide_title_fr: en && g.title == fr.title,
         action: format!("/g/{slug}"),
         path,
         restart_href: href(slug, &walk.restart_query()),
