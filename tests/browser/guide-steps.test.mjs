@@ -134,7 +134,7 @@ for (const w of WIDTHS) {
         await page.locator('#cherche').fill('permis');
         await step(page, m.js, () => page.locator('#cherche').press('Enter'), () => !!document.getElementById('resultats'));
         const summary = await page.locator('#resultats').innerText();
-        assert.match(summary, /^\d+ documents? correspond/);
+        assert.match(summary, /^\d+ réponses? correspond/);
         assert.ok((await page.locator('form[role=search] li a').count()) >= 1);
         assert.equal(new URL(page.url()).hash, '#resultats');
         if (m.js) {
@@ -153,6 +153,48 @@ for (const w of WIDTHS) {
           assert.equal(await page.evaluate(() => document.activeElement.id), 'merci');
         }
         assert.deepEqual(await auditAxe(page), [], 'the thanks');
+      } finally {
+        await page.close();
+      }
+    });
+
+    test(`« Je cherche… » finds the needs the guides list and leads into the guide that answers (${label})`, { timeout: 60_000 }, async () => {
+      const page = await newPage({ ...m, ...w });
+      const search = async (guide, q) => {
+        await page.goto(url(`/g/${guide}`), { waitUntil: 'load' });
+        await page.locator('#cherche').fill(q);
+        await step(page, m.js, () => page.locator('#cherche').press('Enter'), () => !!document.getElementById('resultats'));
+        return page.locator('form[role=search] li').evaluateAll((lis) =>
+          lis.map((li) => ({ text: li.textContent.replace(/\s+/g, ' ').trim(), href: li.querySelector('a').getAttribute('href') })),
+        );
+      };
+      try {
+        // Needs, in the words people use.
+        for (const [q, label, doc] of [
+          ['plans de ma maison', /^Les plans de la maison/, 'permis-de-construire'],
+          ['mitoyenneté', /^Savoir si un mur ou une clôture est mitoyen/, 'acte-notarie'],
+          ['année de construction', /^L'année de construction/, 'cadastre'],
+        ]) {
+          const hits = await search('immobilier', q);
+          const hit = hits.find((h) => label.test(h.text));
+          assert.ok(hit, `${q}: ${JSON.stringify(hits)}`);
+          const to = new URL(hit.href, server.baseUrl);
+          assert.equal(to.pathname, '/g/immobilier', q);
+          assert.ok(to.searchParams.getAll('document_type').includes(doc), `${q}: ${hit.href}`);
+        }
+        // A permit looked for from the civil-status guide: the property
+        // guide, said so, and its own commune question.
+        const hits = await search('etat-civil', 'permis de construire');
+        const permit = hits.find((h) => /^Permis de construire/.test(h.text));
+        assert.ok(permit, JSON.stringify(hits));
+        assert.match(permit.text, /\(guide « Trouver un document sur un terrain, une maison ou un immeuble »\)/);
+        assert.equal(new URL(permit.href, server.baseUrl).pathname, '/g/immobilier');
+        assert.deepEqual(await auditAxe(page), [], 'results leading to another guide');
+        await step(page, m.js, () => page.locator(`form[role=search] a[href="${permit.href}"]`).click(), () => /\/g\/immobilier/.test(location.pathname));
+        await page.waitForFunction(() => !!document.querySelector('main h1'));
+        const h1 = await page.locator('main h1').innerText();
+        assert.doesNotMatch(h1, /événement/);
+        assert.match(h1, /Bon à savoir|Dans quelle commune se trouve le bien/);
       } finally {
         await page.close();
       }

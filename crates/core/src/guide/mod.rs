@@ -27,7 +27,7 @@ pub use format::{GuideError, parse, to_toml};
 pub use run::{
     Answered, Current, GuideEnv, MAX_VALUE_CHARS, MAX_WALK, StepError, Walk, parse_period, run,
 };
-pub use search::{branch_for_document, find_documents};
+pub use search::{Need, branch_for_document, find_documents, find_needs};
 pub use validate::{Problem, validate};
 
 /// Reserved variable: the document type(s) sought (document-type slugs).

@@ -360,6 +360,40 @@ fn unknown_answer() {
 }
 
 #[test]
+fn needs_are_found_in_the_words_people_use() {
+    let immobilier = guide(IMMOBILIER);
+    let etat_civil = guide(ETAT_CIVIL);
+    let guides = [&etat_civil, &immobilier];
+    let first = |q: &str| {
+        let found = crate::guide::find_needs(q, guides, 5);
+        let n = found.first().unwrap_or_else(|| panic!("{q}: nothing"));
+        (
+            n.guide.slug.to_string(),
+            n.label.to_owned(),
+            n.document_types.clone(),
+        )
+    };
+    let (g, label, docs) = first("plans de ma maison");
+    assert_eq!(g, "immobilier");
+    assert!(label.starts_with("Les plans de la maison"), "{label}");
+    assert_eq!(docs, ["permis-de-construire"]);
+    let (_, label, docs) = first("mitoyenneté");
+    assert!(label.contains("mitoyen"), "{label}");
+    assert_eq!(docs, ["acte-notarie"]);
+    let (_, _, docs) = first("Année de construction");
+    assert_eq!(docs, ["permis-de-construire", "cadastre"]);
+    let (g, _, docs) = first("acte de naissance");
+    assert_eq!(
+        (g.as_str(), docs),
+        ("etat-civil", vec!["acte-de-naissance"])
+    );
+    let a = crate::guide::find_needs("plans", guides, 5)[0].answers();
+    assert_eq!(a.to_query(), "document_type=permis-de-construire");
+    assert!(crate::guide::find_needs("de la", guides, 5).is_empty());
+    assert!(crate::guide::find_needs("licorne", guides, 5).is_empty());
+}
+
+#[test]
 fn untranslated_texts_are_listed() {
     let mut g = guide(SMALL);
     let all = g.untranslated("en");

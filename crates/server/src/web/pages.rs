@@ -305,10 +305,88 @@ struct ChoiceView {
     help_fr: bool,
 }
 
+/// One answer of « Je cherche… »: a document or a need a guide lists,
+/// and where it leads.
+struct SearchHit {
+    label: String,
+    href: String,
+    /// In another guide than this one: « guide « its title » ».
+    note: Option<String>,
+}
+
+/// Documents, then the needs the guides list (« les plans de la maison »),
+/// each leading into the guide that answers for it: this one when it does,
+/// otherwise another published guide, otherwise the document's page.
+fn search_results(
+    q: &str,
+    slug: &str,
+    walk: &Walk<'_>,
+    snap: &Snapshot,
+    lang: Lang,
+) -> Vec<SearchHit> {
+    const MAX: usize = 8;
+    // A run id belongs to its guide: another guide begins its own.
+    let display = walk.display.without(&[crate::analytics::RUN_PARAM]);
+    let into = |g: &Guide, answers: &Answers| {
+        let mut a = if g.slug.as_str() == slug {
+            walk.display.clone()
+        } else {
+            display.clone()
+        };
+        for (k, v) in answers.pairs() {
+            a.push(k, v.as_str());
+        }
+        let title = if lang == Lang::En {
+            g.translations
+                .get("en")
+                .and_then(|t| t.title.clone())
+                .unwrap_or_else(|| g.title.clone())
+        } else {
+            g.title.clone()
+        };
+        let note = (g.slug.as_str() != slug).then(|| format!("guide « {title} »"));
+        (href(g.slug.as_str(), &a.to_query()), note)
+    };
+    // This guide first, then the others.
+    let guides: Vec<&Guide> = snap
+        .guide(slug)
+        .into_iter()
+        .chain(snap.guides().filter(|g| g.slug.as_str() != slug))
+        .collect();
+    let mut out: Vec<SearchHit> = Vec::new();
+    for doc in guide::find_documents(q, snap.document_types(), MAX) {
+        let (href, note) = match guides
+            .iter()
+            .find_map(|g| guide::branch_for_document(g, doc.slug.as_str()).map(|a| (g, a)))
+        {
+            Some((g, a)) => into(g, &a),
+            None => (format!("/documents/{}", doc.slug), None),
+        };
+        out.push(SearchHit {
+            label: doc.label.clone(),
+            href,
+            note,
+        });
+    }
+    for need in guide::find_needs(q, guides.iter().copied(), MAX) {
+        let (href, note) = into(need.guide, &need.answers());
+        if out.iter().any(|h| h.href == href) {
+            continue;
+        }
+        out.push(SearchHit {
+            label: need.label.to_owned(),
+            href,
+            note,
+        });
+    }
+    out.truncate(MAX);
+    out
+}
+
 struct DocSearch {
     hidden: Vec<(String, String)>,
     q: String,
-    results: Option<Vec<(String, String)>>,
+    results: Option<Vec<SearchHit>>,
     /// « 2 documents correspondent : », read out when the results show.
     summary: String,
 }
@@ -581,23 +659,14 @@ fn ask_view(
             .chars()
             .take(100)
             .collect();
-        let results = (!q.is_empty()).then(|| {
-            guide::find_documents(&q, snap.document_types(), 8)
-                .into_iter()
-                .map(|doc| {
-                    let mut a = walk.display.clone();
-                    a.push(guide::DOCUMENT_TYPE, doc.slug.as_str());
-                    (doc.label.clone(), href(slug, &a.to_query()))
-                })
-                .collect()
-        });
+        let results = (!q.is_empty()).then(|| search_results(&q, slug, walk, snap, d.lang));
         let n = results.as_ref().map_or(0, Vec::len);
         let summary = match (d.lang, n) {
             (_, 0) => t.search_none.to_owned(),
-            (Lang::Fr, 1) => "1 document correspond :".to_owned(),
-            (Lang::Fr, n) => format!("{n} documents correspondent :"),
-            (Lang::En, 1) => "1 matching document:".to_owned(),
-            (Lang::En, n) => format!("{n} matching documents:"),
+            (Lang::Fr, 1) => "1 réponse correspond :".to_owned(),
+            (Lang::Fr, n) => format!("{n} réponses correspondent :"),
+            (Lang::En, 1) => "1 matching answer:".to_owned(),
+            (Lang::En, n) => format!("{n} matching answers:"),
         };
         DocSearch {
             hidden: hidden_pairs(&walk.display),
