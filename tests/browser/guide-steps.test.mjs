@@ -184,6 +184,13 @@ for (const w of WIDTHS) {
         }
         // A permit looked for from the civil-status guide: the property
         // guide, said so, and its own commune question.
+        // Each guide gives its own examples.
+        await page.goto(url('/g/etat-civil'), { waitUntil: 'load' });
+        const hint = await page.locator('#cherche-aide').innerText();
+        assert.match(hint, /par exemple « Acte de naissance »/);
+        assert.doesNotMatch(hint, /permis/i);
+        await page.goto(url('/g/immobilier'), { waitUntil: 'load' });
+        assert.match(await page.locator('#cherche-aide').innerText(), /« Permis de construire »/);
         const hits = await search('etat-civil', 'permis de construire');
         const permit = hits.find((h) => /^Permis de construire/.test(h.text));
         assert.ok(permit, JSON.stringify(hits));

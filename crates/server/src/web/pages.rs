@@ -383,12 +383,41 @@ fn search_results(
     out
 }
 
+/// « Un document ou ce que vous voulez savoir, par exemple « Permis de
+/// construire » ou « Cadastre ». »: the first documents this guide leads to.
+fn search_hint(snap: &Snapshot, slug: &str, lang: Lang) -> String {
+    let examples: Vec<String> = snap
+        .guide(slug)
+        .map(|g| g.document_types())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| snap.document_type(d))
+        .take(3)
+        .map(|d| format!("« {} »", d.label))
+        .collect();
+    let (lead, e, or) = match lang {
+        Lang::Fr => (
+            "Un document ou ce que vous voulez savoir",
+            "par exemple",
+            "ou",
+        ),
+        Lang::En => ("A document or what you want to know", "for example", "or"),
+    };
+    match examples.as_slice() {
+        [] => format!("{lead}."),
+        [one] => format!("{lead}, {e} {one}."),
+        [init @ .., last] => format!("{lead}, {e} {} {or} {last}.", init.join(", ")),
+    }
+}
+
 struct DocSearch {
     hidden: Vec<(String, String)>,
     q: String,
     results: Option<Vec<SearchHit>>,
     /// « 2 documents correspondent : », read out when the results show.
     summary: String,
+    /// Examples taken from this guide's own documents.
+    hint: String,
 }
 
 struct AskView {
@@ -673,6 +702,7 @@ fn ask_view(
             q,
             results,
             summary,
+            hint: search_hint(snap, slug, d.lang),
         }
     });
     AskView {
