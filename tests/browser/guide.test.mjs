@@ -36,7 +36,7 @@ const PAGES = [
   },
   {
     name: 'commune step (matches without JavaScript)',
-    path: `/g/immobilier?${TO_COMMUNE}&commune_q=rennes&commune=`,
+    path: `/g/immobilier?${TO_COMMUNE}&commune_q=renne&commune=`,
     is: 'input[type=radio][name=commune][value="35238"]',
   },
   { name: 'date step', path: `/g/immobilier?${TO_DATE}`, is: '#annee' },
@@ -276,9 +276,9 @@ test('keyboard only: the immobilier guide from the first step to the result', { 
     for (let i = 0; i < 8; i++) {
       await kb.press('ArrowDown');
       seen.push(await activeOption());
-      if (/^Rennes – 35\b/.test(seen.at(-1) ?? '')) break;
+      if (/^Rennes – Ille-et-Vilaine \(35\)/.test(seen.at(-1) ?? '')) break;
     }
-    assert.match(seen.at(-1) ?? '', /^Rennes – 35\b/, `ArrowDown never reached Rennes (35): ${JSON.stringify(seen)}`);
+    assert.match(seen.at(-1) ?? '', /^Rennes – Ille-et-Vilaine \(35\)/, `ArrowDown never reached Rennes (35): ${JSON.stringify(seen)}`);
     await kb.press('Enter');
     assert.equal(await page.inputValue('input[type=hidden][name=commune]'), '35238', 'the combobox fills the commune code');
     assert.equal(await page.getAttribute('#commune-q', 'aria-expanded'), 'false', 'the list closes after the choice');
@@ -309,10 +309,11 @@ test('keyboard only: the immobilier guide from the first step to the result', { 
   }
 });
 
-test('commune search: « Rennes » proposes Rennes (35) first, with and without JavaScript', { timeout: 60_000 }, async () => {
+test('commune search: « renne » proposes Rennes (Ille-et-Vilaine, 35) first, with and without JavaScript', { timeout: 60_000 }, async () => {
   // Without JavaScript: the list of matches, its first radio checked, so
-  // that « Continuer » right away keeps the commune that was typed.
-  const noJs = `/g/immobilier?${TO_COMMUNE}&commune_q=Rennes&commune=`;
+  // that « Continuer » right away keeps the commune that was typed. (The
+  // whole name « Rennes » goes straight on: see guide-steps.test.mjs.)
+  const noJs = `/g/immobilier?${TO_COMMUNE}&commune_q=renne&commune=`;
   const { page } = await open(browser.context, urlOf(noJs));
   try {
     const radios = await page.evaluate(() =>
@@ -322,7 +323,7 @@ test('commune search: « Rennes » proposes Rennes (35) first, with and without 
         checked: r.checked,
       })),
     );
-    assert.deepEqual(radios[0], { value: '35238', label: 'Rennes (35)', checked: true }, `radios: ${JSON.stringify(radios)}`);
+    assert.deepEqual(radios[0], { value: '35238', label: 'Rennes (Ille-et-Vilaine, 35)', checked: true }, `radios: ${JSON.stringify(radios)}`);
 
     // With JavaScript: the first option of the combobox.
     await page.goto(urlOf(`/g/immobilier?${TO_COMMUNE}`));
@@ -331,17 +332,17 @@ test('commune search: « Rennes » proposes Rennes (35) first, with and without 
     const first = page.locator('#commune-q-list [role=option]').first();
     await first.waitFor({ state: 'visible', timeout: 10_000 });
     const options = await page.locator('#commune-q-list [role=option]').allTextContents();
-    assert.match(options[0], /^Rennes – 35\b/, `options: ${JSON.stringify(options)}`);
+    assert.match(options[0], /^Rennes – Ille-et-Vilaine \(35\)/, `options: ${JSON.stringify(options)}`);
   } finally {
     await page.close();
   }
 });
 
 test('commune step with its list of matches: a commune chosen in the combobox is the one kept', { timeout: 60_000 }, async () => {
-  // A person typed « Rennes » and got the list of matches (first radio
+  // A person typed « renne » and got the list of matches (first radio
   // checked); then types another name in the field and picks it with the
   // keyboard: that commune, not the checked radio, must be answered.
-  const { page } = await open(browser.context, urlOf(`/g/immobilier?${TO_COMMUNE}&commune_q=Rennes&commune=`));
+  const { page } = await open(browser.context, urlOf(`/g/immobilier?${TO_COMMUNE}&commune_q=renne&commune=`));
   try {
     await page.evaluate(() => {
       window.ldSamePage = true;
@@ -360,9 +361,9 @@ test('commune step with its list of matches: a commune chosen in the combobox is
           return id ? document.getElementById(id)?.textContent : null;
         }),
       );
-      if (/^Brest – 29\b/.test(seen.at(-1) ?? '')) break;
+      if (/^Brest – Finistère \(29\)/.test(seen.at(-1) ?? '')) break;
     }
-    assert.match(seen.at(-1) ?? '', /^Brest – 29\b/, `ArrowDown never reached Brest (29): ${JSON.stringify(seen)}`);
+    assert.match(seen.at(-1) ?? '', /^Brest – Finistère \(29\)/, `ArrowDown never reached Brest (29): ${JSON.stringify(seen)}`);
     await page.keyboard.press('Enter');
     await page.keyboard.press('Enter');
     await expectNewStep(page, h1, /De quelle année/);

@@ -45,6 +45,9 @@ impl Period {
 pub enum When {
     Unknown,
     Year(i32),
+    /// A period of whole years, first and last included (« 1985-1990 »),
+    /// first before last.
+    Years(i32, i32),
     Day(NaiveDate),
 }
 
@@ -57,6 +60,10 @@ impl When {
                 from: Some(crate::reference::ymd(y, 1, 1)),
                 to: Some(crate::reference::ymd(y, 12, 31)),
             },
+            When::Years(a, b) => Period {
+                from: Some(crate::reference::ymd(a.min(b), 1, 1)),
+                to: Some(crate::reference::ymd(a.max(b), 12, 31)),
+            },
             When::Day(d) => Period {
                 from: Some(d),
                 to: Some(d),
@@ -64,11 +71,14 @@ impl When {
         }
     }
 
-    /// The document's year, which communicability delays count from.
+    /// The document's year, which communicability delays count from; for a
+    /// period, its last year: every document of the period is free once
+    /// the latest is.
     pub fn year(self) -> Option<i32> {
         match self {
             When::Unknown => None,
             When::Year(y) => Some(y),
+            When::Years(a, b) => Some(a.max(b)),
             When::Day(d) => Some(chrono::Datelike::year(&d)),
         }
     }

@@ -233,6 +233,32 @@ impl Snapshot {
             .collect()
     }
 
+    /// The commune meant beyond doubt by what a person typed: the only
+    /// commune of that exact name (case and accents aside), or the only one
+    /// of that postal or INSEE code. `None` when several fit, or none: the
+    /// person then chooses in the list. A former commune that shares its
+    /// current commune's code (the chef-lieu of a commune nouvelle) counts
+    /// as that commune.
+    pub fn obvious_commune(&self, query: &str) -> Option<&Commune> {
+        let communes = self.geo.territories.communes();
+        let mut distinct: Vec<&Commune> = Vec::new();
+        for hit in self.geo.search.search(query, 20) {
+            if hit.kind != crate::search::MatchKind::Exact {
+                continue;
+            }
+            let Some(c) = communes.get(hit.index as usize) else {
+                continue;
+            };
+            if !distinct.iter().any(|d| d.code == c.code) {
+                distinct.push(c);
+            }
+        }
+        match distinct.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
     pub fn document_types(&self) -> &[DocumentType] {
         &self.document_types
     }

@@ -175,6 +175,7 @@ fn documented_examples_are_valid_guides() {
             document_types: vec!["permis-de-construire".to_owned()],
             commune: Some("35238".to_owned()),
             year: Some(1985),
+            year_to: None,
         }
     );
     let walk = run(

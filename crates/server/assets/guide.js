@@ -27,7 +27,12 @@
     var h = main.querySelector("h1, legend, h2");
     var target = main.querySelector("h1") || h;
     var error = main.querySelector("#erreur");
-    if (error) {
+    var found = url.indexOf("#resultats") > 0 && main.querySelector("#resultats");
+    if (found) {
+      // A search: focus goes to what it found, which is read.
+      found.focus({ preventScroll: embed });
+      announce(found.textContent.trim());
+    } else if (error) {
       // A refused answer: focus goes to the field, and the message is read.
       var field = main.querySelector("[aria-invalid=true]") ||
         main.querySelector("fieldset input:not([type=hidden])");
@@ -47,7 +52,13 @@
     main.setAttribute("aria-busy", "true");
     fetch(url, { headers: { Accept: "text/html" }, credentials: "omit" })
       .then(function (r) { return r.text().then(function (t) { return [r, t]; }); })
-      .then(function (rt) { swap(rt[1], rt[0].url || url, push); })
+      .then(function (rt) {
+        // The address reached, with the fragment asked for (#resultats):
+        // a response's URL never has one.
+        var reached = rt[0].url || url, hash = new URL(url).hash;
+        if (hash && reached.indexOf("#") < 0) reached += hash;
+        swap(rt[1], reached, push);
+      })
       .catch(function () { location.href = url; })
       .then(function () { main.removeAttribute("aria-busy"); });
   }
@@ -133,7 +144,8 @@
     function render(results) {
       items = results.map(function (r) {
         var where = r.current ? " (" + (input.dataset.nowIn || "aujourd'hui") + " " + r.current.name + ")" : "";
-        return { code: r.code, label: r.name + " – " + r.departement + where };
+        var dep = r.departement_name ? r.departement_name + " (" + r.departement + ")" : r.departement;
+        return { code: r.code, label: r.name + " – " + dep + where };
       });
       list.innerHTML = "";
       items.forEach(function (it, i) {
@@ -154,10 +166,12 @@
       var q = input.value.trim();
       if (q.length < 2) { close(); return; }
       timer = setTimeout(function () {
+        if (!input.isConnected) return;
         var mine = ++seq;
         fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q), { credentials: "omit" })
           .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-          .then(function (j) { if (mine === seq) render(j.results || []); })
+          // Not for a field the step has left (sent before the answer came).
+          .then(function (j) { if (mine === seq && input.isConnected) render(j.results || []); })
           .catch(close);
       }, 150);
     });
@@ -250,4 +264,10 @@
     }
   }
   enhance();
+  // Back from a feedback or suggestion form: the thanks are read.
+  var thanks = location.hash === "#merci" && document.getElementById("merci");
+  if (thanks) {
+    thanks.focus({ preventScroll: embed });
+    announce(thanks.textContent.trim());
+  }
 })();

@@ -33,6 +33,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of `Serve`'s settings does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the guide pages and the API.
@@ -66,8 +68,14 @@ pub enum Command {
     },
     /// Load the demo dataset shipped with Locadocs (idempotent).
     Demo,
-    /// Check the stored data and report problems; fails if any.
-    Check,
+    /// Check the stored data and report problems; fails if any. Also warns
+    /// when a setting the legal notice needs is unset (LOCADOCS_PUBLISHER,
+    /// LOCADOCS_PUBLICATION_DIRECTOR, LOCADOCS_HOSTING_PROVIDER,
+    /// LOCADOCS_CONTACT_EMAIL).
+    Check {
+        #[command(flatten)]
+        legal: crate::settings::LegalArgs,
+    },
     /// Sites registered to embed guides: add, list, remove.
     Site {
         #[command(subcommand)]
@@ -192,10 +200,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Check => {
+        Command::Check { legal } => {
             print!(
                 "{}",
-                crate::import::check(store.as_ref(), clock.today()).await?
+                crate::import::check(store.as_ref(), clock.today(), legal.warnings()).await?
             );
             Ok(())
         }

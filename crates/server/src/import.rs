@@ -92,6 +92,35 @@ pub fn check_guide(
     }
 }
 
+/// Longest list of untranslated texts one warning names.
+const UNTRANSLATED_NAMED: usize = 12;
+
+/// The warning of `locadocs check` for a guide's texts without a
+/// translation in `lang` (shown in French there), if any.
+pub fn untranslated_warning(g: &guide::Guide, lang: &str) -> Option<String> {
+    let missing = g.untranslated(lang);
+    if missing.is_empty() {
+        return None;
+    }
+    let mut named = missing
+        .iter()
+        .take(UNTRANSLATED_NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    if missing.len() > UNTRANSLATED_NAMED {
+        named.push_str(&format!(
+            " ; et {} autre(s)",
+            missing.len() - UNTRANSLATED_NAMED
+        ));
+    }
+    Some(format!(
+        "guide {} : {} texte(s) sans traduction « {lang} » (affichés en français) : {named}",
+        g.slug,
+        missing.len()
+    ))
+}
+
 /// What the store knows, plus what is being imported alongside.
 pub struct Known<'a> {
     pub territories: &'a Territories,
@@ -685,11 +714,19 @@ pub fn check_data(
 }
 
 /// `locadocs check`.
-pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Report> {
+/// Checks the stored data; `settings` are warnings about the instance's
+/// settings (see [`crate::settings::LegalArgs::warnings`]), reported first.
+pub async fn check(
+    store: &dyn Store,
+    today: NaiveDate,
+    settings: Vec<String>,
+) -> anyhow::Result<Report> {
     let mut out = Report::default();
     let territories = store.load_territories().await?;
     let data = store.load_ref_data().await?;
-    let (mut errors, warnings) = check_data(&territories, &data, today);
+    let (mut errors, data_warnings) = check_data(&territories, &data, today);
+    let mut warnings = settings;
+    warnings.extend(data_warnings);
     let docs: HashSet<String> = data
         .document_types
         .iter()
@@ -697,12 +734,13 @@ pub async fn check(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Report
         .collect();
     let guides = store.latest_guides().await?;
     for g in &guides {
-        if let Err(problems) = check_guide(&g.source, &docs) {
-            errors.extend(
+        match check_guide(&g.source, &docs) {
+            Err(problems) => errors.extend(
                 problems
                     .into_iter()
                     .map(|p| format!("{p} (version {})", g.version)),
-            );
+            ),
+            Ok(parsed) => warnings.extend(untranslated_warning(&parsed, "en")),
         }
     }
     let mut report = String::new();

@@ -105,6 +105,109 @@ pub struct WebArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub insecure_cookies: bool,
+
+    #[command(flatten)]
+    pub legal: LegalArgs,
+}
+
+/// Who answers for this instance, as the legal notice (`/mentions-legales`)
+/// and the contact page (`/contact`) state it. French law (loi n° 2004-575
+/// du 21 juin 2004, article 6) asks a site to name its publisher, its
+/// publication director and its host; `locadocs check` warns when one is
+/// unset.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LegalArgs {
+    /// Publisher of the site, as the legal notice names it: the body that
+    /// runs this instance, with its address ("Ville de Rennes, place de la
+    /// Mairie, 35000 Rennes").
+    #[arg(long, env = "LOCADOCS_PUBLISHER")]
+    pub publisher: Option<String>,
+
+    /// Publication director, as the legal notice names them (a person, or
+    /// their office: "Le maire de Rennes").
+    #[arg(long, env = "LOCADOCS_PUBLICATION_DIRECTOR")]
+    pub publication_director: Option<String>,
+
+    /// Host of the site, as the legal notice names it: the hosting
+    /// provider's name, address and telephone number.
+    #[arg(long, env = "LOCADOCS_HOSTING_PROVIDER")]
+    pub hosting_provider: Option<String>,
+
+    /// E-mail address where the public can write about Locadocs itself
+    /// (an error, an accessibility problem), shown on /contact.
+    #[arg(long, env = "LOCADOCS_CONTACT_EMAIL")]
+    pub contact_email: Option<String>,
+}
+
+/// The legal notice's and contact page's facts, trimmed; `None` when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegalNotice {
+    pub publisher: Option<String>,
+    pub publication_director: Option<String>,
+    pub hosting_provider: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+impl LegalArgs {
+    /// The facts to show; a contact address that is not one refuses to
+    /// start, naming the setting.
+    pub fn notice(&self) -> anyhow::Result<LegalNotice> {
+        let contact_email = given(&self.contact_email).map(str::to_owned);
+        if let Some(e) = &contact_email {
+            let ok = e.parse::<lettre::Address>().is_ok();
+            if !ok {
+                bail!(
+                    "--contact-email (LOCADOCS_CONTACT_EMAIL) : « {e} » n'est pas une adresse \
+                     électronique, attendu par exemple contact@exemple.fr"
+                );
+            }
+        }
+        Ok(LegalNotice {
+            publisher: given(&self.publisher).map(str::to_owned),
+            publication_director: given(&self.publication_director).map(str::to_owned),
+            hosting_provider: given(&self.hosting_provider).map(str::to_owned),
+            contact_email,
+        })
+    }
+
+    /// What `locadocs check` warns about: each setting the legal notice or
+    /// the contact page needs and that is unset (or wrong).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut unset = |v: &Option<String>, flag: &str, env: &str, what: &str| {
+            if given(v).is_none() {
+                out.push(format!("{env} (--{flag}) n'est pas renseigné : {what}"));
+            }
+        };
+        unset(
+            &self.publisher,
+            "publisher",
+            "LOCADOCS_PUBLISHER",
+            "les mentions légales ne nomment pas l'éditeur du site",
+        );
+        unset(
+            &self.publication_director,
+            "publication-director",
+            "LOCADOCS_PUBLICATION_DIRECTOR",
+            "les mentions légales ne nomment pas le directeur de la publication",
+        );
+        unset(
+            &self.hosting_provider,
+            "hosting-provider",
+            "LOCADOCS_HOSTING_PROVIDER",
+            "les mentions légales ne nomment pas l'hébergeur",
+        );
+        unset(
+            &self.contact_email,
+            "contact-email",
+            "LOCADOCS_CONTACT_EMAIL",
+            "la page Contact ne donne aucune adresse où écrire",
+        );
+        if let Err(e) = self.notice() {
+            out.push(e.to_string());
+        }
+        out
+    }
 }
 
 /// Settings of the application (public address, back-office cookies and
@@ -134,6 +237,9 @@ pub struct AdminConfig {
     pub requests: crate::requests::RequestConfig,
     /// Audience measurement: on/off, queue, retention, per-address limit.
     pub analytics: crate::analytics::AnalyticsConfig,
+    /// Publisher, publication director, host and contact address shown on
+    /// the legal notice and the contact page.
+    pub legal: LegalNotice,
 }
 
 /// The web settings alone, parsed from the environment (commands other than
@@ -188,6 +294,7 @@ impl AdminConfig {
             trusted_proxies: trusted_proxies(&args.trusted_proxies)?,
             requests: crate::requests::RequestConfig::from_args(args)?,
             analytics: analytics_config(args)?,
+            legal: args.legal.notice()?,
         })
     }
 
@@ -215,6 +322,7 @@ impl AdminConfig {
             trusted_proxies: Vec::new(),
             requests: crate::requests::RequestConfig::for_tests(),
             analytics: crate::analytics::AnalyticsConfig::default(),
+            legal: LegalNotice::default(),
         }
     }
 }
@@ -346,6 +454,36 @@ mod tests {
         a.events_retention_days = 800;
         let e = AdminConfig::from_args(&a).unwrap_err().to_string();
         assert!(e.contains("LOCADOCS_EVENTS_RETENTION_DAYS"), "{e}");
+    }
+
+    #[test]
+    fn legal_settings_are_shown_and_warned_about() {
+        let mut a = args();
+        let warnings = a.legal.warnings();
+        for name in [
+            "LOCADOCS_PUBLISHER",
+            "LOCADOCS_PUBLICATION_DIRECTOR",
+            "LOCADOCS_HOSTING_PROVIDER",
+            "LOCADOCS_CONTACT_EMAIL",
+        ] {
+            assert!(
+                warnings.iter().any(|w| w.starts_with(name)),
+                "{name}: {warnings:?}"
+            );
+        }
+        a.legal = LegalArgs {
+            publisher: Some(" Ville de Rennes ".into()),
+            publication_director: Some("Le maire de Rennes".into()),
+            hosting_provider: Some("Hébergeur, 1 rue de l'Exemple, 75000 Paris".into()),
+            contact_email: Some("contact@exemple.fr".into()),
+        };
+        assert_eq!(a.legal.warnings(), Vec::<String>::new());
+        let c = AdminConfig::from_args(&a).unwrap();
+        assert_eq!(c.legal.publisher.as_deref(), Some("Ville de Rennes"));
+        a.legal.contact_email = Some("personne".into());
+        let e = AdminConfig::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("LOCADOCS_CONTACT_EMAIL"), "{e}");
+        assert_eq!(a.legal.warnings().len(), 1);
     }
 
     #[test]

@@ -24,8 +24,10 @@ mod validate;
 
 pub use answers::{Answers, percent_decode, percent_encode};
 pub use format::{GuideError, parse, to_toml};
-pub use run::{Answered, Current, GuideEnv, MAX_VALUE_CHARS, MAX_WALK, StepError, Walk, run};
-pub use search::{branch_for_document, find_documents};
+pub use run::{
+    Answered, Current, GuideEnv, MAX_VALUE_CHARS, MAX_WALK, StepError, Walk, parse_period, run,
+};
+pub use search::{Need, branch_for_document, find_documents, find_needs};
 pub use validate::{Problem, validate};
 
 /// Reserved variable: the document type(s) sought (document-type slugs).
@@ -424,6 +426,52 @@ impl Guide {
             }
         }
         g
+    }
+
+    /// The texts of this guide that have no translation in `lang`, in
+    /// the guide's order, each as « étape « id » : what » (`titre` for the
+    /// guide's title). Empty when every text is translated.
+    pub fn untranslated(&self, lang: &str) -> Vec<String> {
+        let none = Translation::default();
+        let t = self.translations.get(lang).unwrap_or(&none);
+        let mut out = Vec::new();
+        if t.title.is_none() {
+            out.push("titre".to_owned());
+        }
+        if !self.description.is_empty() && t.description.is_none() {
+            out.push("description".to_owned());
+        }
+        let empty = StepTranslation::default();
+        for step in &self.steps {
+            let st = t.steps.get(&step.id).unwrap_or(&empty);
+            let mut missing = |what: String| out.push(format!("étape « {} » : {what}", step.id));
+            for (has, translated, what) in [
+                (step.question.is_some(), st.question.is_some(), "question"),
+                (step.help.is_some(), st.help.is_some(), "aide"),
+                (step.content.is_some(), st.content.is_some(), "texte"),
+            ] {
+                if has && !translated {
+                    missing(what.to_owned());
+                }
+            }
+            // A label of its own for « Je ne sais pas » (the default one is
+            // the interface's, translated with it).
+            if matches!(&step.unknown, Some(Unknown::With(u))
+                if u.label.as_deref().is_some_and(|l| l != UNKNOWN_LABEL))
+                && st.unknown.is_none()
+            {
+                missing("« Je ne sais pas »".to_owned());
+            }
+            for c in &step.choices {
+                if !st.choices.contains_key(&c.value) {
+                    missing(format!("choix « {} »", c.value));
+                }
+                if c.help.is_some() && !st.choice_help.contains_key(&c.value) {
+                    missing(format!("aide du choix « {} »", c.value));
+                }
+            }
+        }
+        out
     }
 
     /// Every document type a choice or step of this guide may set.

@@ -58,8 +58,11 @@ pub enum Current<'g> {
         step: &'g Step,
         document_types: Vec<String>,
         commune: Option<String>,
-        /// `None` when the year is unknown or was not asked.
+        /// `None` when the year is unknown or was not asked; for a period
+        /// (« 1985-1990 »), its first year.
         year: Option<i32>,
+        /// The last year of a period; `None` for a single year.
+        year_to: Option<i32>,
     },
     /// A dead end was reached (or the guide itself is broken, see
     /// [`Walk::error`]).
@@ -512,11 +515,14 @@ impl<'g> Walker<'g, '_> {
                 "Indiquez une année, ou choisissez « Je ne sais pas ».".to_owned(),
             );
         }
+        if let Some((a, b)) = parse_period(t) {
+            return self.period(t, a, b);
+        }
         let year = match parse_year(t) {
             Some(y) => y,
             None => {
                 return Outcome::Invalid(format!(
-                    "« {} » n'est pas une année. Écrivez l'année avec quatre chiffres, par exemple 1985, ou choisissez « Je ne sais pas ».",
+                    "« {} » n'est pas une année. Écrivez l'année avec quatre chiffres, par exemple 1985, ou une période, par exemple 1985-1990, ou choisissez « Je ne sais pas ».",
                     excerpt(t)
                 ));
             }
@@ -536,13 +542,51 @@ impl<'g> Walker<'g, '_> {
         }
     }
 
+    /// A period of years (« 1985-1990 »): the locate engine answers for
+    /// every holder of the period.
+    fn period(&self, typed: &str, a: i32, b: i32) -> Outcome<'g> {
+        if a > b {
+            return Outcome::Invalid(format!(
+                "« {} » : écrivez d'abord l'année la plus ancienne, par exemple {b}-{a}.",
+                excerpt(typed)
+            ));
+        }
+        if let Some(now) = self.env.current_year()
+            && b > now
+        {
+            return Outcome::Invalid(format!(
+                "L'année {b} n'est pas encore arrivée. Indiquez une période passée, ou choisissez « Je ne sais pas »."
+            ));
+        }
+        if a == b {
+            return Outcome::Answered {
+                values: vec![a.to_string()],
+                labels: vec![a.to_string()],
+                goto: None,
+                sets: Vec::new(),
+            };
+        }
+        Outcome::Answered {
+            values: vec![format!("{a}-{b}")],
+            labels: vec![format!("de {a} à {b}")],
+            goto: None,
+            sets: Vec::new(),
+        }
+    }
+
     fn result(&self, step: &'g Step) -> Current<'g> {
         let get = |name: &str| self.vars.get(name).and_then(|v| v.first()).cloned();
+        let when = get(YEAR);
+        let (year, year_to) = match when.as_deref().and_then(parse_period) {
+            Some((a, b)) if a < b => (Some(a), Some(b)),
+            _ => (when.as_deref().and_then(parse_year), None),
+        };
         Current::Result {
             step,
             document_types: self.vars.get(DOCUMENT_TYPE).cloned().unwrap_or_default(),
             commune: get(COMMUNE),
-            year: get(YEAR).as_deref().and_then(parse_year),
+            year,
+            year_to,
         }
     }
 }
@@ -568,6 +612,16 @@ fn parse_year(t: &str) -> Option<i32> {
         return None;
     }
     t.parse().ok().filter(|y| *y >= 1000)
+}
+
+/// Two years written with four digits and a dash, a slash or « à »
+/// between them: « 1985-1990 », « 1985 – 1990 », « 1985 à 1990 ».
+pub fn parse_period(t: &str) -> Option<(i32, i32)> {
+    let t = t.trim();
+    let (a, b) = t
+        .split_once(['-', '–', '—', '/'])
+        .or_else(|| t.split_once(" à "))?;
+    Some((parse_year(a.trim())?, parse_year(b.trim())?))
 }
 
 /// Checks preset document types; the list without duplicates.

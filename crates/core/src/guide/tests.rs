@@ -182,9 +182,20 @@ fn localizes_texts() {
     let s = en.step("savoir").unwrap();
     assert_eq!(s.choice("oui").unwrap().label, "Yes, I know the document");
     assert_eq!(s.unknown_label(), Some("I am not sure"));
-    // Untranslated texts stay in French; unknown languages change nothing.
     assert_eq!(
-        en.step("besoin").unwrap().question,
+        en.step("besoin").unwrap().question.as_deref(),
+        Some("What are you looking for?")
+    );
+    // Untranslated texts stay in French; unknown languages change nothing.
+    let mut partial = g.clone();
+    partial
+        .translations
+        .get_mut("en")
+        .unwrap()
+        .steps
+        .remove("besoin");
+    assert_eq!(
+        partial.localized("en").step("besoin").unwrap().question,
         g.step("besoin").unwrap().question
     );
     assert_eq!(g.localized("de"), g);
@@ -346,6 +357,131 @@ fn unknown_answer() {
     let w = walk(&g, "doc=inconnu");
     assert!(matches!(w.current, Current::DeadEnd(s) if s.id == "perdu"));
     assert_eq!(w.path[0].labels, [UNKNOWN_LABEL]);
+}
+
+#[test]
+fn needs_are_found_in_the_words_people_use() {
+    let immobilier = guide(IMMOBILIER);
+    let etat_civil = guide(ETAT_CIVIL);
+    let guides = [&etat_civil, &immobilier];
+    let first = |q: &str| {
+        let found = crate::guide::find_needs(q, guides, 5);
+        let n = found.first().unwrap_or_else(|| panic!("{q}: nothing"));
+        (
+            n.guide.slug.to_string(),
+            n.label.to_owned(),
+            n.document_types.clone(),
+        )
+    };
+    let (g, label, docs) = first("plans de ma maison");
+    assert_eq!(g, "immobilier");
+    assert!(label.starts_with("Les plans de la maison"), "{label}");
+    assert_eq!(docs, ["permis-de-construire"]);
+    let (_, label, docs) = first("mitoyenneté");
+    assert!(label.contains("mitoyen"), "{label}");
+    assert_eq!(docs, ["acte-notarie"]);
+    let (_, _, docs) = first("Année de construction");
+    assert_eq!(docs, ["permis-de-construire", "cadastre"]);
+    let (g, _, docs) = first("acte de naissance");
+    assert_eq!(
+        (g.as_str(), docs),
+        ("etat-civil", vec!["acte-de-naissance"])
+    );
+    let a = crate::guide::find_needs("plans", guides, 5)[0].answers();
+    assert_eq!(a.to_query(), "document_type=permis-de-construire");
+    assert!(crate::guide::find_needs("de la", guides, 5).is_empty());
+    assert!(crate::guide::find_needs("licorne", guides, 5).is_empty());
+}
+
+#[test]
+fn untranslated_texts_are_listed() {
+    let mut g = guide(SMALL);
+    let all = g.untranslated("en");
+    for line in [
+        "titre",
+        "étape « doc » : question",
+        "étape « doc » : choix « pc »",
+        "étape « note » : texte",
+        "étape « perdu » : texte",
+    ] {
+        assert!(all.contains(&line.to_owned()), "{line}: {all:?}");
+    }
+    // A step translated is no longer listed; the others still are.
+    let mut t = crate::guide::StepTranslation {
+        question: Some("Which document?".into()),
+        ..Default::default()
+    };
+    for (v, l) in [("pc", "Permit"), ("cad", "Cadastre"), ("autre", "Other")] {
+        t.choices.insert(v.into(), l.into());
+    }
+    g.translations
+        .entry("en".into())
+        .or_default()
+        .steps
+        .insert("doc".into(), t);
+    let now = g.untranslated("en");
+    assert!(!now.iter().any(|l| l.contains("« doc »")), "{now:?}");
+    assert!(
+        now.contains(&"étape « note » : texte".to_owned()),
+        "{now:?}"
+    );
+    // Every demo guide is translated into English, text by text.
+    for text in [
+        IMMOBILIER,
+        ETAT_CIVIL,
+        DIVORCE,
+        include_str!("../../../../demo/guides/travaux-site-protege.toml"),
+    ] {
+        let g = guide(text);
+        assert_eq!(g.untranslated("en"), Vec::<String>::new(), "{}", g.slug);
+    }
+}
+
+#[test]
+fn a_period_of_years_is_kept_whole() {
+    let g = guide(SMALL);
+    for typed in ["1985-1990", "1985 – 1990", "1985 à 1990", "1985/1990"] {
+        let q = format!(
+            "doc=cad&commune=35238&year={}",
+            crate::guide::percent_encode(typed)
+        );
+        let w = walk(&g, &q);
+        match &w.current {
+            Current::Result { year, year_to, .. } => {
+                assert_eq!((*year, *year_to), (Some(1985), Some(1990)), "{typed}");
+            }
+            other => panic!("{typed}: {other:?}"),
+        }
+        assert_eq!(w.kept.get("year"), Some("1985-1990"), "{typed}");
+        assert_eq!(w.path.last().unwrap().labels, ["de 1985 à 1990"], "{typed}");
+    }
+    // A period of one year is that year.
+    let w = walk(&g, "doc=cad&commune=35238&year=1985-1985");
+    assert!(matches!(
+        w.current,
+        Current::Result {
+            year: Some(1985),
+            year_to: None,
+            ..
+        }
+    ));
+    // Backwards, or reaching the future: said, never cut.
+    for (q, message) in [
+        (
+            "doc=cad&commune=35238&year=1990-1985",
+            "l'année la plus ancienne",
+        ),
+        ("doc=cad&commune=35238&year=2020-2030", "pas encore arrivée"),
+        (
+            "doc=cad&commune=35238&year=1985-90",
+            "ou une période, par exemple 1985-1990",
+        ),
+    ] {
+        let w = walk(&g, q);
+        assert_eq!(current_id(&w), "date", "{q}");
+        let e = w.error.unwrap_or_else(|| panic!("{q}"));
+        assert!(e.message.contains(message), "{q}: {}", e.message);
+    }
 }
 
 #[test]

@@ -96,6 +96,8 @@ pub struct CommuneOut<'a> {
     pub name: String,
     pub postal_codes: Vec<String>,
     pub departement: String,
+    /// The département's name (« Ille-et-Vilaine »), when known.
+    pub departement_name: Option<&'a str>,
     /// `commune-actuelle`, `commune-deleguee`, `commune-associee` or `arrondissement-municipal`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -131,6 +133,10 @@ fn commune_out<'a>(c: &'a Commune, snap: &'a Snapshot) -> CommuneOut<'a> {
         name: c.name.clone(),
         postal_codes,
         departement: c.departement.clone(),
+        departement_name: snap
+            .territories()
+            .departement(&c.departement)
+            .map(|d| d.name.as_str()),
         kind: c.kind.as_str().to_owned(),
         current,
     }

@@ -34,8 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/documents/{slug}", get(document_page))
         .route("/accessibilite", get(accessibility))
         .route("/mentions-legales", get(legal))
+        .route("/contact", get(contact))
         .route("/confidentialite", get(privacy))
         .route("/assets/{file}", get(asset))
+        .route("/favicon.ico", get(favicon))
         .route("/assets/dsfr/{*path}", get(dsfr_asset))
 }
 
@@ -133,6 +135,41 @@ fn paragraphs(text: Option<&str>) -> Vec<String> {
         .map(|p| p.trim().replace('\n', " "))
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+/// A paragraph of a guide's text and the list that ends it: lines that
+/// begin with « - » are the list's items (a line that does not, after an
+/// item, continues it).
+struct Block {
+    text: String,
+    items: Vec<String>,
+}
+
+fn blocks(text: Option<&str>) -> Vec<Block> {
+    let mut out = Vec::new();
+    for para in text.unwrap_or("").split("\n\n") {
+        let mut b = Block {
+            text: String::new(),
+            items: Vec::new(),
+        };
+        for line in para.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let into = if let Some(item) = line.strip_prefix("- ").or(line.strip_prefix("-\t")) {
+                b.items.push(String::new());
+                item.trim()
+            } else {
+                line
+            };
+            let slot = b.items.last_mut().unwrap_or(&mut b.text);
+            if !slot.is_empty() {
+                slot.push(' ');
+            }
+            slot.push_str(into);
+        }
+        if !b.text.is_empty() || !b.items.is_empty() {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// A page with a heading, paragraphs and links.
@@ -251,6 +288,10 @@ struct PathRow {
     question: String,
     answer: String,
     change_href: Option<String>,
+    /// Shown in French on an English page (no translation): the element
+    /// says `lang="fr"`, so that screen readers switch voice.
+    question_fr: bool,
+    answer_fr: bool,
 }
 
 struct ChoiceView {
@@ -259,12 +300,124 @@ struct ChoiceView {
     label: String,
     help: Option<String>,
     checked: bool,
+    /// Label or help shown in French on an English page.
+    label_fr: bool,
+    help_fr: bool,
+}
+
+/// One answer of « Je cherche… »: a document or a need a guide lists,
+/// and where it leads.
+struct SearchHit {
+    label: String,
+    href: String,
+    /// In another guide than this one: « guide « its title » ».
+    note: Option<String>,
+}
+
+/// Documents, then the needs the guides list (« les plans de la maison »),
+/// each leading into the guide that answers for it: this one when it does,
+/// otherwise another published guide, otherwise the document's page.
+fn search_results(
+    q: &str,
+    slug: &str,
+    walk: &Walk<'_>,
+    snap: &Snapshot,
+    lang: Lang,
+) -> Vec<SearchHit> {
+    const MAX: usize = 8;
+    // A run id belongs to its guide: another guide begins its own.
+    let display = walk.display.without(&[crate::analytics::RUN_PARAM]);
+    let into = |g: &Guide, answers: &Answers| {
+        let mut a = if g.slug.as_str() == slug {
+            walk.display.clone()
+        } else {
+            display.clone()
+        };
+        for (k, v) in answers.pairs() {
+            a.push(k, v.as_str());
+        }
+        let title = if lang == Lang::En {
+            g.translations
+                .get("en")
+                .and_then(|t| t.title.clone())
+                .unwrap_or_else(|| g.title.clone())
+        } else {
+            g.title.clone()
+        };
+        let note = (g.slug.as_str() != slug).then(|| format!("guide « {title} »"));
+        (href(g.slug.as_str(), &a.to_query()), note)
+    };
+    // This guide first, then the others.
+    let guides: Vec<&Guide> = snap
+        .guide(slug)
+        .into_iter()
+        .chain(snap.guides().filter(|g| g.slug.as_str() != slug))
+        .collect();
+    let mut out: Vec<SearchHit> = Vec::new();
+    for doc in guide::find_documents(q, snap.document_types(), MAX) {
+        let (href, note) = match guides
+            .iter()
+            .find_map(|g| guide::branch_for_document(g, doc.slug.as_str()).map(|a| (g, a)))
+        {
+            Some((g, a)) => into(g, &a),
+            None => (format!("/documents/{}", doc.slug), None),
+        };
+        out.push(SearchHit {
+            label: doc.label.clone(),
+            href,
+            note,
+        });
+    }
+    for need in guide::find_needs(q, guides.iter().copied(), MAX) {
+        let (href, note) = into(need.guide, &need.answers());
+        if out.iter().any(|h| h.href == href) {
+            continue;
+        }
+        out.push(SearchHit {
+            label: need.label.to_owned(),
+            href,
+            note,
+        });
+    }
+    out.truncate(MAX);
+    out
+}
+
+/// « Un document ou ce que vous voulez savoir, par exemple « Permis de
+/// construire » ou « Cadastre ». »: the first documents this guide leads to.
+fn search_hint(snap: &Snapshot, slug: &str, lang: Lang) -> String {
+    let examples: Vec<String> = snap
+        .guide(slug)
+        .map(|g| g.document_types())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| snap.document_type(d))
+        .take(3)
+        .map(|d| format!("« {} »", d.label))
+        .collect();
+    let (lead, e, or) = match lang {
+        Lang::Fr => (
+            "Un document ou ce que vous voulez savoir",
+            "par exemple",
+            "ou",
+        ),
+        Lang::En => ("A document or what you want to know", "for example", "or"),
+    };
+    match examples.as_slice() {
+        [] => format!("{lead}."),
+        [one] => format!("{lead}, {e} {one}."),
+        [init @ .., last] => format!("{lead}, {e} {} {or} {last}.", init.join(", ")),
+    }
 }
 
 struct DocSearch {
     hidden: Vec<(String, String)>,
     q: String,
-    results: Option<Vec<(String, String)>>,
+    results: Option<Vec<SearchHit>>,
+    /// « 2 documents correspondent : », read out when the results show.
+    summary: String,
+    /// Examples taken from this guide's own documents.
+    hint: String,
 }
 
 struct AskView {
@@ -272,8 +425,10 @@ struct AskView {
     var: String,
     question: String,
     help: Vec<String>,
-    content: Vec<String>,
+    content: Vec<Block>,
     error: Option<String>,
+    /// Texts shown in French on an English page (see [`Untranslated`]).
+    fr: Untranslated,
     hidden: Vec<(String, String)>,
     choices: Vec<ChoiceView>,
     unknown: Option<(String, String)>,
@@ -329,12 +484,43 @@ struct ResultView {
 }
 
 struct DeadEndView {
+    fr: Untranslated,
     question: String,
-    content: Vec<String>,
+    content: Vec<Block>,
     help: Vec<String>,
     action: String,
     hidden: Vec<(String, String)>,
     thanks: bool,
+}
+
+/// Which of a step's texts an English page shows in French, for want of a
+/// translation (or because they are messages the engine writes in French).
+#[derive(Default)]
+struct Untranslated {
+    question: bool,
+    help: bool,
+    content: bool,
+    error: bool,
+    unknown: bool,
+}
+
+impl Untranslated {
+    /// Compares the texts shown (`shown`) with the French ones (`fr`).
+    fn of(shown: &Step, fr: Option<&Step>, en: bool) -> Untranslated {
+        let same = |a: &Option<String>, b: Option<&Option<String>>| {
+            en && a.is_some() && b.is_some_and(|b| b == a)
+        };
+        Untranslated {
+            question: same(&shown.question, fr.map(|f| &f.question)),
+            help: same(&shown.help, fr.map(|f| &f.help)),
+            content: same(&shown.content, fr.map(|f| &f.content)),
+            error: en,
+            unknown: en
+                && shown.unknown_label().is_some()
+                && shown.unknown_label() != Some(guide::UNKNOWN_LABEL)
+                && fr.and_then(Step::unknown_label) == shown.unknown_label(),
+        }
+    }
 }
 
 enum GuideBody {
@@ -348,6 +534,7 @@ enum GuideBody {
 struct GuidePage {
     l: Layout,
     guide_title: String,
+    guide_title_fr: bool,
     action: String,
     path: Vec<PathRow>,
     restart_href: String,
@@ -387,8 +574,10 @@ fn hidden_pairs(a: &Answers) -> Vec<(String, String)> {
     a.pairs().to_vec()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ask_view(
     step: &Step,
+    fr_step: Option<&Step>,
     walk: &Walk<'_>,
     raw: &Answers,
     snap: &Snapshot,
@@ -397,6 +586,7 @@ fn ask_view(
     d: &Display,
 ) -> AskView {
     let t = texts(d.lang);
+    let en = d.lang == Lang::En;
     let kind = match step.kind {
         StepKind::Choice => "choice",
         StepKind::Multiple => "multiple",
@@ -410,23 +600,34 @@ fn ask_view(
         .choices
         .iter()
         .enumerate()
-        .map(|(i, c)| ChoiceView {
-            id: format!("{}-{}", step.id, i),
-            value: c.value.clone(),
-            label: c.label.clone(),
-            help: c.help.clone(),
-            checked: given.contains(&c.value.as_str()),
+        .map(|(i, c)| {
+            let fr = fr_step.and_then(|f| f.choices.get(i));
+            ChoiceView {
+                id: format!("{}-{}", step.id, i),
+                value: c.value.clone(),
+                label: c.label.clone(),
+                help: c.help.clone(),
+                checked: given.contains(&c.value.as_str()),
+                label_fr: en && fr.is_some_and(|f| f.label == c.label),
+                help_fr: en && c.help.is_some() && fr.is_some_and(|f| f.help == c.help),
+            }
         })
         .collect();
-    let unknown = step
-        .unknown_label()
-        .map(|label| (guide::UNKNOWN.to_owned(), label.to_owned()));
+    // The default « Je ne sais pas » is the interface's, in its language.
+    let unknown = step.unknown_label().map(|label| {
+        let label = if label == guide::UNKNOWN_LABEL {
+            t.unknown
+        } else {
+            label
+        };
+        (guide::UNKNOWN.to_owned(), label.to_owned())
+    });
     let unknown = match step.kind {
         StepKind::Date => Some((guide::UNKNOWN.to_owned(), t.unknown.to_owned())),
         _ => unknown,
     };
     let mut text_value = String::new();
-    let mut commune_matches = None;
+    let mut commune_matches: Option<Vec<ChoiceView>> = None;
     if step.kind == StepKind::Commune
         && let Some(q) = raw
             .get("commune_q")
@@ -443,9 +644,11 @@ fn ask_view(
                     ChoiceView {
                         id: format!("commune-{i}"),
                         value: c.code.to_string(),
-                        label: format!("{} ({})", c.name, c.departement),
+                        label: commune_choice_label(snap, c),
                         help: current.map(|cur| format!("{} {}", t.former_commune, cur.name)),
                         checked: i == 0,
+                        label_fr: false,
+                        help_fr: false,
                     }
                 })
                 .collect(),
@@ -457,14 +660,26 @@ fn ask_view(
             .filter(|y| *y != guide::UNKNOWN)
             .unwrap_or("")
             .chars()
-            .take(4)
+            .take(20)
             .collect();
     }
-    let error = walk
+    let mut error = walk
         .error
         .as_ref()
         .filter(|e| e.step == step.id)
         .map(|e| e.message.clone());
+    let mut fr = Untranslated::of(step, fr_step, en);
+    // A commune typed but not picked: the list is what to act on.
+    if let Some(matches) = &commune_matches
+        && error.is_some()
+    {
+        fr.error = false;
+        error = Some(if matches.is_empty() {
+            t.commune_none.to_owned()
+        } else {
+            t.commune_choose.to_owned()
+        });
+    }
     let doc_search = first.then(|| {
         let q: String = raw
             .get("cherche")
@@ -473,28 +688,30 @@ fn ask_view(
             .chars()
             .take(100)
             .collect();
-        let results = (!q.is_empty()).then(|| {
-            guide::find_documents(&q, snap.document_types(), 8)
-                .into_iter()
-                .map(|doc| {
-                    let mut a = walk.display.clone();
-                    a.push(guide::DOCUMENT_TYPE, doc.slug.as_str());
-                    (doc.label.clone(), href(slug, &a.to_query()))
-                })
-                .collect()
-        });
+        let results = (!q.is_empty()).then(|| search_results(&q, slug, walk, snap, d.lang));
+        let n = results.as_ref().map_or(0, Vec::len);
+        let summary = match (d.lang, n) {
+            (_, 0) => t.search_none.to_owned(),
+            (Lang::Fr, 1) => "1 réponse correspond :".to_owned(),
+            (Lang::Fr, n) => format!("{n} réponses correspondent :"),
+            (Lang::En, 1) => "1 matching answer:".to_owned(),
+            (Lang::En, n) => format!("{n} matching answers:"),
+        };
         DocSearch {
             hidden: hidden_pairs(&walk.display),
             q,
             results,
+            summary,
+            hint: search_hint(snap, slug, d.lang),
         }
     });
     AskView {
+        fr,
         kind,
         var,
         question: step.question.clone().unwrap_or_default(),
         help: paragraphs(step.help.as_deref()),
-        content: paragraphs(step.content.as_deref()),
+        content: blocks(step.content.as_deref()),
         error,
         hidden: hidden_pairs(&walk.kept),
         choices,
@@ -502,6 +719,14 @@ fn ask_view(
         commune_matches,
         text_value,
         doc_search,
+    }
+}
+
+/// « Rennes (Ille-et-Vilaine, 35) »: the département by name and number.
+fn commune_choice_label(snap: &Snapshot, c: &locadocs_core::Commune) -> String {
+    match snap.territories().departement(&c.departement) {
+        Some(d) => format!("{} ({}, {})", c.name, d.name, c.departement),
+        None => format!("{} ({})", c.name, c.departement),
     }
 }
 
@@ -738,6 +963,20 @@ fn guide_response(
                 .cloned(),
         );
     }
+    // A commune typed and sent without picking one in the list: when the
+    // text means one commune beyond doubt (« Rennes », « 35000 »), it is
+    // that commune; otherwise the list of matches is shown.
+    if raw.get(guide::COMMUNE).is_none_or(str::is_empty)
+        && let Some(q) = raw
+            .get("commune_q")
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        && let Some(c) = snap.obvious_commune(q)
+    {
+        raw = raw
+            .without(&[guide::COMMUNE])
+            .with(guide::COMMUNE, c.code.as_str());
+    }
     let d = Display::from_answers(&raw);
     let Some(stored) = snap.guide(slug) else {
         return not_found_page(d.lang);
@@ -751,7 +990,7 @@ fn guide_response(
         } else {
             stored
         };
-        render_guide(g, &raw, snap, today, &d, &usage)
+        render_guide(g, stored, &raw, snap, today, &d, &usage)
     };
     // A page that begins a run carries a new id in its links: never kept
     // by a cache. Later pages have the run in their address.
@@ -764,8 +1003,11 @@ fn guide_response(
     super::api::conditional(&headers, snap, today, body)
 }
 
+/// `g` is the guide in the page's language, `fr` the guide as written.
+#[allow(clippy::too_many_arguments)]
 fn render_guide(
     g: &Guide,
+    fr: &Guide,
     raw: &Answers,
     snap: &Snapshot,
     today: NaiveDate,
@@ -773,6 +1015,7 @@ fn render_guide(
     usage: &Counter<'_>,
 ) -> Response {
     let t = texts(d.lang);
+    let en = d.lang == Lang::En;
     let env = Env { snap, today };
     let walk = guide::run(g, raw, &env);
     let slug = g.slug.as_str();
@@ -780,14 +1023,39 @@ fn render_guide(
         .path
         .iter()
         .filter(|a| a.step.kind != StepKind::Info)
-        .map(|a| PathRow {
-            question: a.step.question.clone().unwrap_or_else(|| a.step.id.clone()),
-            answer: if a.labels.is_empty() {
-                a.values.join(", ")
-            } else {
-                a.labels.join(", ")
-            },
-            change_href: Some(href(slug, &a.query)),
+        .map(|a| {
+            let fr_step = fr.step(&a.step.id);
+            let fr_labels: Vec<&str> = a
+                .values
+                .iter()
+                .filter_map(|v| fr_step.and_then(|s| s.choice(v)).map(|c| c.label.as_str()))
+                .collect();
+            PathRow {
+                question: a.step.question.clone().unwrap_or_else(|| a.step.id.clone()),
+                answer: if a.labels.is_empty() {
+                    a.values.join(", ")
+                } else {
+                    a.labels.join(", ")
+                },
+                change_href: Some(href(slug, &a.query)),
+                question_fr: en
+                    && a.step.question.is_some()
+                    && fr_step.is_some_and(|f| f.question == a.step.question),
+                // Choice labels left in French, document names (data, in
+                // French), « Je ne sais pas » of the guide's own wording.
+                answer_fr: en
+                    && match a.step.kind {
+                        StepKind::Choice | StepKind::Multiple if !a.preset => {
+                            !fr_labels.is_empty()
+                                && a.labels.iter().map(String::as_str).eq(fr_labels)
+                                || a.values.iter().any(|v| v == guide::UNKNOWN)
+                                    && a.labels.iter().any(|l| l != guide::UNKNOWN_LABEL)
+                                    && fr_step.and_then(Step::unknown_label)
+                                        == a.labels.first().map(String::as_str)
+                        }
+                        _ => a.preset,
+                    },
+            }
         })
         .collect();
     let first = walk.path.is_empty();
@@ -797,7 +1065,7 @@ fn render_guide(
     let mut facts = Vec::new();
     let (title, body) = match &walk.current {
         Current::Step(step) => {
-            let view = ask_view(step, &walk, raw, snap, first, slug, d);
+            let view = ask_view(step, fr.step(&step.id), &walk, raw, snap, first, slug, d);
             (view.question.clone(), GuideBody::Ask(Box::new(view)))
         }
         Current::DeadEnd(step) => {
@@ -805,8 +1073,13 @@ fn render_guide(
             hidden.push(("step".into(), step.id.clone()));
             hidden.push(("back".into(), walk.kept.to_query()));
             let view = DeadEndView {
+                fr: Untranslated {
+                    // Its help starts with the engine's message, if any.
+                    help: en && (walk.error.is_some() || step.help.is_some()),
+                    ..Untranslated::of(step, fr.step(&step.id), en)
+                },
                 question: step.question.clone().unwrap_or_default(),
-                content: paragraphs(step.content.as_deref()),
+                content: blocks(step.content.as_deref()),
                 help: walk
                     .error
                     .iter()
@@ -823,9 +1096,14 @@ fn render_guide(
             document_types,
             commune,
             year,
+            year_to,
             ..
         } => {
-            let when = year.map(When::Year).unwrap_or(When::Unknown);
+            let when = match (*year, *year_to) {
+                (Some(a), Some(b)) => When::Years(a, b),
+                (Some(y), None) => When::Year(y),
+                _ => When::Unknown,
+            };
             let commune = commune.clone().unwrap_or_default();
             let answers: Vec<Answer<'_>> = document_types
                 .iter()
@@ -864,10 +1142,18 @@ fn render_guide(
                 },
                 None => String::new(),
             };
-            let date_line = match (year, d.lang) {
-                (Some(y), Lang::Fr) => format!("Année du document : {y}"),
-                (Some(y), Lang::En) => format!("Year of the document: {y}"),
-                (None, _) => t.year_any.to_owned(),
+            let date_line = match (year, year_to, d.lang) {
+                (Some(a), Some(b), Lang::Fr) => {
+                    format!(
+                        "Années des documents : de {a} à {b}, tous les détenteurs de la période"
+                    )
+                }
+                (Some(a), Some(b), Lang::En) => {
+                    format!("Years of the documents: {a} to {b}, every holder of the period")
+                }
+                (Some(y), None, Lang::Fr) => format!("Année du document : {y}"),
+                (Some(y), None, Lang::En) => format!("Year of the document: {y}"),
+                (None, _, _) => t.year_any.to_owned(),
             };
             let mut hidden = hidden_pairs(&walk.display);
             hidden.push(("back".into(), walk.kept.to_query()));
@@ -891,8 +1177,14 @@ fn render_guide(
                         .append_pair("service", &m.id)
                         .append_pair("commune", &commune)
                         .append_pair("guide", slug);
-                    if let Some(y) = year {
-                        q.append_pair("annee", &y.to_string());
+                    match (year, year_to) {
+                        (Some(a), Some(b)) => {
+                            q.append_pair("annee", &format!("{a}-{b}"));
+                        }
+                        (Some(y), None) => {
+                            q.append_pair("annee", &y.to_string());
+                        }
+                        _ => {}
                     }
                     for (k, v) in walk.display.pairs() {
                         q.append_pair(k, v);
@@ -952,6 +1244,7 @@ fn render_guide(
     render(&GuidePage {
         l: d.layout(format!("{title} – {}", g.title)),
         guide_title: g.title.clone(),
+        guide_title_fr: en && g.title == fr.title,
         action: format!("/g/{slug}"),
         path,
         restart_href: href(slug, &walk.restart_query()),
@@ -1027,10 +1320,20 @@ fn clean(s: Option<&str>, max: usize) -> Option<String> {
         .map(|s| s.chars().take(max).collect())
 }
 
+/// Back to the page the form was on, with its thanks: the address leads
+/// to the thanks (`#merci`), which screen readers then read first.
 fn back_to(slug: &str, form: &PostedForm) -> String {
     let mut a = Answers::parse_query(form.back.as_deref().unwrap_or(""));
     a.push("merci", "1");
-    href(slug, &a.to_query())
+    format!("{}#merci", href(slug, &a.to_query()))
+}
+
+/// Back to the page the form was on, as it was.
+fn back_unchanged(slug: &str, form: &PostedForm) -> String {
+    href(
+        slug,
+        &Answers::parse_query(form.back.as_deref().unwrap_or("")).to_query(),
+    )
 }
 
 async fn post_feedback(
@@ -1063,7 +1366,7 @@ async fn post_feedback(
             }],
             vec![(
                 texts(lang).start_again.to_owned(),
-                back_to(&slug, &form).replace("merci=1", ""),
+                back_unchanged(&slug, &form),
             )],
         );
     };
@@ -1334,7 +1637,7 @@ const ACCESSIBILITY: (&str, &[&str]) = (
         "Locadocs s'engage à rendre ses services accessibles, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
         "État de conformité : Locadocs est non conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1, car aucun audit de conformité n'a encore été réalisé. Une déclaration fondée sur un audit la remplacera.",
         "Résultats des tests dont nous disposons, sans valeur d'audit : à chaque version, chaque type de page (guides, réponses, pages de documents, widget, administration) est vérifié automatiquement avec axe-core, sans erreur détectée ; le parcours complet d'un guide est testé au clavier seul, avec et sans JavaScript, sur un écran d'ordinateur et un écran de 390 pixels de large. Ces tests automatiques ne couvrent qu'une partie des critères du RGAA.",
-        "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.",
+        "Retour d'information et contact : si vous n'arrivez pas à accéder à un contenu ou à un service, écrivez-nous par la page Contact, ou signalez-le par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours ; nous vous proposerons une autre façon d'obtenir l'information.",
         "Voies de recours : si vous constatez un défaut d'accessibilité qui vous empêche d'accéder à un contenu et que vous n'obtenez pas de réponse satisfaisante, vous pouvez contacter le Défenseur des droits (defenseurdesdroits.fr).",
     ],
 );
@@ -1348,6 +1651,10 @@ const LEGAL: (&str, &[&str]) = (
         "Le code source de Locadocs est publié sous licence EUPL 1.2.",
     ],
 );
+
+/// Said in place of a fact of the legal notice that the instance's settings
+/// do not give.
+const UNSET: &str = "non renseigné par l'exploitant de ce site";
 
 const PRIVACY: (&str, &[&str]) = (
     "Données personnelles",
@@ -1370,6 +1677,7 @@ fn text_page(
     raw: Option<&str>,
     headers: &IfNoneMatch,
     (title, paragraphs): (&str, &[&str]),
+    links: Vec<(String, String)>,
 ) -> Response {
     let d = query_display(raw);
     static_page(headers, || {
@@ -1378,17 +1686,114 @@ fn text_page(
             &d,
             title,
             paragraphs.iter().map(|p| (*p).to_owned()).collect(),
-            vec![],
+            links,
         )
     })
 }
 
 async fn accessibility(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
-    text_page(raw.as_deref(), &headers, ACCESSIBILITY)
+    text_page(
+        raw.as_deref(),
+        &headers,
+        ACCESSIBILITY,
+        vec![("Nous contacter".to_owned(), "/contact".to_owned())],
+    )
 }
 
-async fn legal(RawQuery(raw): RawQuery, headers: IfNoneMatch) -> Response {
-    text_page(raw.as_deref(), &headers, LEGAL)
+/// A page whose text depends on the settings read at start: its validator
+/// is the build's and a digest of those settings.
+fn settings_page(
+    headers: &IfNoneMatch,
+    settings: &crate::settings::LegalNotice,
+    body: impl FnOnce() -> Response,
+) -> Response {
+    let digest = fingerprint(format!("{settings:?}").into_bytes());
+    let etag = format!(
+        "W/\"static-{}-{}-{digest}\"",
+        env!("CARGO_PKG_VERSION"),
+        asset_version()
+    );
+    super::api::revalidate(headers, etag, body)
+}
+
+async fn legal(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: IfNoneMatch,
+) -> Response {
+    let d = query_display(raw.as_deref());
+    let n = &state.admin.legal;
+    let (title, intro) = LEGAL;
+    settings_page(&headers, n, || {
+        let fact = |label: &str, v: &Option<String>| {
+            format!("{label} : {}.", v.as_deref().unwrap_or(UNSET))
+        };
+        let mut paras = vec![
+            fact("Éditeur du site", &n.publisher),
+            fact("Directeur de la publication", &n.publication_director),
+            fact("Hébergeur", &n.hosting_provider),
+        ];
+        paras.extend(intro.iter().map(|p| (*p).to_owned()));
+        message(
+            StatusCode::OK,
+            &d,
+            title,
+            paras,
+            vec![("Nous contacter".to_owned(), "/contact".to_owned())],
+        )
+    })
+}
+
+/// `/contact`: where to write about Locadocs itself, and where not to.
+async fn contact(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: IfNoneMatch,
+) -> Response {
+    let d = query_display(raw.as_deref());
+    let n = &state.admin.legal;
+    settings_page(&headers, n, || {
+        let en = d.lang == Lang::En;
+        let mut paras = vec![if en {
+            "Locadocs holds no document itself. To obtain a document, write to the service that holds it: each guide tells you which one and how to reach it, and some services take requests through Locadocs.".to_owned()
+        } else {
+            "Locadocs ne détient aucun document. Pour obtenir un document, adressez-vous au service qui le détient : chaque guide vous dit lequel et comment le joindre, et certains services reçoivent les demandes par Locadocs.".to_owned()
+        }];
+        let mut links = Vec::new();
+        match &n.contact_email {
+            Some(email) => {
+                paras.push(if en {
+                    "To report an error, an accessibility problem or to ask a question about Locadocs itself, write to us:".to_owned()
+                } else {
+                    "Pour signaler une erreur, un défaut d'accessibilité, ou poser une question sur Locadocs lui-même, écrivez-nous :".to_owned()
+                });
+                links.push((email.clone(), format!("mailto:{email}")));
+            }
+            None => paras.push(if en {
+                "No contact address has been given yet by those who run this site. Until then, report an error or an accessibility problem with the form « Est-ce que cela vous a été utile ? » at the end of a guide.".to_owned()
+            } else {
+                "L'exploitant de ce site n'a pas encore donné d'adresse de contact. En attendant, signalez une erreur ou un défaut d'accessibilité par le formulaire « Est-ce que cela vous a été utile ? » en fin de parcours d'un guide.".to_owned()
+            }),
+        }
+        if let Some(p) = &n.publisher {
+            paras.push(if en {
+                format!("This site is published by {p}.")
+            } else {
+                format!("Ce site est édité par {p}.")
+            });
+        }
+        links.push((
+            if en { "Home" } else { "Accueil" }.to_owned(),
+            "/".to_owned(),
+        ));
+        message(
+            StatusCode::OK,
+            &d,
+            if en { "Contact" } else { "Nous contacter" },
+            paras,
+            links,
+        )
+    })
 }
 
 async fn privacy(
@@ -1433,12 +1838,21 @@ async fn privacy(
 
 const NEUTRAL_CSS: &str = include_str!("../../assets/neutral.css");
 const GUIDE_JS: &str = include_str!("../../assets/guide.js");
+/// The site's icon, drawn for Locadocs: a document under a magnifying glass.
+const FAVICON_SVG: &str = include_str!("../../assets/favicon.svg");
 
 /// A short fingerprint of our own assets, so that they can be cached for a
 /// year and still change at once after a release.
 pub fn asset_version() -> &'static str {
     static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    V.get_or_init(|| fingerprint(NEUTRAL_CSS.bytes().chain(GUIDE_JS.bytes())))
+    V.get_or_init(|| {
+        fingerprint(
+            NEUTRAL_CSS
+                .bytes()
+                .chain(GUIDE_JS.bytes())
+                .chain(FAVICON_SVG.bytes()),
+        )
+    })
 }
 
 /// Eight hex digits that change whenever the bytes do (FNV-1a): a cache
@@ -1466,8 +1880,21 @@ async fn asset(Path(file): Path<String>) -> Response {
     match file.as_str() {
         "neutral.css" => cached("text/css; charset=utf-8", NEUTRAL_CSS),
         "guide.js" => cached("text/javascript; charset=utf-8", GUIDE_JS),
+        "favicon.svg" => cached("image/svg+xml", FAVICON_SVG),
         _ => not_found_page(Lang::Fr),
     }
+}
+
+/// Browsers that ask for `/favicon.ico` without reading the page's
+/// `<link rel="icon">` get the SVG icon.
+async fn favicon() -> Response {
+    let mut resp =
+        Redirect::permanent(&format!("/assets/favicon.svg?v={}", asset_version())).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    resp
 }
 
 mod dsfr {
@@ -1574,5 +2001,24 @@ impl Limiter {
         }
         entry.0 += 1;
         entry.0 <= self.per_window
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blocks;
+
+    #[test]
+    fn lines_beginning_with_a_dash_are_a_list() {
+        let b = blocks(Some(
+            "Intro\non two lines.\n\nQuelques pistes :\n- la mairie ;\n- les Archives\n  départementales.\n\nFin.",
+        ));
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[0].text, "Intro on two lines.");
+        assert!(b[0].items.is_empty());
+        assert_eq!(b[1].text, "Quelques pistes :");
+        assert_eq!(b[1].items, ["la mairie ;", "les Archives départementales."]);
+        assert_eq!(b[2].text, "Fin.");
+        assert!(blocks(None).is_empty());
     }
 }
