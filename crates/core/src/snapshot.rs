@@ -149,6 +149,17 @@ pub struct Answer<'a> {
     pub matches: Vec<Match<'a>>,
     pub uncovered: Vec<Period>,
     pub communicability: Communicability,
+    /// Stretches held under a rule naming a service that does not exist
+    /// (the store refuses such rules; counted so that they are not hidden).
+    pub dangling: usize,
+}
+
+impl Answer<'_> {
+    /// Whether every period of the timeline is held by a named holder: no
+    /// gap, no rule pointing nowhere.
+    pub fn is_complete(&self) -> bool {
+        self.uncovered.is_empty() && self.dangling == 0 && !self.matches.is_empty()
+    }
 }
 
 /// Why a locate request cannot be answered.
@@ -342,6 +353,11 @@ impl Snapshot {
             when.year(),
             today,
         );
+        let dangling = t
+            .segments
+            .iter()
+            .filter(|seg| self.holder(&seg.rule.service, resolution.current).is_none())
+            .count();
         let matches = t
             .segments
             .iter()
@@ -361,6 +377,7 @@ impl Snapshot {
             matches,
             uncovered: t.uncovered,
             communicability: comm,
+            dangling,
         })
     }
 

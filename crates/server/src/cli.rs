@@ -68,6 +68,13 @@ pub enum Command {
     Demo,
     /// Check the stored data and report problems; fails if any.
     Check,
+    /// Print the coverage figure: over current communes × document types,
+    /// asked without a date, the share of complete answers.
+    Coverage {
+        /// Only this many communes, taken at a regular stride.
+        #[arg(long)]
+        sample: Option<usize>,
+    },
     /// Sites registered to embed guides: add, list, remove.
     Site {
         #[command(subcommand)]
@@ -190,6 +197,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 crate::import::demo(store.as_ref(), clock.today()).await?
             );
+            Ok(())
+        }
+        Command::Coverage { sample } => {
+            let snap = Live::load(store.clone()).await?.snapshot();
+            let c = locadocs_core::coverage::coverage(&snap, sample, clock.today());
+            print!("{}", coverage_report(&c));
             Ok(())
         }
         Command::Check => {
@@ -412,6 +425,29 @@ async fn user(store: Arc<dyn Store>, action: UserCommand) -> anyhow::Result<()> 
 }
 
 /// Hides a password in a database URL before printing it.
+/// The coverage figure, then one line per document type.
+fn coverage_report(c: &locadocs_core::coverage::Coverage) -> String {
+    let mut out = format!(
+        "Couverture : {:.1} % de réponses complètes ({} sur {} questions, {} communes × {} types de document)\n",
+        c.percent(),
+        c.complete,
+        c.questions,
+        c.communes,
+        c.by_document_type.len()
+    );
+    for (doc, questions, complete) in &c.by_document_type {
+        let pct = if *questions == 0 {
+            0.0
+        } else {
+            100.0 * *complete as f64 / *questions as f64
+        };
+        out.push_str(&format!(
+            "  {doc} : {pct:.1} % ({complete} sur {questions})\n"
+        ));
+    }
+    out
+}
+
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
