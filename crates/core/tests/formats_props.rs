@@ -206,7 +206,7 @@ fn holding() -> impl Strategy<Value = HoldingRule> {
         ),
         prop_oneof![
             slug().prop_map(|s| ServiceRef::Id(Slug::parse(&s).unwrap())),
-            Just(ServiceRef::TownHall),
+            Just(ServiceRef::TOWN_HALL_REF),
         ],
         (opt_text(), opt_text(), prop::option::of(day())),
     )

@@ -66,6 +66,13 @@ pub enum Command {
     },
     /// Load the demo dataset shipped with Locadocs (idempotent).
     Demo,
+    /// Load the national baseline: document types and the rules that hold
+    /// for every commune, with their sources (idempotent).
+    Baseline {
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Check the stored data and report problems; fails if any.
     Check,
     /// Print the coverage figure: over current communes × document types,
@@ -196,6 +203,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!(
                 "{}",
                 crate::import::demo(store.as_ref(), clock.today()).await?
+            );
+            Ok(())
+        }
+        Command::Baseline { dry_run } => {
+            print!(
+                "{}",
+                crate::import::baseline(store.as_ref(), clock.today(), dry_run).await?
             );
             Ok(())
         }

@@ -27,6 +27,7 @@ pub(crate) const SCHEMA: Schema = Schema {
         "longitude",
         "annuaire_id",
         "verified_at",
+        "competence",
     ],
     required: &["id", "name", "kind"],
 };
@@ -48,6 +49,7 @@ const LATITUDE: usize = 13;
 const LONGITUDE: usize = 14;
 const ANNUAIRE_ID: usize = 15;
 const VERIFIED_AT: usize = 16;
+const COMPETENCE: usize = 17;
 
 fn kind(v: &str) -> fields::Checked<ServiceKind> {
     ServiceKind::parse(&v.to_ascii_lowercase())
@@ -94,6 +96,12 @@ fn parse_row(row: &Row<'_>, report: &mut Report, ctx: &dyn ImportContext) -> Opt
         row.error(report, LATITUDE, "à renseigner avec la longitude");
     }
     let verified_at = optional(row, report, VERIFIED_AT, fields::day);
+    let competence = optional(row, report, COMPETENCE, fields::competence).unwrap_or_default();
+    for t in &competence {
+        if let Some(message) = fields::unknown_territory(t, ctx) {
+            row.error(report, COMPETENCE, message);
+        }
+    }
     if report.errors.len() > before {
         return None;
     }
@@ -115,6 +123,7 @@ fn parse_row(row: &Row<'_>, report: &mut Report, ctx: &dyn ImportContext) -> Opt
         longitude,
         annuaire_id: row.text(ANNUAIRE_ID),
         verified_at,
+        competence,
     })
 }
 
@@ -156,6 +165,7 @@ pub fn write_services(rows: &[Service]) -> Vec<u8> {
                 opt(&s.longitude),
                 opt(&s.annuaire_id),
                 opt(&s.verified_at.map(|d| d.format("%Y-%m-%d"))),
+                crate::reference::format_competence(&s.competence),
             ]
         }),
     )

@@ -65,7 +65,7 @@ fn holdings() -> Vec<HoldingRule> {
             territory: rennes,
             from: Some(Bound::YearsAgo(75)),
             to: None,
-            service: ServiceRef::TownHall,
+            service: ServiceRef::TOWN_HALL_REF,
             instructions: None,
             source: Some("Mairie".into()),
             verified_at: None,
