@@ -613,4 +613,41 @@ mod tests {
             assert!(Territory::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn holders_by_kind_parse_and_print() {
+        for t in [
+            "@mairie",
+            "@archives-departementales",
+            "@notaire",
+            "@inconnu",
+            "ad35",
+        ] {
+            assert_eq!(ServiceRef::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(
+            ServiceRef::parse("@publicite-fonciere").unwrap(),
+            ServiceRef::Competent(ServiceKind::PubliciteFonciere)
+        );
+        assert_eq!(
+            ServiceRef::parse("@mairie").unwrap(),
+            ServiceRef::TOWN_HALL_REF
+        );
+        let e = ServiceRef::parse("@chateau").unwrap_err().to_string();
+        assert!(e.starts_with("« @chateau » n'est pas un détenteur"), "{e}");
+        assert!(e.contains("archives-departementales"), "{e}");
+    }
+
+    #[test]
+    fn competence_lists_parse_and_print() {
+        let c = parse_competence(" departement:35 | epci:243500139|commune:35238|departement:35")
+            .unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            format_competence(&c),
+            "departement:35|epci:243500139|commune:35238"
+        );
+        assert!(parse_competence("").unwrap().is_empty());
+        assert!(parse_competence("region:53").is_err());
+    }
 }

@@ -570,3 +570,285 @@ impl Snapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::Bound;
+    use crate::territory::{CommuneKind, Departement, Epci};
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    }
+
+    fn commune(code: &str, name: &str, dept: &str, epci: Option<&str>, liaison: u8) -> Commune {
+        Commune {
+            code: InseeCode::parse(code).unwrap(),
+            kind: CommuneKind::Current,
+            name: name.into(),
+            current: None,
+            departement: dept.into(),
+            region: "53".into(),
+            epci: epci.map(|e| Siren::parse(e).unwrap()),
+            postal_codes: vec![],
+            population: None,
+            liaison: Some(liaison),
+            former_codes: vec![],
+        }
+    }
+
+    fn geo() -> Arc<Geo> {
+        let t = Territories::new(
+            vec![
+                commune("35238", "Rennes", "35", Some("243500139"), 0),
+                commune("35051", "Cesson-Sévigné", "35", Some("243500139"), 0),
+                commune("35288", "Saint-Malo", "35", None, 0),
+                commune("40192", "Mont-de-Marsan", "40", None, 0),
+                commune("2A004", "Ajaccio", "2A", None, 1),
+            ],
+            vec![Epci {
+                siren: Siren::parse("243500139").unwrap(),
+                name: "Rennes Métropole".into(),
+                kind: "METRO".into(),
+            }],
+            vec![
+                Departement {
+                    code: "35".into(),
+                    name: "Ille-et-Vilaine".into(),
+                    region: "53".into(),
+                    liaison: Some(1),
+                },
+                Departement {
+                    code: "40".into(),
+                    name: "Landes".into(),
+                    region: "75".into(),
+                    liaison: Some(4),
+                },
+                Departement {
+                    code: "2A".into(),
+                    name: "Corse-du-Sud".into(),
+                    region: "94".into(),
+                    liaison: Some(3),
+                },
+            ],
+            vec![],
+        );
+        Arc::new(Geo::new(t))
+    }
+
+    fn service(id: &str, kind: ServiceKind, competence: &[&str]) -> Service {
+        let mut s = Service::new(Slug::parse(id).unwrap(), id, kind);
+        s.competence = competence
+            .iter()
+            .map(|t| Territory::parse(t).unwrap())
+            .collect();
+        s
+    }
+
+    fn rule(territory: &str, from: &str, to: &str, service: &str) -> HoldingRule {
+        let b = |s: &str| (!s.is_empty()).then(|| Bound::parse(s).unwrap().0);
+        HoldingRule {
+            document_type: Slug::parse("permis-de-construire").unwrap(),
+            territory: Territory::parse(territory).unwrap(),
+            from: b(from),
+            to: b(to),
+            service: ServiceRef::parse(service).unwrap(),
+            instructions: Some("Pourquoi.".into()),
+            source: Some("Source.".into()),
+            verified_at: None,
+        }
+    }
+
+    fn snapshot(services: Vec<Service>, holdings: Vec<HoldingRule>) -> Snapshot {
+        let doc = DocumentType {
+            slug: Slug::parse("permis-de-construire").unwrap(),
+            label: "Permis".into(),
+            theme: None,
+            aliases: vec![],
+            description: None,
+            communicability_years: 0,
+            communicability_note: None,
+        };
+        Snapshot::build(
+            1,
+            geo(),
+            RefData {
+                document_types: vec![doc],
+                services,
+                holdings,
+                ..RefData::default()
+            },
+        )
+    }
+
+    fn holders(snap: &Snapshot, commune: &str, when: When) -> Vec<String> {
+        snap.locate("permis-de-construire", commune, when, today())
+            .unwrap()
+            .matches
+            .iter()
+            .map(|m| m.holder.name())
+            .collect()
+    }
+
+    #[test]
+    fn a_kind_resolves_to_the_most_specific_competent_service() {
+        let snap = snapshot(
+            vec![
+                service(
+                    "ad35",
+                    ServiceKind::ArchivesDepartementales,
+                    &["departement:35"],
+                ),
+                service(
+                    "archives-metropole",
+                    ServiceKind::ArchivesDepartementales,
+                    &["epci:243500139"],
+                ),
+                service(
+                    "archives-rennes-seule",
+                    ServiceKind::ArchivesDepartementales,
+                    &["commune:35238"],
+                ),
+            ],
+            vec![rule("france", "", "", "@archives-departementales")],
+        );
+        assert_eq!(
+            holders(&snap, "35238", When::Unknown),
+            ["archives-rennes-seule"]
+        );
+        assert_eq!(
+            holders(&snap, "35051", When::Unknown),
+            ["archives-metropole"]
+        );
+        assert_eq!(holders(&snap, "35288", When::Unknown), ["ad35"]);
+        // No service competent in the Landes: the holder is named, not invented.
+        assert_eq!(
+            holders(&snap, "40192", When::Unknown),
+            ["Archives départementales des Landes"]
+        );
+        assert_eq!(
+            holders(&snap, "2A004", When::Unknown),
+            ["Archives départementales de la Corse-du-Sud"]
+        );
+    }
+
+    #[test]
+    fn a_town_hall_is_competent_for_its_commune_by_default() {
+        let mut mairie = service("mairie-rennes", ServiceKind::Mairie, &[]);
+        mairie.name = "Mairie de Rennes (hôtel de ville)".into();
+        mairie.commune = Some(InseeCode::parse("35238").unwrap());
+        let snap = snapshot(vec![mairie], vec![rule("france", "", "", "@mairie")]);
+        assert_eq!(
+            holders(&snap, "35238", When::Unknown),
+            ["Mairie de Rennes (hôtel de ville)"]
+        );
+        assert_eq!(
+            holders(&snap, "35051", When::Unknown),
+            ["Mairie de Cesson-Sévigné"]
+        );
+        let a = snap
+            .locate("permis-de-construire", "35051", When::Unknown, today())
+            .unwrap();
+        assert!(matches!(
+            a.matches[0].holder,
+            Holder::Unknown {
+                kind: ServiceKind::Mairie,
+                ..
+            }
+        ));
+        assert!(a.matches[0].holder.lead().is_some());
+    }
+
+    #[test]
+    fn a_specific_rule_naming_a_service_overrides_the_national_one_over_its_period_only() {
+        let snap = snapshot(
+            vec![service(
+                "archives-rennes",
+                ServiceKind::ArchivesMunicipales,
+                &[],
+            )],
+            vec![
+                rule("france", "", "1942", "@inconnu"),
+                rule("france", "1943", "1983", "@archives-departementales"),
+                rule("france", "1984", "", "@mairie"),
+                rule("commune:35238", "1908", "1990", "archives-rennes"),
+            ],
+        );
+        let a = snap
+            .locate("permis-de-construire", "35238", When::Unknown, today())
+            .unwrap();
+        let names: Vec<String> = a.matches.iter().map(|m| m.holder.name()).collect();
+        assert_eq!(names, ["archives-rennes", "Mairie de Rennes",]);
+        assert_eq!(
+            a.matches[1].period.from,
+            NaiveDate::from_ymd_opt(1991, 1, 1)
+        );
+        // Before 1908 the national rule says why no holder is named.
+        assert_eq!(a.unstated.len(), 1);
+        assert_eq!(
+            a.unstated[0].period.to,
+            NaiveDate::from_ymd_opt(1907, 12, 31)
+        );
+        assert_eq!(a.unstated[0].reason(), Some("Pourquoi."));
+        assert!(a.uncovered.is_empty());
+        assert!(a.is_complete());
+        // Elsewhere, the national timeline.
+        assert_eq!(
+            holders(&snap, "35288", When::Unknown),
+            [
+                "Archives départementales d'Ille-et-Vilaine",
+                "Mairie de Saint-Malo"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_gap_or_a_missing_service_makes_an_answer_incomplete() {
+        let snap = snapshot(
+            vec![],
+            vec![
+                rule("france", "1984", "", "@mairie"),
+                rule("departement:40", "", "1983", "disparu"),
+            ],
+        );
+        let a = snap
+            .locate("permis-de-construire", "35238", When::Unknown, today())
+            .unwrap();
+        assert!(!a.is_complete());
+        assert_eq!(a.uncovered.len(), 1);
+        let a = snap
+            .locate("permis-de-construire", "40192", When::Unknown, today())
+            .unwrap();
+        assert_eq!(a.dangling, 1);
+        assert!(!a.is_complete());
+    }
+
+    #[test]
+    fn clashing_competences_are_found_unless_one_is_more_specific() {
+        let a = service("a", ServiceKind::Notaire, &["departement:35"]);
+        let b = service("b", ServiceKind::Notaire, &["commune:35238"]);
+        let c = service(
+            "c",
+            ServiceKind::Notaire,
+            &["epci:243500139", "departement:35"],
+        );
+        let d = service("d", ServiceKind::Udap, &["departement:35"]);
+        assert!(crate::reference::competence_clashes(&[&a, &b, &d]).is_empty());
+        let clashes = crate::reference::competence_clashes(&[&a, &b, &c, &d]);
+        assert_eq!(
+            clashes,
+            vec![(
+                ServiceKind::Notaire,
+                Territory::parse("departement:35").unwrap(),
+                0,
+                2
+            )]
+        );
+        // Two town halls of one commune clash through their default.
+        let mut m1 = service("m1", ServiceKind::Mairie, &[]);
+        m1.commune = Some(InseeCode::parse("35238").unwrap());
+        let mut m2 = m1.clone();
+        m2.id = Slug::parse("m2").unwrap();
+        assert_eq!(crate::reference::competence_clashes(&[&m1, &m2]).len(), 1);
+    }
+}

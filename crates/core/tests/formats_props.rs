@@ -174,6 +174,8 @@ fn service() -> impl Strategy<Value = Service> {
                 longitude: point.map(|p| p.1),
                 annuaire_id,
                 verified_at,
+                // Exercises the competence column, empty or not.
+                competence: commune.iter().map(|c| Territory::Commune(*c)).collect(),
             },
         )
 }

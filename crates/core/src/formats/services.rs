@@ -301,7 +301,7 @@ mod tests {
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;"
+            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;;"
         );
         let parsed = read_services(&bytes, &Known).unwrap();
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
@@ -315,5 +315,28 @@ mod tests {
         let bytes = write_services(std::slice::from_ref(&long));
         let back = read_services(&bytes, &Known).unwrap();
         assert_eq!(back.rows[0].1, long);
+    }
+
+    #[test]
+    fn the_competence_column_lists_known_territories() {
+        let input = "id;name;kind;competence\n\
+             ad35;AD 35;archives-departementales;departement:35 | epci:243500139\n\
+             x;X;autre;departement:99|epci:999999999|commune:99999\n\
+             y;Y;autre;region:53\n\
+             z;Z;mairie;commune:1007\n";
+        let errors = errors(input);
+        assert_eq!(
+            errors,
+            vec![
+                "ligne 3, colonne competence : département 99 inconnu",
+                "ligne 3, colonne competence : EPCI 999999999 inconnu",
+                "ligne 3, colonne competence : commune 99999 inconnue du Code officiel géographique",
+                "ligne 4, colonne competence : « region:53 » n'est pas un territoire : écrivez commune:<code INSEE>, epci:<SIREN>, departement:<code> ou france",
+            ]
+        );
+        let ok = read("id;name;kind;competence\nad35;AD 35;archives-departementales;departement:35|epci:243500139\nz;Z;mairie;commune:1007\n").unwrap();
+        assert_eq!(ok.rows[0].1.competence.len(), 2);
+        assert_eq!(ok.rows[1].1.competence[0].to_string(), "commune:01007");
+        assert_eq!(ok.warnings.len(), 1, "{:?}", ok.warnings);
     }
 }
