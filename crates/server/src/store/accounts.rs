@@ -854,9 +854,6 @@ async fn write_record(
             if let Some(msg) = super::sql::second_town_hall(&mut **tx).await? {
                 return Err(WriteError::Invalid(msg));
             }
-            if let Some(msg) = super::sql::competence_clash(&mut **tx).await? {
-                return Err(WriteError::Invalid(msg));
-            }
             Ok(s.id.to_string())
         }
         (Some(Record::DocumentType(d)), _) => {
@@ -1582,6 +1579,13 @@ impl Accounts for SqlStore {
             None,
         )
         .await?;
+        // Checked once the row is written (whole-table, so not per row of
+        // an import: `apply_recorded` checks once at its end).
+        if entity == Entity::Service
+            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+        {
+            return Err(WriteError::Invalid(msg));
+        }
         tx.commit().await?;
         Ok(key)
     }
@@ -1698,6 +1702,11 @@ impl Accounts for SqlStore {
                 .await?;
             }
         }
+        if (!changes.upsert_services.is_empty() || !changes.delete_services.is_empty())
+            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+        {
+            return Err(WriteError::Invalid(msg));
+        }
         let version = data_version_in(&mut tx).await?;
         tx.commit().await?;
         Ok(version)
@@ -1751,6 +1760,11 @@ impl Accounts for SqlStore {
             .bind(new_id)
             .execute(&mut *tx)
             .await?;
+        if entry.entity == Entity::Service
+            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+        {
+            return Err(WriteError::Invalid(msg));
+        }
         tx.commit().await?;
         self.history_entry(new_id)
             .await?
