@@ -283,6 +283,9 @@ impl From<&User> for UserFields {
 }
 
 /// The state of a record, written or as it was.
+// Records are handled one at a time (a save, a history entry): the size of
+// the service variant costs nothing worth boxing it for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Service(Service),
