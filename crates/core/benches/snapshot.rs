@@ -158,13 +158,17 @@ fn bench(c: &mut Criterion) {
 /// town hall per current commune (about 35,000 competence entries).
 fn with_competence(territories: &Territories, mut data: RefData) -> RefData {
     let doc = data.document_types[0].slug.clone();
+    // The 101 départements (overseas collectivities have no département code).
     for d in territories.departements() {
+        let Ok(t) = Territory::parse(&format!("departement:{}", d.code)) else {
+            continue;
+        };
         let mut s = Service::new(
             Slug::parse(&format!("ad-{}", d.code.to_lowercase())).unwrap(),
             format!("Archives départementales {}", d.name),
             ServiceKind::ArchivesDepartementales,
         );
-        s.competence = vec![Territory::parse(&format!("departement:{}", d.code)).unwrap()];
+        s.competence = vec![t];
         data.services.push(s);
     }
     for c in territories
