@@ -21,6 +21,11 @@ pub enum CodeError {
         "« {0} » n'est pas un identifiant valide (lettres minuscules sans accent, chiffres et tirets, 1 à 80 caractères)"
     )]
     Slug(String),
+    #[error(
+        "« {0} » n'est pas un détenteur : après @, écrivez un type de service ({kinds}), ou @inconnu",
+        kinds = crate::reference::ServiceKind::accepted()
+    )]
+    HolderKind(String),
 }
 
 /// A commune code from INSEE's Code officiel géographique: five characters,

@@ -80,6 +80,8 @@ struct RawDepartement {
     nom: String,
     #[serde(default)]
     region: String,
+    #[serde(default, rename = "typeLiaison")]
+    type_liaison: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +193,7 @@ pub fn parse(
                 code: d.code,
                 name: d.nom,
                 region: d.region,
+                liaison: d.type_liaison,
             })
             .collect(),
         regions: raw_regions

@@ -22,6 +22,37 @@ pub fn of_place(name: &str, liaison: Option<u8>) -> String {
     }
 }
 
+/// "de l'Ain", "du Rhône", "des Landes", "de la Corse-du-Sud", "de Paris":
+/// a département named after "de", from its name without article (as the
+/// COG writes it) and the COG's `typeLiaison`. Without the hint the article
+/// cannot be told from the name; the name is then set apart instead
+/// ("(Rhône)"), which stays correct French after a noun.
+pub fn of_departement(name: &str, liaison: Option<u8>) -> String {
+    match liaison {
+        Some(0) => format!("de {name}"),
+        Some(1) => format!("d'{name}"),
+        Some(2) => format!("du {name}"),
+        Some(3) => format!("de la {name}"),
+        Some(4) => format!("des {name}"),
+        Some(5) => format!("de l'{name}"),
+        Some(6) => format!("des {name}"),
+        Some(7) => format!("de las {name}"),
+        Some(8) => format!("de los {name}"),
+        _ => format!("({name})"),
+    }
+}
+
+/// "Archives départementales de l'Ain".
+pub fn departmental_archives_name(departement: &str, liaison: Option<u8>) -> String {
+    match liaison {
+        Some(0..=8) => format!(
+            "Archives départementales {}",
+            of_departement(departement, liaison)
+        ),
+        _ => format!("Archives départementales ({departement})"),
+    }
+}
+
 fn guess(name: &str) -> String {
     if let Some(rest) = name.strip_prefix("Le ") {
         return format!("du {rest}");
@@ -63,5 +94,38 @@ mod tests {
         assert_eq!(town_hall_name("Les Andelys", None), "Mairie des Andelys");
         assert_eq!(town_hall_name("Angers", None), "Mairie d'Angers");
         assert_eq!(town_hall_name("Rennes", None), "Mairie de Rennes");
+    }
+
+    #[test]
+    fn departements_take_the_cog_article() {
+        // The COG's typeLiaison of each: 5 Ain, 2 Rhône, 4 Landes, 3 Corse-du-Sud, 0 Paris.
+        assert_eq!(
+            departmental_archives_name("Ain", Some(5)),
+            "Archives départementales de l'Ain"
+        );
+        assert_eq!(
+            departmental_archives_name("Rhône", Some(2)),
+            "Archives départementales du Rhône"
+        );
+        assert_eq!(
+            departmental_archives_name("Landes", Some(4)),
+            "Archives départementales des Landes"
+        );
+        assert_eq!(
+            departmental_archives_name("Corse-du-Sud", Some(3)),
+            "Archives départementales de la Corse-du-Sud"
+        );
+        assert_eq!(
+            departmental_archives_name("Paris", Some(0)),
+            "Archives départementales de Paris"
+        );
+        assert_eq!(
+            departmental_archives_name("Rhône", None),
+            "Archives départementales (Rhône)"
+        );
+        assert_eq!(
+            of_departement("Ille-et-Vilaine", Some(1)),
+            "d'Ille-et-Vilaine"
+        );
     }
 }

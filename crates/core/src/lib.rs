@@ -9,6 +9,7 @@
 pub mod codes;
 pub mod cog;
 pub mod communicability;
+pub mod coverage;
 pub mod formats;
 pub mod french;
 pub mod guide;

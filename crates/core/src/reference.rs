@@ -133,6 +133,12 @@ pub struct Service {
     /// The service's identifier in the Annuaire de l'administration.
     pub annuaire_id: Option<String>,
     pub verified_at: Option<NaiveDate>,
+    /// The territories it is competent for: a rule's `@<kind>` holder
+    /// resolves, for a commune, to the service of that kind competent for
+    /// it (the most specific territory wins). Empty for a `mairie` means its
+    /// own commune.
+    #[serde(default)]
+    pub competence: Vec<Territory>,
 }
 
 impl Service {
@@ -156,8 +162,68 @@ impl Service {
             longitude: None,
             annuaire_id: None,
             verified_at: None,
+            competence: Vec::new(),
         }
     }
+
+    /// The territories it is competent for, with a town hall's default: its
+    /// own commune.
+    pub fn competence_area(&self) -> Vec<Territory> {
+        match (self.competence.is_empty(), self.kind, self.commune) {
+            (true, ServiceKind::Mairie, Some(c)) => vec![Territory::Commune(c)],
+            _ => self.competence.clone(),
+        }
+    }
+}
+
+/// Parses a competence list, `departement:35|epci:243500139` (also `,` or
+/// `;` between items); each item as `Territory::parse` reads it.
+pub fn parse_competence(s: &str) -> Result<Vec<Territory>, TerritoryError> {
+    let mut out: Vec<Territory> = Vec::new();
+    for item in s
+        .split(['|', ',', ';'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let t = Territory::parse(item)?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a competence list as `parse_competence` reads it.
+pub fn format_competence(ts: &[Territory]) -> String {
+    ts.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// Two services of one kind competent for the same territory: `@<kind>`
+/// could not tell which one holds. Returns `(kind, territory, first,
+/// second)` for each clash, `first` coming earlier in `services`. A
+/// service competent for a commune and another for its département do not
+/// clash: the more specific one answers for that commune.
+pub fn competence_clashes(services: &[&Service]) -> Vec<(ServiceKind, Territory, usize, usize)> {
+    let mut seen: std::collections::HashMap<(ServiceKind, Territory), usize> =
+        std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (i, s) in services.iter().enumerate() {
+        for t in s.competence_area() {
+            match seen.entry((s.kind, t)) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let (kind, t) = e.key().clone();
+                    out.push((kind, t, *e.get(), i));
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The area a holding rule applies to, from most to least specific.
@@ -230,6 +296,15 @@ pub enum TerritoryError {
     Syntax(String),
     #[error(transparent)]
     Code(#[from] CodeError),
+}
+
+/// "deux services … compétents pour …" naming both.
+pub fn clash_message(kind: ServiceKind, t: &Territory, a: &Slug, b: &Slug) -> String {
+    format!(
+        "deux services de type « {kind} » seraient compétents pour {t} (« {a} » et « {b} ») : \
+         un seul peut l'être pour un même territoire ; retirez ce territoire de la compétence de l'un \
+         des deux, ou donnez-lui un territoire plus précis"
+    )
 }
 
 /// One end of a holding rule's period, as written by its author.
@@ -381,24 +456,34 @@ pub fn parse_day(t: &str) -> Result<(NaiveDate, bool), BoundError> {
     Err(BoundError::Syntax(t.to_owned()))
 }
 
-/// Who holds the documents: a named service, or "the town hall of the
-/// commune asked about" (`@mairie`).
+/// Who holds the documents: a named service; "the service of this kind
+/// competent for the commune asked about" (`@mairie`,
+/// `@archives-departementales`…); or nobody that can be named for every
+/// commune (`@inconnu`, the rule's instructions saying why).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ServiceRef {
     Id(Slug),
-    TownHall,
+    Competent(ServiceKind),
+    Unstated,
 }
 
 impl ServiceRef {
     pub const TOWN_HALL: &'static str = "@mairie";
+    pub const UNSTATED: &'static str = "@inconnu";
+    /// `@mairie`, as a value.
+    pub const TOWN_HALL_REF: ServiceRef = ServiceRef::Competent(ServiceKind::Mairie);
 
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         let s = s.trim();
-        if s == Self::TOWN_HALL {
-            Ok(ServiceRef::TownHall)
-        } else {
-            Slug::parse(s).map(ServiceRef::Id)
+        if s == Self::UNSTATED {
+            return Ok(ServiceRef::Unstated);
         }
+        if let Some(kind) = s.strip_prefix('@') {
+            return ServiceKind::parse(kind)
+                .map(ServiceRef::Competent)
+                .ok_or_else(|| CodeError::HolderKind(s.to_owned()));
+        }
+        Slug::parse(s).map(ServiceRef::Id)
     }
 }
 
@@ -406,7 +491,8 @@ impl fmt::Display for ServiceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ServiceRef::Id(s) => f.write_str(s.as_str()),
-            ServiceRef::TownHall => f.write_str(Self::TOWN_HALL),
+            ServiceRef::Competent(k) => write!(f, "@{}", k.as_str()),
+            ServiceRef::Unstated => f.write_str(Self::UNSTATED),
         }
     }
 }
@@ -526,5 +612,42 @@ mod tests {
         ] {
             assert!(Territory::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn holders_by_kind_parse_and_print() {
+        for t in [
+            "@mairie",
+            "@archives-departementales",
+            "@notaire",
+            "@inconnu",
+            "ad35",
+        ] {
+            assert_eq!(ServiceRef::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(
+            ServiceRef::parse("@publicite-fonciere").unwrap(),
+            ServiceRef::Competent(ServiceKind::PubliciteFonciere)
+        );
+        assert_eq!(
+            ServiceRef::parse("@mairie").unwrap(),
+            ServiceRef::TOWN_HALL_REF
+        );
+        let e = ServiceRef::parse("@chateau").unwrap_err().to_string();
+        assert!(e.starts_with("« @chateau » n'est pas un détenteur"), "{e}");
+        assert!(e.contains("archives-departementales"), "{e}");
+    }
+
+    #[test]
+    fn competence_lists_parse_and_print() {
+        let c = parse_competence(" departement:35 | epci:243500139|commune:35238|departement:35")
+            .unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            format_competence(&c),
+            "departement:35|epci:243500139|commune:35238"
+        );
+        assert!(parse_competence("").unwrap().is_empty());
+        assert!(parse_competence("region:53").is_err());
     }
 }

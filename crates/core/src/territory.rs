@@ -79,8 +79,12 @@ pub struct Epci {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Departement {
     pub code: String,
+    /// Without article, as the COG writes it: « Rhône », « Landes ».
     pub name: String,
     pub region: String,
+    /// The COG's `typeLiaison` (0–8): how to write "de" before the name.
+    #[serde(default)]
+    pub liaison: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -174,6 +174,8 @@ fn service() -> impl Strategy<Value = Service> {
                 longitude: point.map(|p| p.1),
                 annuaire_id,
                 verified_at,
+                // Exercises the competence column, empty or not.
+                competence: commune.iter().map(|c| Territory::Commune(*c)).collect(),
             },
         )
 }
@@ -206,7 +208,7 @@ fn holding() -> impl Strategy<Value = HoldingRule> {
         ),
         prop_oneof![
             slug().prop_map(|s| ServiceRef::Id(Slug::parse(&s).unwrap())),
-            Just(ServiceRef::TownHall),
+            Just(ServiceRef::TOWN_HALL_REF),
         ],
         (opt_text(), opt_text(), prop::option::of(day())),
     )

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use locadocs_core::{InseeCode, RefData, Service, ServiceKind, Slug, Territories};
+use locadocs_core::{InseeCode, RefData, Service, ServiceKind, Slug, Territories, Territory};
 use serde_json::Value;
 
 use crate::store::Changes;
@@ -344,6 +344,7 @@ fn changed_fields(a: &Service, b: &Service) -> Vec<&'static str> {
     check("horaires", a.opening_hours == b.opening_hours);
     check("latitude", a.latitude == b.latitude);
     check("longitude", a.longitude == b.longitude);
+    check("compétence", a.competence == b.competence);
     out
 }
 
@@ -384,6 +385,34 @@ fn record(rec: &Value, territories: &Territories) -> Result<Service, String> {
             Some(code)
         }
     };
+    // The communes the service is competent for: `pivot[].code_insee_commune`
+    // of the entries of its kind.
+    let mut competence: Vec<Territory> = Vec::new();
+    for p in list(rec, "pivot") {
+        if text(&p, "type_service_local").and_then(|t| kind_of(&t)) != Some(kind) {
+            continue;
+        }
+        for c in list(&p, "code_insee_commune") {
+            let Some(c) = (match &c {
+                Value::String(s) => Some(s.trim().to_owned()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let code = InseeCode::parse(&c)
+                .map_err(|e| format!("pivot[].code_insee_commune « {c} » invalide : {e}"))?;
+            if !territories.knows(code) {
+                return Err(format!(
+                    "pivot[].code_insee_commune « {c} » : commune inconnue"
+                ));
+            }
+            let t = Territory::Commune(code);
+            if !competence.contains(&t) {
+                competence.push(t);
+            }
+        }
+    }
     if kind == ServiceKind::Mairie && commune.is_none() {
         return Err("une mairie doit avoir un « code_insee_commune »".into());
     }
@@ -395,6 +424,7 @@ fn record(rec: &Value, territories: &Territories) -> Result<Service, String> {
     let mut s = Service::new(Slug::parse("annuaire").expect("a valid slug"), name, kind);
     s.annuaire_id = Some(annuaire_id);
     s.commune = commune;
+    s.competence = competence;
     if let Some(a) = address {
         let street: Vec<String> = [
             "complement1",

@@ -68,6 +68,20 @@ pub enum Command {
     },
     /// Load the demo dataset shipped with Locadocs (idempotent).
     Demo,
+    /// Load the national baseline: document types and the rules that hold
+    /// for every commune, with their sources (idempotent).
+    Baseline {
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the coverage figure: over current communes × document types,
+    /// asked without a date, the share of complete answers.
+    Coverage {
+        /// Only this many communes, taken at a regular stride.
+        #[arg(long)]
+        sample: Option<usize>,
+    },
     /// Check the stored data and report problems; fails if any. Also warns
     /// when a setting the legal notice needs is unset (LOCADOCS_PUBLISHER,
     /// LOCADOCS_PUBLICATION_DIRECTOR, LOCADOCS_HOSTING_PROVIDER,
@@ -198,6 +212,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 crate::import::demo(store.as_ref(), clock.today()).await?
             );
+            Ok(())
+        }
+        Command::Baseline { dry_run } => {
+            print!(
+                "{}",
+                crate::import::baseline(store.as_ref(), clock.today(), dry_run).await?
+            );
+            Ok(())
+        }
+        Command::Coverage { sample } => {
+            let snap = Live::load(store.clone()).await?.snapshot();
+            let c = locadocs_core::coverage::coverage(&snap, sample, clock.today());
+            print!("{}", coverage_report(&c));
             Ok(())
         }
         Command::Check { legal } => {
@@ -423,6 +450,29 @@ async fn user(store: Arc<dyn Store>, action: UserCommand) -> anyhow::Result<()> 
 }
 
 /// Hides a password in a database URL before printing it.
+/// The coverage figure, then one line per document type.
+fn coverage_report(c: &locadocs_core::coverage::Coverage) -> String {
+    let mut out = format!(
+        "Couverture : {:.1} % de réponses complètes ({} sur {} questions, {} communes × {} types de document)\n",
+        c.percent(),
+        c.complete,
+        c.questions,
+        c.communes,
+        c.by_document_type.len()
+    );
+    for (doc, questions, complete) in &c.by_document_type {
+        let pct = if *questions == 0 {
+            0.0
+        } else {
+            100.0 * *complete as f64 / *questions as f64
+        };
+        out.push_str(&format!(
+            "  {doc} : {pct:.1} % ({complete} sur {questions})\n"
+        ));
+    }
+    out
+}
+
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {

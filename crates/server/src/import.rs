@@ -23,6 +23,8 @@ const MAX_FILE: u64 = 200 * 1024 * 1024;
 const DEMO_DOCUMENT_TYPES: &[u8] = include_bytes!("../../../demo/document-types.csv");
 const DEMO_SERVICES: &[u8] = include_bytes!("../../../demo/services.csv");
 const DEMO_HOLDINGS: &[u8] = include_bytes!("../../../demo/holdings.csv");
+/// The national baseline: rules that hold for every commune, with sources.
+const BASELINE_HOLDINGS: &[u8] = include_bytes!("../../../data/baseline.csv");
 const DEMO_GUIDES: [&str; 4] = [
     include_str!("../../../demo/guides/immobilier.toml"),
     include_str!("../../../demo/guides/etat-civil.toml"),
@@ -248,6 +250,10 @@ pub fn prepare(
         Kind::Services => {
             let parsed = formats::read_services(bytes, &known)?;
             out.warnings = parsed.warnings;
+            let errors = competence_errors(&existing.services, &parsed.rows, replace);
+            if !errors.is_empty() {
+                return Err(rejected(errors, out.warnings));
+            }
             let plan = formats::plan_services(&existing.services, parsed.rows, replace);
             let removed: HashSet<&Slug> = plan.remove.iter().map(|s| &s.id).collect();
             let errors = still_used(
@@ -285,6 +291,45 @@ pub fn prepare(
         }
     }
     Ok(out)
+}
+
+/// Errors for rows of a services file that would make two services of one
+/// kind competent for the same territory, with each other or with a stored
+/// service the file keeps: `ligne N, colonne competence`, naming both.
+fn competence_errors(existing: &[Service], rows: &[(u64, Service)], replace: bool) -> Vec<Issue> {
+    let in_file: HashSet<&Slug> = rows.iter().map(|(_, s)| &s.id).collect();
+    // Stored services first (no line), then the file's rows.
+    let kept: Vec<&Service> = if replace {
+        Vec::new()
+    } else {
+        existing
+            .iter()
+            .filter(|s| !in_file.contains(&s.id))
+            .collect()
+    };
+    let all: Vec<&Service> = kept
+        .iter()
+        .copied()
+        .chain(rows.iter().map(|(_, s)| s))
+        .collect();
+    let mut errors = Vec::new();
+    for (kind, t, a, b) in locadocs_core::reference::competence_clashes(&all) {
+        // `b` comes later, so it is always one of the file's rows.
+        let Some((line, s)) = b.checked_sub(kept.len()).map(|i| &rows[i]) else {
+            continue;
+        };
+        let column = if s.competence.is_empty() {
+            "commune"
+        } else {
+            "competence"
+        };
+        errors.push(Issue::at(
+            *line,
+            Some(column),
+            locadocs_core::reference::clash_message(kind, &t, &all[a].id, &s.id),
+        ));
+    }
+    errors
 }
 
 /// Errors for rows that would be removed while rules still point at them.
@@ -499,50 +544,62 @@ pub async fn export(store: &dyn Store, kind: &str) -> anyhow::Result<Vec<u8>> {
     })
 }
 
-/// Plans the demo dataset against the store: all three files together.
+/// Checks the demo dataset (the national baseline included) against the
+/// stored data and plans its changes, writing nothing.
 pub fn prepare_demo(
     territories: &Territories,
     existing: &RefData,
     today: NaiveDate,
 ) -> Result<Prepared, (Kind, Rejected)> {
-    let docs = prepare(
-        Kind::DocumentTypes,
-        DEMO_DOCUMENT_TYPES,
+    prepare_files(
         territories,
         existing,
-        false,
         today,
+        &[
+            (Kind::DocumentTypes, DEMO_DOCUMENT_TYPES),
+            (Kind::Services, DEMO_SERVICES),
+            (Kind::Holdings, BASELINE_HOLDINGS),
+            (Kind::Holdings, DEMO_HOLDINGS),
+        ],
     )
-    .map_err(|r| (Kind::DocumentTypes, r))?;
-    // Services and rules are checked against the document types being loaded too.
-    let mut with_docs = existing.clone();
-    with_docs
-        .document_types
-        .extend(docs.changes.upsert_document_types.iter().cloned());
-    let services = prepare(
-        Kind::Services,
-        DEMO_SERVICES,
+}
+
+/// Checks the national baseline (the document types and the national rules,
+/// no service) against the stored data and plans its changes.
+pub fn prepare_baseline(
+    territories: &Territories,
+    existing: &RefData,
+    today: NaiveDate,
+) -> Result<Prepared, (Kind, Rejected)> {
+    prepare_files(
         territories,
-        &with_docs,
-        false,
+        existing,
         today,
+        &[
+            (Kind::DocumentTypes, DEMO_DOCUMENT_TYPES),
+            (Kind::Holdings, BASELINE_HOLDINGS),
+        ],
     )
-    .map_err(|r| (Kind::Services, r))?;
-    let mut with_all = with_docs;
-    with_all
-        .services
-        .extend(services.changes.upsert_services.iter().cloned());
-    let holdings = prepare(
-        Kind::Holdings,
-        DEMO_HOLDINGS,
-        territories,
-        &with_all,
-        false,
-        today,
-    )
-    .map_err(|r| (Kind::Holdings, r))?;
+}
+
+/// Prepares files in order, each checked against the stored data and the
+/// files before it; the changes of all, or the first refusal.
+fn prepare_files(
+    territories: &Territories,
+    existing: &RefData,
+    today: NaiveDate,
+    files: &[(Kind, &[u8])],
+) -> Result<Prepared, (Kind, Rejected)> {
+    let mut with = existing.clone();
     let mut out = Prepared::default();
-    for p in [docs, services, holdings] {
+    for &(kind, bytes) in files {
+        let p = prepare(kind, bytes, territories, &with, false, today).map_err(|r| (kind, r))?;
+        with.document_types
+            .extend(p.changes.upsert_document_types.iter().cloned());
+        with.services
+            .extend(p.changes.upsert_services.iter().cloned());
+        with.holdings
+            .extend(p.changes.upsert_holdings.iter().cloned());
         out.warnings.extend(p.warnings);
         out.summary.extend(p.summary);
         out.details.extend(p.details);
@@ -555,6 +612,51 @@ pub fn prepare_demo(
         out.changes
             .upsert_holdings
             .extend(p.changes.upsert_holdings);
+    }
+    Ok(out)
+}
+
+/// `locadocs baseline`: loads the national baseline (document types and
+/// national rules, each with its source) in one transaction, for an
+/// instance without the demo; running it again changes nothing.
+pub async fn baseline(
+    store: &dyn Store,
+    today: NaiveDate,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    let mut out = Report::default();
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    if territories.commune_count() == 0 {
+        bail!(
+            "aucune commune chargée : lancez d'abord `locadocs import communes node_modules/@etalab/decoupage-administratif/data`"
+        );
+    }
+    let existing = store.load_ref_data().await?;
+    let prepared =
+        prepare_baseline(&territories, &existing, today).map_err(|(kind, rejected)| {
+            anyhow::anyhow!("socle national ({kind}) refusé :\n{rejected}")
+        })?;
+    for s in &prepared.summary {
+        say!(out, "{s}");
+    }
+    for w in &prepared.warnings {
+        say!(out, "attention : {w}");
+    }
+    if dry_run {
+        say!(out, "Essai : rien n'a été écrit.");
+    } else if prepared.changes.is_empty() {
+        say!(out, "Socle national déjà à jour.");
+    } else {
+        store
+            .apply_recorded(
+                &Author::command_line("locadocs baseline"),
+                &prepared.changes,
+                version,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("socle national refusé : {e}"))?;
+        say!(out, "Socle national chargé.");
     }
     Ok(out)
 }

@@ -68,6 +68,7 @@ fn code_error(e: CodeError) -> String {
         CodeError::Departement(s) => CodeError::Departement(shown(&s)),
         CodeError::Region(s) => CodeError::Region(shown(&s)),
         CodeError::Slug(s) => CodeError::Slug(shown(&s)),
+        CodeError::HolderKind(s) => CodeError::HolderKind(shown(&s)),
     }
     .to_string()
 }
@@ -237,11 +238,42 @@ pub(crate) fn territory(v: &str) -> Checked<Territory> {
     }
 }
 
-/// A service id or `@mairie`.
+/// Why a territory is not one the Code officiel géographique knows, if so.
+pub(crate) fn unknown_territory(t: &Territory, ctx: &dyn super::ImportContext) -> Option<String> {
+    match t {
+        Territory::Commune(c) if !ctx.commune_known(*c) => Some(format!(
+            "commune {c} inconnue du Code officiel géographique"
+        )),
+        Territory::Epci(s) if !ctx.epci_known(s) => Some(format!("EPCI {s} inconnu")),
+        Territory::Departement(d) if !ctx.departement_known(d) => {
+            Some(format!("département {d} inconnu"))
+        }
+        _ => None,
+    }
+}
+
+/// A competence list: territories joined by `|`.
+pub(crate) fn competence(v: &str) -> Checked<Vec<Territory>> {
+    let mut out: Vec<Territory> = Vec::new();
+    let mut warning = None;
+    for item in v.split(['|', ',']).map(str::trim).filter(|t| !t.is_empty()) {
+        let (t, w) = territory(item)?;
+        warning = warning.or(w);
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok((out, warning))
+}
+
+/// A service id, `@<kind>` or `@inconnu`.
 pub(crate) fn service_ref(v: &str) -> Checked<ServiceRef> {
     ServiceRef::parse(v)
         .map(|s| (s, None))
-        .map_err(|e| format!("{} ou @mairie", code_error(e)))
+        .map_err(|e| match e {
+            CodeError::HolderKind(_) => code_error(e),
+            e => format!("{} ou @mairie", code_error(e)),
+        })
 }
 
 #[cfg(test)]

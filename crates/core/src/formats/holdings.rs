@@ -9,7 +9,7 @@ use super::overlap::overlaps_within;
 use super::report::{Parsed, Rejected, Report};
 use super::table::{Row, Schema, read_table};
 use super::write::{opt, write_table};
-use crate::reference::{Bound, HoldingRule, ServiceRef, Territory};
+use crate::reference::{Bound, HoldingRule, ServiceRef};
 
 pub(crate) const SCHEMA: Schema = Schema {
     columns: &[
@@ -61,16 +61,9 @@ fn parse_row(
         );
     }
     let territory = required(row, report, TERRITORY, fields::territory);
-    let unknown = match &territory {
-        Some(Territory::Commune(c)) if !ctx.commune_known(*c) => Some(format!(
-            "commune {c} inconnue du Code officiel géographique"
-        )),
-        Some(Territory::Epci(s)) if !ctx.epci_known(s) => Some(format!("EPCI {s} inconnu")),
-        Some(Territory::Departement(d)) if !ctx.departement_known(d) => {
-            Some(format!("département {d} inconnu"))
-        }
-        _ => None,
-    };
+    let unknown = territory
+        .as_ref()
+        .and_then(|t| fields::unknown_territory(t, ctx));
     if let Some(message) = unknown {
         row.error(report, TERRITORY, message);
     }
@@ -81,6 +74,13 @@ fn parse_row(
         && !ctx.service_known(id)
     {
         row.error(report, SERVICE, format!("service « {id} » inconnu"));
+    }
+    if service == Some(ServiceRef::Unstated) && row.text(INSTRUCTIONS).is_none() {
+        row.error(
+            report,
+            INSTRUCTIONS,
+            "obligatoire avec @inconnu : dites pourquoi aucun détenteur ne peut être nommé pour cette période",
+        );
     }
     let verified_at = optional(row, report, VERIFIED_AT, fields::day);
     if report.errors.len() > before {
@@ -191,6 +191,7 @@ mod tests {
     use super::*;
     use crate::codes::Slug;
     use crate::formats::tests::{Known, today};
+    use crate::reference::Territory;
 
     fn read(input: &str) -> Result<Parsed<HoldingRule>, Rejected> {
         read_holdings(input.as_bytes(), &Known, today())
@@ -234,7 +235,7 @@ mod tests {
             r.instructions.as_deref(),
             Some("Salle de lecture,\n2e étage")
         );
-        assert_eq!(parsed.rows[1].1.service, ServiceRef::TownHall);
+        assert_eq!(parsed.rows[1].1.service, ServiceRef::TOWN_HALL_REF);
         assert_eq!(parsed.rows[2].1.to, Some(Bound::YearsAgo(75)));
         assert_eq!(parsed.rows[5].1.territory, Territory::France);
     }
@@ -384,7 +385,7 @@ mod tests {
             .map(|(_, r)| r)
             .collect();
         assert_eq!(a[0].from, Some(Bound::YearsAgo(75)));
-        assert_eq!(a[0].service, ServiceRef::TownHall);
+        assert_eq!(a[0].service, ServiceRef::TOWN_HALL_REF);
         assert_eq!(a[1].to, Some(Bound::YearsAgo(10)));
         // A `'` is removed only before formula-looking text: `'ec` and
         // `' -10y` keep it, and are refused as values.

@@ -196,6 +196,6 @@ pub(crate) mod tests {
             Kind::Holdings.required_columns(),
             ["document_type", "territory", "service"]
         );
-        assert_eq!(Kind::Services.columns().len(), 17);
+        assert_eq!(Kind::Services.columns().len(), 18);
     }
 }

@@ -139,7 +139,7 @@ mod tests {
             territory: Territory::parse(territory).unwrap(),
             from: from.map(|b| Bound::parse(b).unwrap().0),
             to: to.map(|b| Bound::parse(b).unwrap().0),
-            service: ServiceRef::TownHall,
+            service: ServiceRef::TOWN_HALL_REF,
             instructions: None,
             source: None,
             verified_at: None,

@@ -27,6 +27,7 @@ pub(crate) const SCHEMA: Schema = Schema {
         "longitude",
         "annuaire_id",
         "verified_at",
+        "competence",
     ],
     required: &["id", "name", "kind"],
 };
@@ -48,6 +49,7 @@ const LATITUDE: usize = 13;
 const LONGITUDE: usize = 14;
 const ANNUAIRE_ID: usize = 15;
 const VERIFIED_AT: usize = 16;
+const COMPETENCE: usize = 17;
 
 fn kind(v: &str) -> fields::Checked<ServiceKind> {
     ServiceKind::parse(&v.to_ascii_lowercase())
@@ -94,6 +96,12 @@ fn parse_row(row: &Row<'_>, report: &mut Report, ctx: &dyn ImportContext) -> Opt
         row.error(report, LATITUDE, "à renseigner avec la longitude");
     }
     let verified_at = optional(row, report, VERIFIED_AT, fields::day);
+    let competence = optional(row, report, COMPETENCE, fields::competence).unwrap_or_default();
+    for t in &competence {
+        if let Some(message) = fields::unknown_territory(t, ctx) {
+            row.error(report, COMPETENCE, message);
+        }
+    }
     if report.errors.len() > before {
         return None;
     }
@@ -115,6 +123,7 @@ fn parse_row(row: &Row<'_>, report: &mut Report, ctx: &dyn ImportContext) -> Opt
         longitude,
         annuaire_id: row.text(ANNUAIRE_ID),
         verified_at,
+        competence,
     })
 }
 
@@ -156,6 +165,7 @@ pub fn write_services(rows: &[Service]) -> Vec<u8> {
                 opt(&s.longitude),
                 opt(&s.annuaire_id),
                 opt(&s.verified_at.map(|d| d.format("%Y-%m-%d"))),
+                crate::reference::format_competence(&s.competence),
             ]
         }),
     )
@@ -291,7 +301,7 @@ mod tests {
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;"
+            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;;"
         );
         let parsed = read_services(&bytes, &Known).unwrap();
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
@@ -305,5 +315,28 @@ mod tests {
         let bytes = write_services(std::slice::from_ref(&long));
         let back = read_services(&bytes, &Known).unwrap();
         assert_eq!(back.rows[0].1, long);
+    }
+
+    #[test]
+    fn the_competence_column_lists_known_territories() {
+        let input = "id;name;kind;competence\n\
+             ad35;AD 35;archives-departementales;departement:35 | epci:243500139\n\
+             x;X;autre;departement:99|epci:999999999|commune:99999\n\
+             y;Y;autre;region:53\n\
+             z;Z;mairie;commune:1007\n";
+        let errors = errors(input);
+        assert_eq!(
+            errors,
+            vec![
+                "ligne 3, colonne competence : département 99 inconnu",
+                "ligne 3, colonne competence : EPCI 999999999 inconnu",
+                "ligne 3, colonne competence : commune 99999 inconnue du Code officiel géographique",
+                "ligne 4, colonne competence : « region:53 » n'est pas un territoire : écrivez commune:<code INSEE>, epci:<SIREN>, departement:<code> ou france",
+            ]
+        );
+        let ok = read("id;name;kind;competence\nad35;AD 35;archives-departementales;departement:35|epci:243500139\nz;Z;mairie;commune:1007\n").unwrap();
+        assert_eq!(ok.rows[0].1.competence.len(), 2);
+        assert_eq!(ok.rows[1].1.competence[0].to_string(), "commune:01007");
+        assert_eq!(ok.warnings.len(), 1, "{:?}", ok.warnings);
     }
 }

@@ -283,6 +283,9 @@ impl From<&User> for UserFields {
 }
 
 /// The state of a record, written or as it was.
+// Records are handled one at a time (a save, a history entry): the size of
+// the service variant costs nothing worth boxing it for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Service(Service),
@@ -822,12 +825,12 @@ async fn write_record(
                 "UPDATE services SET name = $2, kind = $3, commune = $4, address = $5, postal_code = $6, \
                  city = $7, phone = $8, email = $9, website = $10, request_url = $11, opening_hours = $12, \
                  response_time = $13, latitude = $14, longitude = $15, annuaire_id = $16, verified_at = $17, \
-                 updated_at = $18, revision = revision + 1 WHERE id = $1"
+                 updated_at = $18, competence = $19, revision = revision + 1 WHERE id = $1"
             } else {
                 "INSERT INTO services (id, name, kind, commune, address, postal_code, city, phone, email, \
                  website, request_url, opening_hours, response_time, latitude, longitude, annuaire_id, \
-                 verified_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                 $14, $15, $16, $17, $18)"
+                 verified_at, updated_at, competence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 $12, $13, $14, $15, $16, $17, $18, $19)"
             };
             sqlx::query(sql)
                 .bind(s.id.as_str())
@@ -848,6 +851,7 @@ async fn write_record(
                 .bind(&s.annuaire_id)
                 .bind(format_day(s.verified_at))
                 .bind(ts)
+                .bind(locadocs_core::reference::format_competence(&s.competence))
                 .execute(&mut **tx)
                 .await?;
             if let Some(msg) = super::sql::second_town_hall(&mut **tx).await? {
@@ -1578,6 +1582,13 @@ impl Accounts for SqlStore {
             None,
         )
         .await?;
+        // Checked once the row is written (whole-table, so not per row of
+        // an import: `apply_recorded` checks once at its end).
+        if entity == Entity::Service
+            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+        {
+            return Err(WriteError::Invalid(msg));
+        }
         tx.commit().await?;
         Ok(key)
     }
@@ -1694,6 +1705,11 @@ impl Accounts for SqlStore {
                 .await?;
             }
         }
+        if (!changes.upsert_services.is_empty() || !changes.delete_services.is_empty())
+            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+        {
+            return Err(WriteError::Invalid(msg));
+        }
         let version = data_version_in(&mut tx).await?;
         tx.commit().await?;
         Ok(version)
@@ -1747,6 +1763,11 @@ impl Accounts for SqlStore {
             .bind(new_id)
             .execute(&mut *tx)
             .await?;
+        if entry.entity == Entity::Service
+            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+        {
+            return Err(WriteError::Invalid(msg));
+        }
         tx.commit().await?;
         self.history_entry(new_id)
             .await?

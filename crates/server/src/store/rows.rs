@@ -131,6 +131,10 @@ pub fn service(row: &AnyRow) -> Result<Service, StoreError> {
         longitude: row.try_get("longitude")?,
         annuaire_id: row.try_get("annuaire_id")?,
         verified_at: day("services", &id, row.try_get("verified_at")?)?,
+        competence: locadocs_core::reference::parse_competence(
+            &row.try_get::<String, _>("competence")?,
+        )
+        .map_err(|e| corrupt("services", &id, e))?,
     })
 }
 

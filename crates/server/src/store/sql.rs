@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use locadocs_core::cog::CogData;
-use locadocs_core::{RefData, Site, Territories};
+use locadocs_core::{InseeCode, RefData, Service, ServiceKind, Site, Slug, Territories};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Arguments, Executor, Row, Transaction};
 
@@ -147,6 +147,41 @@ pub(crate) async fn second_town_hall(
         r.try_get::<String, _>("first")?,
         r.try_get::<String, _>("second")?
     )))
+}
+
+/// Two services of one kind competent for the same territory, as a message
+/// naming both, if any: `@<kind>` must resolve to one service whatever the
+/// order of rows.
+pub(crate) async fn competence_clash(
+    ex: impl sqlx::Executor<'_, Database = Any>,
+) -> Result<Option<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, commune, competence FROM services \
+         WHERE competence <> '' OR kind = 'mairie' ORDER BY id",
+    )
+    .fetch_all(ex)
+    .await?;
+    let mut services = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let kind: String = r.try_get("kind")?;
+        let commune: Option<String> = r.try_get("commune")?;
+        let (Ok(slug), Some(kind)) = (Slug::parse(&id), ServiceKind::parse(&kind)) else {
+            continue;
+        };
+        let mut s = Service::new(slug, "", kind);
+        s.commune = commune.and_then(|c| InseeCode::parse(&c).ok());
+        s.competence =
+            locadocs_core::reference::parse_competence(&r.try_get::<String, _>("competence")?)
+                .unwrap_or_default();
+        services.push(s);
+    }
+    let refs: Vec<&Service> = services.iter().collect();
+    Ok(locadocs_core::reference::competence_clashes(&refs)
+        .first()
+        .map(|(kind, t, a, b)| {
+            locadocs_core::reference::clash_message(*kind, t, &services[*a].id, &services[*b].id)
+        }))
 }
 
 /// The store on a SQL database.
@@ -297,18 +332,22 @@ impl Store for SqlStore {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let departements = sqlx::query("SELECT code, name, region FROM departements ORDER BY code")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(locadocs_core::Departement {
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
-                    region: r.try_get("region")?,
+        let departements =
+            sqlx::query("SELECT code, name, region, liaison FROM departements ORDER BY code")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(locadocs_core::Departement {
+                        code: r.try_get("code")?,
+                        name: r.try_get("name")?,
+                        region: r.try_get("region")?,
+                        liaison: r
+                            .try_get::<Option<i64>, _>("liaison")?
+                            .and_then(|l| u8::try_from(l).ok()),
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+                .collect::<Result<Vec<_>, StoreError>>()?;
         let regions = sqlx::query("SELECT code, name FROM regions ORDER BY code")
             .fetch_all(&self.pool)
             .await?
@@ -346,13 +385,14 @@ impl Store for SqlStore {
                     d.code.as_str().into(),
                     d.name.as_str().into(),
                     d.region.as_str().into(),
+                    d.liaison.map(i64::from).into(),
                 ]
             })
             .collect();
         insert_batched(
             &mut tx,
-            "INSERT INTO departements (code, name, region)",
-            3,
+            "INSERT INTO departements (code, name, region, liaison)",
+            4,
             deps,
             "",
         )
@@ -538,14 +578,16 @@ impl Store for SqlStore {
                     s.annuaire_id.as_ref().into(),
                     format_day(s.verified_at).into(),
                     ts.as_str().into(),
+                    locadocs_core::reference::format_competence(&s.competence).into(),
                 ]
             })
             .collect();
         insert_batched(
             &mut tx,
             "INSERT INTO services (id, name, kind, commune, address, postal_code, city, phone, email, website, \
-             request_url, opening_hours, response_time, latitude, longitude, annuaire_id, verified_at, updated_at)",
-            18,
+             request_url, opening_hours, response_time, latitude, longitude, annuaire_id, verified_at, updated_at, \
+             competence)",
+            19,
             services,
             "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
              commune = excluded.commune, address = excluded.address, postal_code = excluded.postal_code, \
@@ -554,7 +596,7 @@ impl Store for SqlStore {
              response_time = excluded.response_time, latitude = excluded.latitude, \
              longitude = excluded.longitude, annuaire_id = excluded.annuaire_id, \
              verified_at = excluded.verified_at, updated_at = excluded.updated_at, \
-             revision = services.revision + 1",
+             competence = excluded.competence, revision = services.revision + 1",
         )
         .await?;
 
@@ -603,6 +645,11 @@ impl Store for SqlStore {
                 .bind(slug.as_str())
                 .execute(&mut *tx)
                 .await?;
+        }
+        if !changes.upsert_services.is_empty()
+            && let Some(msg) = competence_clash(&mut *tx).await?
+        {
+            return Err(StoreError::Invalid(msg));
         }
         tx.commit().await?;
         Ok(version)

@@ -360,6 +360,10 @@ pub struct ServiceOut<'a> {
     pub request_url: Option<&'a str>,
     pub opening_hours: Option<&'a str>,
     pub response_time: Option<&'a str>,
+    /// For a holder named without contact details (`id` is `null`): how to
+    /// find it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<&'a str>,
 }
 
 impl<'a> From<&'a Service> for ServiceOut<'a> {
@@ -377,6 +381,7 @@ impl<'a> From<&'a Service> for ServiceOut<'a> {
             request_url: s.request_url.as_deref(),
             opening_hours: s.opening_hours.as_deref(),
             response_time: s.response_time.as_deref(),
+            lead: None,
         }
     }
 }
@@ -464,13 +469,18 @@ pub struct MatchOut<'a> {
     pub communicability: CommunicabilityOut<'a>,
 }
 
-/// A period no rule covers.
+/// A period without a holder: no rule covers it, or a rule says why no
+/// holder can be named (`reason`, with its `source`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodOut {
     #[schema(value_type = Option<String>, format = Date)]
     pub from: Option<Day>,
     #[schema(value_type = Option<String>, format = Date)]
     pub to: Option<Day>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// The commune asked about, and the current one if it is a former commune.
@@ -565,6 +575,8 @@ fn period_out(p: &Period) -> PeriodOut {
     PeriodOut {
         from: p.from.map(Day),
         to: p.to.map(Day),
+        reason: None,
+        source: None,
     }
 }
 
@@ -592,10 +604,11 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
         .map(|m| MatchOut {
             service: match m.holder {
                 Holder::Service(s) => s.into(),
-                Holder::UnknownTownHall(_) => ServiceOut {
+                Holder::Unknown { kind, .. } => ServiceOut {
                     id: None,
                     name: Cow::Owned(m.holder.name()),
-                    kind: "mairie",
+                    kind: kind.as_str(),
+                    lead: m.holder.lead(),
                     address: None,
                     postal_code: None,
                     city: None,
@@ -625,7 +638,21 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
         },
         commune,
         matches,
-        uncovered: answer.uncovered.iter().map(period_out).collect(),
+        uncovered: {
+            let mut out: Vec<(Option<NaiveDate>, PeriodOut)> = answer
+                .uncovered
+                .iter()
+                .map(|p| (p.from, period_out(p)))
+                .chain(answer.unstated.iter().map(|u| {
+                    let mut p = period_out(&u.period);
+                    p.reason = u.rule.instructions.clone();
+                    p.source = u.rule.source.clone();
+                    (u.period.from, p)
+                }))
+                .collect();
+            out.sort_by_key(|(from, _)| *from);
+            out.into_iter().map(|(_, p)| p).collect()
+        },
         communicability: communicability_out(&answer.communicability),
     }
 }

@@ -624,7 +624,12 @@ pub fn answer_chart(
     today: NaiveDate,
     lang: Lang,
 ) -> Option<String> {
-    let bands = answer_bands(&answer.matches, &answer.uncovered, today, lang);
+    let bands = answer_bands(
+        &answer.matches,
+        &answer.periods_without_holder(),
+        today,
+        lang,
+    );
     if bands.len() < 2 {
         return None;
     }

@@ -438,9 +438,11 @@ struct AskView {
 }
 
 struct MatchView {
-    /// The service's id, or `@mairie` for a town hall no one has described.
+    /// The service's id, or `@<kind>` for a holder no one has described.
     id: String,
     name: String,
+    /// How to find a holder named without contact details.
+    lead: Option<String>,
     period: String,
     instructions: Option<String>,
     address: Option<String>,
@@ -463,7 +465,8 @@ struct DocResult {
     access_class: &'static str,
     earlier: Option<String>,
     matches: Vec<MatchView>,
-    uncovered: Vec<String>,
+    /// Periods without a holder, and the reason when a rule gives one.
+    uncovered: Vec<(String, Option<String>)>,
     /// The holder timeline drawn beside the text (SVG).
     chart: Option<String>,
 }
@@ -754,7 +757,7 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
                 s.response_time.clone(),
             )
         }
-        Holder::UnknownTownHall(_) => (None, None, None, None, None, None, None),
+        Holder::Unknown { .. } => (None, None, None, None, None, None, None),
     };
     let has_contact = address.is_some()
         || hours.is_some()
@@ -765,9 +768,10 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
     MatchView {
         id: match m.holder {
             Holder::Service(s) => s.id.to_string(),
-            Holder::UnknownTownHall(_) => "@mairie".to_owned(),
+            Holder::Unknown { kind, .. } => format!("@{kind}"),
         },
         name: m.holder.name(),
+        lead: m.holder.lead().map(str::to_owned),
         period: period_words(&m.period, lang),
         instructions: m.rule.instructions.clone(),
         address,
@@ -801,13 +805,23 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> D
             "notyet",
         ),
     };
-    let mut uncovered: Vec<String> = answer
+    let mut uncovered: Vec<(Option<NaiveDate>, String, Option<String>)> = answer
         .uncovered
         .iter()
-        .map(|p| period_words(p, lang))
+        .map(|p| (p.from, period_words(p, lang), None))
+        .chain(answer.unstated.iter().map(|u| {
+            (
+                u.period.from,
+                period_words(&u.period, lang),
+                u.reason().map(str::to_owned),
+            )
+        }))
         .collect();
+    uncovered.sort_by_key(|u| u.0);
+    let mut uncovered: Vec<(String, Option<String>)> =
+        uncovered.into_iter().map(|(_, p, r)| (p, r)).collect();
     if answer.matches.is_empty() && uncovered.is_empty() {
-        uncovered.push(period_words(&Period::ALL, lang));
+        uncovered.push((period_words(&Period::ALL, lang), None));
     }
     DocResult {
         slug: answer.document_type.slug.to_string(),
@@ -1118,11 +1132,11 @@ fn render_guide(
                         .iter()
                         .filter_map(|m| match m.holder {
                             Holder::Service(s) => Some(s.id.to_string()),
-                            Holder::UnknownTownHall(_) => None,
+                            Holder::Unknown { .. } => None,
                         })
                         .collect(),
                     date_known: year.is_some(),
-                    complete: a.uncovered.is_empty() && !a.matches.is_empty(),
+                    complete: a.is_complete(),
                 })
                 .collect();
             let commune_line = match answers.first().map(|a| &a.commune) {

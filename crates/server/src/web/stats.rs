@@ -1057,7 +1057,7 @@ async fn post_orientation(
         for m in &answer.matches {
             let (id, k) = match m.holder {
                 Holder::Service(s) => (s.id.to_string(), s.kind.as_str()),
-                Holder::UnknownTownHall(_) => ("@mairie".to_owned(), "mairie"),
+                Holder::Unknown { kind, .. } => (format!("@{kind}"), kind.as_str()),
             };
             if !holders.contains(&id) {
                 holders.push(id);

@@ -906,3 +906,71 @@ admin_test!(pages_let_browsers_send_their_origin, |app| {
         assert_eq!(get(app, p, "").await.status(), 404, "{p}");
     }
 });
+
+admin_test!(
+    an_editor_sets_a_service_competence_by_territory_names,
+    |app| {
+        seed(app).await;
+        let e = signed_in(app, Role::Editor, &[]).await;
+        let page = get(app, "/admin/services/svc-a/modifier", &e.cookie).await;
+        let text = page.text().await.unwrap();
+        assert!(text.contains("Compétent pour"), "{text}");
+        let rev = hidden(&text, "revision");
+        let r = post(
+            app,
+            "/admin/services/svc-a/modifier",
+            &e.cookie,
+            &[
+                ("csrf", &e.csrf),
+                ("revision", &rev),
+                ("name", "Archives A"),
+                ("kind", "archives-municipales"),
+                ("competence", "Ille-et-Vilaine\nNulle-part-sur-Loire"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("Ligne 2 : "), "{body}");
+        let r = post(
+            app,
+            "/admin/services/svc-a/modifier",
+            &e.cookie,
+            &[
+                ("csrf", &e.csrf),
+                ("revision", &rev),
+                ("name", "Archives A"),
+                ("kind", "archives-municipales"),
+                ("competence", "Ille-et-Vilaine\n\nRennes (35238)\n"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let snap = app.live.snapshot();
+        let s = snap.service("svc-a").unwrap();
+        assert_eq!(
+            s.competence,
+            vec![
+                Territory::parse("departement:35").unwrap(),
+                Territory::parse("commune:35238").unwrap()
+            ]
+        );
+        // A contributor may not change it.
+        let c = signed_in(app, Role::Contributor, &["svc-a"]).await;
+        let page = get(app, "/admin/services/svc-a/modifier", &c.cookie).await;
+        let rev = hidden(&page.text().await.unwrap(), "revision");
+        let r = post(
+            app,
+            "/admin/services/svc-a/modifier",
+            &c.cookie,
+            &[
+                ("csrf", &c.csrf),
+                ("revision", &rev),
+                ("name", "Archives A"),
+                ("competence", "Ille-et-Vilaine"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+    }
+);

@@ -162,7 +162,10 @@ admin_test!(the_rules_screen_draws_the_public_timeline, |app| {
     let heading = html
         .find("<h2>Réponse publique, toutes dates</h2>")
         .unwrap();
-    let text = html.find("aucune règle : réponse générale").unwrap();
+    // Before 1908 the national rules name no holder, and say why.
+    let text = html
+        .find("aucun détenteur nommé (@inconnu), avec sa raison")
+        .unwrap();
     assert!(heading < at && at < text, "{html}");
 
     // No commune chosen: no chart.

@@ -129,14 +129,37 @@ dual_test!(
             html.contains("aujourd&#39;hui Cherbourg-en-Cotentin"),
             "{html}"
         );
-        // A period nobody covers is said plainly, with the town hall as the lead.
+        // The national rules name the competent service of the département…
         let (_, html) = page(
             app,
             "/g/immobilier?document_type=permis-de-construire&commune=27229&year=1970",
         )
         .await;
         assert!(
-            html.contains("Période non renseignée") && html.contains("mairie"),
+            html.contains("<h3>Archives départementales de l&#39;Eure</h3>")
+                && html.contains("souvent après un tri"),
+            "{html}"
+        );
+        // …and a period no holder can be named for says so plainly, with why.
+        let (_, html) = page(
+            app,
+            "/g/immobilier?document_type=declaration-prealable&commune=27229&year=1970",
+        )
+        .await;
+        assert!(
+            html.contains("Période non renseignée")
+                && html.contains("La déclaration de travaux n&#39;existe que depuis 1986"),
+            "{html}"
+        );
+        // A holder named without contact details comes with a lead.
+        let (_, html) = page(
+            app,
+            "/g/immobilier?document_type=acte-notarie&commune=14001&year=2000",
+        )
+        .await;
+        assert!(
+            html.contains("Le notaire qui a reçu l&#39;acte, ou son successeur")
+                && html.contains("notaires.fr"),
             "{html}"
         );
     }

@@ -410,6 +410,11 @@ admin_test!(
             mairie.opening_hours.as_deref(),
             Some("Lundi au Vendredi : 08:30–12:00, 13:30–17:00")
         );
+        // Its competence comes from `pivot[].code_insee_commune`.
+        assert_eq!(
+            mairie.competence,
+            vec![locadocs_core::Territory::parse("commune:27229").unwrap()]
+        );
         let ad = data
             .services
             .iter()

@@ -8,6 +8,7 @@ mod analytics;
 mod authorization;
 mod charts;
 mod command_line;
+mod competence;
 mod csv_formulas;
 mod dashboards;
 mod embed;

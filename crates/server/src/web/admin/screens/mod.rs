@@ -176,7 +176,16 @@ fn services_table(caption: &str, services: &[&Service], today: NaiveDate) -> Tab
 
 fn holder_name(snap: &Snapshot, r: &ServiceRef) -> String {
     match r {
-        ServiceRef::TownHall => "la mairie de la commune".into(),
+        ServiceRef::Competent(locadocs_core::ServiceKind::Mairie) => {
+            "la mairie de la commune".into()
+        }
+        ServiceRef::Competent(kind) => format!(
+            "le service « {} » compétent pour la commune",
+            kind.label().to_lowercase()
+        ),
+        ServiceRef::Unstated => {
+            "aucun détenteur nommé (période non renseignée, avec sa raison)".into()
+        }
         ServiceRef::Id(s) => snap
             .service(s.as_str())
             .map(|s| s.name.clone())

@@ -55,6 +55,12 @@ fn answer_lines(
                     "aucune règle : réponse générale".into(),
                 ));
             }
+            for u in &a.unstated {
+                lines.push((
+                    period_text(u.period.from, u.period.to),
+                    "aucun détenteur nommé (@inconnu), avec sa raison".into(),
+                ));
+            }
             if lines.is_empty() {
                 lines.push(("Réponse".into(), "aucun détenteur connu".into()));
             }
@@ -141,7 +147,8 @@ pub async fn rules(
         p.blocks
             .push(Block::H2("Réponse publique, toutes dates".into()));
         if let Ok(a) = snap.locate(doc, r.current.code.as_str(), When::Unknown, today) {
-            let bands = charts::answer_bands(&a.matches, &a.uncovered, today, Lang::Fr);
+            let bands =
+                charts::answer_bands(&a.matches, &a.periods_without_holder(), today, Lang::Fr);
             p.blocks.push(Block::Chart(charts::timeline(
                 &format!(
                     "Détenteurs de « {} » à {}, toutes dates",

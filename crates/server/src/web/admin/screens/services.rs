@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{
     Errors, MAX_TEXT, RevisionForm, SavedQuery, check_len, clean, day_text, err_of, free_slug, opt,
-    saved, services_table,
+    saved, services_table, territory_from_words,
 };
 use crate::store::{Entity, Record};
 use crate::web::AppState;
@@ -31,6 +31,15 @@ pub async fn services(State(state): State<AppState>, me: SignedIn) -> Result {
         state.clock.today(),
     )));
     Ok(view::render(&p))
+}
+
+/// A service's competence, one territory per line, by name.
+fn competence_text(s: &Service, snap: &Snapshot) -> String {
+    s.competence
+        .iter()
+        .map(|t| snap.territories().display_name(t))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Which commune a town hall answers for, as its page says it.
@@ -66,6 +75,10 @@ pub async fn service_page(
         ),
     ];
     facts.extend(town_hall_line(s, &snap));
+    facts.push((
+        "Compétent pour".into(),
+        competence_text(s, &snap).replace('\n', " ; "),
+    ));
     facts.extend([
         ("Adresse".into(), opt(&s.address)),
         ("Code postal".into(), opt(&s.postal_code)),
@@ -115,6 +128,10 @@ pub struct ServiceForm {
     kind: Option<String>,
     #[serde(default)]
     commune: Option<String>,
+    /// One territory per line, as people write them (« Ille-et-Vilaine »,
+    /// « Rennes Métropole »); absent like `kind`.
+    #[serde(default)]
+    competence: Option<String>,
     #[serde(default)]
     address: String,
     #[serde(default)]
@@ -141,11 +158,12 @@ pub struct ServiceForm {
 }
 
 impl ServiceForm {
-    fn of(s: &Service) -> ServiceForm {
+    fn of(s: &Service, snap: &Snapshot) -> ServiceForm {
         ServiceForm {
             name: s.name.clone(),
             kind: Some(s.kind.as_str().into()),
             commune: Some(s.commune.map(|c| c.to_string()).unwrap_or_default()),
+            competence: Some(competence_text(s, snap)),
             address: opt(&s.address),
             postal_code: opt(&s.postal_code),
             city: opt(&s.city),
@@ -218,6 +236,22 @@ impl ServiceForm {
                     }
                 },
             };
+        }
+        if let Some(text) = &self.competence {
+            let mut area: Vec<locadocs_core::Territory> = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match territory_from_words(snap, line) {
+                    Ok(t) if !area.contains(&t) => area.push(t),
+                    Ok(_) => {}
+                    Err(why) => {
+                        errors.push(("competence".into(), format!("Ligne {} : {why}", i + 1)))
+                    }
+                }
+            }
+            s.competence = area;
         }
         if let Some(pc) = clean(&self.postal_code)
             && !(pc.len() == 5 && pc.bytes().all(|b| b.is_ascii_digit()))
@@ -323,6 +357,17 @@ fn service_form_page(
             commune.hint(locked).disabled(true),
         )
     };
+    let competence = Field::textarea(
+        "competence",
+        "Compétent pour (un territoire par ligne)",
+        f.competence.as_deref().unwrap_or(""),
+    )
+    .error(e("competence"));
+    let competence = if identity {
+        competence.hint("Communes, intercommunalités ou départements, par leur nom : « Ille-et-Vilaine », « Rennes Métropole », « Rennes (35238) ». Les règles qui désignent un détenteur par son type (@archives-departementales, @notaire…) désignent ce service pour ces territoires ; deux services du même type ne peuvent pas être compétents pour le même territoire. Vide pour une mairie : sa commune.")
+    } else {
+        competence.hint(locked).disabled(true)
+    };
     let name = Field::text("name", "Nom", &f.name).error(e("name"));
     let name = if id.is_none() {
         name.hint("Son identifiant (dans les fichiers et l'API) est tiré du nom, par exemple « archives-de-rennes ».")
@@ -337,6 +382,7 @@ fn service_form_page(
             name,
             kind,
             commune,
+            competence,
             Field::text("address", "Adresse", &f.address).error(e("address")),
             Field::text("postal_code", "Code postal", &f.postal_code).error(e("postal_code")),
             Field::text("city", "Ville", &f.city).error(e("city")),
@@ -471,7 +517,7 @@ pub async fn service_edit(
         .revision(Entity::Service, &id)
         .await?
         .ok_or(AdminError::NotFound)?;
-    let mut f = ServiceForm::of(s);
+    let mut f = ServiceForm::of(s, &snap);
     f.accepts_requests = snap.accepts_requests(&id).then(|| "1".to_owned());
     let mut p = service_form_page(
         &me,
@@ -529,8 +575,9 @@ pub async fn service_save(
             None,
         ))
     })?;
-    // Which service is a commune's town hall is an editor's decision.
-    if s.kind != base.kind || s.commune != base.commune {
+    // Which service is a commune's town hall, or competent for a
+    // territory, is an editor's decision.
+    if s.kind != base.kind || s.commune != base.commune || s.competence != base.competence {
         me.ensure(Act::SetServiceIdentity)?;
     }
     match store
