@@ -124,7 +124,9 @@ pub const ALL_SITES: &str = "*";
 /// dim, value). A run has one site, so the sum of runs is the distinct
 /// runs of every site together.
 fn all_sites(rows: &[DailyRow]) -> Vec<DailyRow> {
-    let mut acc: BTreeMap<(&str, &str, &str, &str, &str), (i64, i64)> = BTreeMap::new();
+    // (day, kind, guide, dim, value) → (events, runs)
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+    let mut acc: BTreeMap<Key<'_>, (i64, i64)> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.site != ALL_SITES) {
         let e = acc
             .entry((&r.day, &r.kind, &r.guide, &r.dim, &r.value))
@@ -576,8 +578,8 @@ impl Analytics for SqlStore {
         } else {
             split_period(q.from.as_deref(), q.to.as_deref())
         };
-        let mut merged: BTreeMap<(String, String, String, String, String, String), (i64, i64)> =
-            BTreeMap::new();
+        type Key = (String, String, String, String, String, String);
+        let mut merged: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
         for (source, from, to) in parts {
             for t in self
                 .totals_in(q, source, (from.as_deref(), to.as_deref()))
