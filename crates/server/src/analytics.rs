@@ -114,6 +114,25 @@ impl Recorder {
         true
     }
 
+    /// Queues events under one lock; those beyond the capacity are dropped
+    /// (and counted).
+    pub fn record_all(&self, events: Vec<RawEvent>) {
+        if !self.enabled || events.is_empty() {
+            return;
+        }
+        let n = events.len();
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let room = self.capacity.saturating_sub(q.len()).min(n);
+        q.extend(events.into_iter().take(room));
+        let len = q.len();
+        drop(q);
+        self.accepted.fetch_add(room as u64, Ordering::Relaxed);
+        self.dropped.fetch_add((n - room) as u64, Ordering::Relaxed);
+        if len >= BATCH {
+            self.wake.notify_one();
+        }
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
             accepted: self.accepted.load(Ordering::Relaxed),
@@ -562,9 +581,7 @@ impl Recorder {
             }
         }
         let n = events.len();
-        for e in events {
-            self.record(e);
-        }
+        self.record_all(events);
         n
     }
 }
@@ -694,6 +711,13 @@ mod tests {
         assert!(!r.record(RawEvent::default()));
         let c = r.counts();
         assert_eq!((c.accepted, c.dropped, c.written), (2, 1, 0));
+        // Several at once: as many as there is room for.
+        let r = Recorder::new(3, true);
+        r.record(RawEvent::default());
+        r.record_all(vec![RawEvent::default(); 4]);
+        let c = r.counts();
+        assert_eq!((c.accepted, c.dropped), (3, 2));
+        assert_eq!(r.queue_len(), 3);
     }
 
     #[test]
