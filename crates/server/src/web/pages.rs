@@ -445,6 +445,9 @@ struct MatchView {
     lead: Option<String>,
     period: String,
     instructions: Option<String>,
+    /// Where the rule comes from, and when it was last checked (words).
+    source: Option<String>,
+    verified: Option<String>,
     address: Option<String>,
     hours: Option<String>,
     phone: Option<String>,
@@ -455,6 +458,9 @@ struct MatchView {
     has_contact: bool,
     /// The request form, when the service takes requests through Locadocs.
     ask_href: Option<String>,
+    /// Periods without a holder just before this holder's (and the reason
+    /// when a rule gives one), shown in their place in time.
+    gaps_before: Vec<(String, Option<String>)>,
 }
 
 struct DocResult {
@@ -465,7 +471,8 @@ struct DocResult {
     access_class: &'static str,
     earlier: Option<String>,
     matches: Vec<MatchView>,
-    /// Periods without a holder, and the reason when a rule gives one.
+    /// Periods without a holder after the last holder's, and the reason
+    /// when a rule gives one (earlier ones are in [`MatchView::gaps_before`]).
     uncovered: Vec<(String, Option<String>)>,
     /// The holder timeline drawn beside the text (SVG).
     chart: Option<String>,
@@ -774,6 +781,14 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
         lead: m.holder.lead().map(str::to_owned),
         period: period_words(&m.period, lang),
         instructions: m.rule.instructions.clone(),
+        source: m
+            .rule
+            .source
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_end_matches('.').to_owned()),
+        verified: m.rule.verified_at.map(|d| long_date(d, lang)),
         address,
         hours,
         phone,
@@ -783,6 +798,7 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
         response_time,
         has_contact,
         ask_href: None,
+        gaps_before: Vec::new(),
     }
 }
 
@@ -818,8 +834,29 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> D
         }))
         .collect();
     uncovered.sort_by_key(|u| u.0);
-    let mut uncovered: Vec<(String, Option<String>)> =
-        uncovered.into_iter().map(|(_, p, r)| (p, r)).collect();
+    // Oldest first, each period without a holder in its place in time:
+    // before the first holder that starts after it, or at the end.
+    let mut held: Vec<&locadocs_core::snapshot::Match<'_>> = answer.matches.iter().collect();
+    held.sort_by_key(|m| m.period.from);
+    let mut gaps = uncovered.into_iter().peekable();
+    let mut matches = Vec::with_capacity(held.len());
+    for m in held {
+        let mut v = match_view(m, lang);
+        while let Some(g) = gaps.peek() {
+            let before = match (g.0, m.period.from) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => a < b,
+            };
+            if !before {
+                break;
+            }
+            let (_, p, r) = gaps.next().expect("peeked");
+            v.gaps_before.push((p, r));
+        }
+        matches.push(v);
+    }
+    let mut uncovered: Vec<(String, Option<String>)> = gaps.map(|(_, p, r)| (p, r)).collect();
     if answer.matches.is_empty() && uncovered.is_empty() {
         uncovered.push((period_words(&Period::ALL, lang), None));
     }
@@ -830,7 +867,7 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> D
         access_line,
         access_class,
         earlier: c.note.clone(),
-        matches: answer.matches.iter().map(|m| match_view(m, lang)).collect(),
+        matches,
         uncovered,
         chart: super::charts::answer_chart(answer, today, lang),
     }

@@ -140,6 +140,31 @@ dual_test!(
                 && html.contains("souvent après un tri"),
             "{html}"
         );
+        // Each holder says where its rule comes from and when it was checked.
+        assert!(
+            html.contains(
+                "Source : Loi du 15 juin 1943 (création du permis de construire) ; loi n° 83-8 du 7 janvier 1983"
+            ) && html.contains("art. L212-11. Vérifiée le 1er décembre 2026.</p>"),
+            "{html}"
+        );
+        // Holders oldest first, a period without a holder in its place in
+        // time: Rennes before 1908, then its archives, then the métropole.
+        let (_, rennes) = page(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=inconnu",
+        )
+        .await;
+        let at = |needle: &str| {
+            rennes
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle} missing: {rennes}"))
+        };
+        assert!(
+            at("Période non renseignée") < at("<h3>Archives de Rennes</h3>")
+                && at("<h3>Archives de Rennes</h3>")
+                    < at("<h3>Rennes Métropole – service Droit des sols</h3>"),
+            "{rennes}"
+        );
         // …and a period no holder can be named for says so plainly, with why.
         let (_, html) = page(
             app,
