@@ -259,22 +259,24 @@ pub fn local_time(at: &str, lang: Lang) -> String {
     }
 }
 
+/// French month names, January first.
+pub const FR_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
 pub fn long_date(d: chrono::NaiveDate, lang: Lang) -> String {
     use chrono::Datelike;
-    const FR_MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
     const EN_MONTHS: [&str; 12] = [
         "January",
         "February",

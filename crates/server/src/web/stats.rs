@@ -573,23 +573,9 @@ fn short_month(ym: &str) -> String {
 }
 
 fn month_label(ym: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
     let (y, m) = ym.split_once('-').unwrap_or((ym, ""));
     match m.parse::<usize>() {
-        Ok(m @ 1..=12) => format!("{} {y}", MONTHS[m - 1]),
+        Ok(m @ 1..=12) => format!("{} {y}", super::i18n::FR_MONTHS[m - 1]),
         _ => ym.to_owned(),
     }
 }
