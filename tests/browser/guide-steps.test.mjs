@@ -64,7 +64,7 @@ for (const w of WIDTHS) {
           await page.goto(url(`/g/immobilier?${TO_COMMUNE}`), { waitUntil: 'load' });
           await page.locator('#commune-q').fill(typed);
           await step(page, m.js, () => page.locator('#commune-q').press('Enter'), () => !!document.getElementById('annee'));
-          assert.match(await page.locator('h1').innerText(), /De quelle année/, typed);
+          assert.match(await page.locator('h1').innerText(), /Quelle année vous intéresse/, typed);
           assert.equal(await page.locator('#erreur').count(), 0, typed);
           // The path names the commune that was taken.
           assert.match(await page.locator('ul.path').innerText(), code === '35238' ? /Rennes/ : /Brest/);
@@ -170,16 +170,19 @@ for (const w of WIDTHS) {
       };
       try {
         // Needs, in the words people use.
-        for (const [q, label, doc] of [
-          ['plans de ma maison', /^Les plans de la maison/, 'permis-de-construire'],
-          ['mitoyenneté', /^Savoir si un mur ou une clôture est mitoyen/, 'acte-notarie'],
-          ['année de construction', /^L'année de construction/, 'cadastre'],
+        for (const [q, label, doc, guide] of [
+          ['plans de ma maison', /^Les plans de la maison/, 'permis-de-construire', 'immobilier'],
+          ['mitoyenneté', /^Savoir si un mur ou une clôture est mitoyen/, 'acte-notarie', 'immobilier'],
+          ['année de construction', /^L'année de construction/, 'cadastre', 'immobilier'],
+          ['anciens propriétaires', /^Les propriétaires successifs du bien/, 'registre-hypotheques', 'immobilier'],
+          // Asked from the property guide, answered by the civil-status one.
+          ['livret de famille', /^Un acte de mariage/, 'acte-de-mariage', 'etat-civil'],
         ]) {
           const hits = await search('immobilier', q);
           const hit = hits.find((h) => label.test(h.text));
           assert.ok(hit, `${q}: ${JSON.stringify(hits)}`);
           const to = new URL(hit.href, server.baseUrl);
-          assert.equal(to.pathname, '/g/immobilier', q);
+          assert.equal(to.pathname, `/g/${guide}`, q);
           assert.ok(to.searchParams.getAll('document_type').includes(doc), `${q}: ${hit.href}`);
         }
         // A permit looked for from the civil-status guide: the property

@@ -284,7 +284,7 @@ test('keyboard only: the immobilier guide from the first step to the result', { 
     assert.equal(await page.getAttribute('#commune-q', 'aria-expanded'), 'false', 'the list closes after the choice');
     assert.equal((await focused(page)).id, 'commune-q', 'focus stays in the field after the choice');
     await kb.press('Enter');
-    h1 = await expectNewStep(page, h1, /De quelle année/);
+    h1 = await expectNewStep(page, h1, /Quelle année vous intéresse/);
 
     // Step 5 (date): type the year; Tab past Continuer to « Je ne sais pas »,
     // Shift+Tab back to Continuer, Enter.
@@ -366,7 +366,7 @@ test('commune step with its list of matches: a commune chosen in the combobox is
     assert.match(seen.at(-1) ?? '', /^Brest – Finistère \(29\)/, `ArrowDown never reached Brest (29): ${JSON.stringify(seen)}`);
     await page.keyboard.press('Enter');
     await page.keyboard.press('Enter');
-    await expectNewStep(page, h1, /De quelle année/);
+    await expectNewStep(page, h1, /Quelle année vous intéresse/);
     assert.equal(new URL(page.url()).searchParams.getAll('commune').join(','), '29019', `answered ${page.url()}`);
   } finally {
     await page.close();

@@ -60,8 +60,15 @@ pub const RUN: &str = "run";
 /// an earlier answer keeps it; a visitor from elsewhere drops it with the
 /// « changer de commune » link.
 pub const HOST_COMMUNE: &str = "host_commune";
+/// Reserved variable: set to [`OWN_RECORD_YES`] by a choice when the person
+/// asks for a record about themselves (their own act, their own judgment),
+/// so that the answer leads with what they may obtain now rather than with
+/// the date from which anyone may consult it.
+pub const OWN_RECORD: &str = "own_record";
+/// The one value [`OWN_RECORD`] takes.
+pub const OWN_RECORD_YES: &str = "oui";
 /// Variables the engine itself gives a meaning to.
-pub const STATE_VARS: [&str; 3] = [DOCUMENT_TYPE, COMMUNE, YEAR];
+pub const STATE_VARS: [&str; 4] = [DOCUMENT_TYPE, COMMUNE, YEAR, OWN_RECORD];
 /// The default label of the « Je ne sais pas » answer.
 pub const UNKNOWN_LABEL: &str = "Je ne sais pas";
 

@@ -655,6 +655,25 @@ fn demo_guides_validate() {
 }
 
 #[test]
+fn own_record_takes_one_value() {
+    let t = |v: &str| {
+        format!(
+            "{HEAD}[[steps]]\nid = \"a\"\nkind = \"choice\"\nquestion = \"?\"\nnext = \"b\"\nchoices = [{{ value = \"v\", label = \"V\", set = {{ own_record = \"{v}\" }} }}]\n[[steps]]\nid = \"b\"\nkind = \"result\"\n"
+        )
+    };
+    assert_problem(
+        &t("peut-etre"),
+        "« own_record » ne prend qu'une valeur : « oui »",
+    );
+    assert_eq!(problems(&t("oui")), Vec::<String>::new());
+    // The engine's own variable: no step may take its name.
+    let t = format!(
+        "{HEAD}[[steps]]\nid = \"own_record\"\nkind = \"choice\"\nquestion = \"?\"\nnext = \"b\"\nchoices = [{{ value = \"v\", label = \"V\" }}]\n[[steps]]\nid = \"b\"\nkind = \"result\"\n"
+    );
+    assert_problem(&t, "la variable « own_record » est réservée");
+}
+
+#[test]
 fn missing_target() {
     let t =
         format!("{HEAD}[[steps]]\nid = \"a\"\nkind = \"info\"\ncontent = \"x\"\nnext = \"b\"\n");

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::{
-    COMMUNE, Condition, DISPLAY_PARAMS, DOCUMENT_TYPE, Guide, STATE_VARS, Step, StepKind, UNKNOWN,
-    Unknown, Values, YEAR, is_reserved,
+    COMMUNE, Condition, DISPLAY_PARAMS, DOCUMENT_TYPE, Guide, OWN_RECORD, OWN_RECORD_YES,
+    STATE_VARS, Step, StepKind, UNKNOWN, Unknown, Values, YEAR, is_reserved,
 };
 
 /// One problem found in a guide, in French, naming the step concerned.
@@ -170,6 +170,12 @@ fn check_step(
                     format!(
                         "« {name} » est un paramètre d'affichage : un choix ne peut pas le fixer."
                     ),
+                );
+            }
+            if name == OWN_RECORD && values.as_slice() != [OWN_RECORD_YES] {
+                p.step(
+                    step,
+                    format!("« {OWN_RECORD} » ne prend qu'une valeur : « {OWN_RECORD_YES} »."),
                 );
             }
             if name == DOCUMENT_TYPE {

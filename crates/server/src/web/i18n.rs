@@ -50,8 +50,15 @@ pub struct Texts {
     pub ask_service: &'static str,
     pub response_time: &'static str,
     pub how_to_ask: &'static str,
-    pub how_to_ask_default: &'static str,
     pub access: &'static str,
+    /// Before a colon: a space in French, none in English.
+    pub colon: &'static str,
+    /// The lead of an answer to a person asking for their own record.
+    pub own_now: &'static str,
+    /// How, when the document type says nothing of it.
+    pub own_now_how: &'static str,
+    /// The access line's label under [`Texts::own_now`].
+    pub access_others: &'static str,
     pub free_now: &'static str,
     pub free_from: &'static str,
     pub not_free_unknown: &'static str,
@@ -127,8 +134,11 @@ pub const FR: Texts = Texts {
     ask_service: "Faire une demande à ce service",
     response_time: "Délai de réponse habituel",
     how_to_ask: "Comment demander",
-    how_to_ask_default: "Vous pouvez consulter le document sur place, en salle de lecture, ou écrire au service en précisant la commune, l'adresse du bien ou les personnes concernées, et la date.",
     access: "Accès",
+    colon: " :",
+    own_now: "Vous pouvez l'obtenir dès maintenant.",
+    own_now_how: "Demandez-le au service indiqué ci-dessous.",
+    access_others: "Pour toute autre personne",
     free_now: "Librement consultable par tous.",
     free_from: "Librement consultable par tous à partir du",
     not_free_unknown: "Le délai dépend de la date du document : ",
@@ -203,8 +213,11 @@ pub const EN: Texts = Texts {
     ask_service: "Send a request to this service",
     response_time: "Usual response time",
     how_to_ask: "How to ask",
-    how_to_ask_default: "You can consult the document on site, in the reading room, or write to the service giving the commune, the address or the persons concerned, and the date.",
     access: "Access",
+    colon: ":",
+    own_now: "You may obtain it now.",
+    own_now_how: "Ask the service shown below.",
+    access_others: "For anyone else",
     free_now: "Freely accessible to everyone.",
     free_from: "Freely accessible to everyone from",
     not_free_unknown: "The delay depends on the document's date: ",
@@ -302,5 +315,55 @@ pub fn long_date(d: chrono::NaiveDate, lang: Lang) -> String {
             format!("{day} {} {}", FR_MONTHS[m], d.year())
         }
         Lang::En => format!("{} {} {}", d.day(), EN_MONTHS[m], d.year()),
+    }
+}
+
+/// « Comment demander », fitted to the kind of document (its theme): what
+/// to give the service so that it finds the document. No reading room for a
+/// notary's office, no property address for a divorce.
+pub fn how_to_ask(theme: Option<&str>, lang: Lang) -> &'static str {
+    match (theme.unwrap_or(""), lang) {
+        ("urbanisme", Lang::Fr) => {
+            "Écrivez au service en indiquant la commune, l'adresse du bien ou ses références cadastrales, le nom du demandeur si vous le connaissez et l'année de la demande. Vous pouvez aussi consulter le dossier sur place."
+        }
+        ("urbanisme", Lang::En) => {
+            "Write to the service giving the commune, the address of the property or its cadastral references, the applicant's name if you know it, and the year of the application. You may also consult the file on site."
+        }
+        ("notariat", Lang::Fr) => {
+            "Écrivez à l'étude ou au service en indiquant le nom des parties à l'acte, le nom du notaire ou de l'étude si vous le connaissez, la commune et la date de l'acte."
+        }
+        ("notariat", Lang::En) => {
+            "Write to the notary's office or the service giving the names of the parties to the deed, the notary's or the office's name if you know it, the commune and the date of the deed."
+        }
+        ("foncier", Lang::Fr) => {
+            "Écrivez au service en indiquant la commune, l'adresse ou les références cadastrales du bien, le nom des propriétaires que vous connaissez et la période recherchée."
+        }
+        ("foncier", Lang::En) => {
+            "Write to the service giving the commune, the address or cadastral references of the property, the names of the owners you know, and the period you are looking for."
+        }
+        ("etat-civil", Lang::Fr) => {
+            "Indiquez le nom et les prénoms des personnes concernées, la date et la commune de l'événement, et pour une copie intégrale les noms de leurs parents."
+        }
+        ("etat-civil", Lang::En) => {
+            "Give the surnames and first names of the persons concerned, the date and the commune of the event, and for a full copy the names of their parents."
+        }
+        ("justice", Lang::Fr) => {
+            "Écrivez au service en indiquant les noms des deux ex-époux, le tribunal et la date du jugement. Si vous demandez votre propre jugement, joignez une copie de votre pièce d'identité."
+        }
+        ("justice", Lang::En) => {
+            "Write to the service giving the names of both former spouses, the court and the date of the judgment. If you ask for your own judgment, enclose a copy of your identity document."
+        }
+        ("scolarite", Lang::Fr) => {
+            "Écrivez à l'établissement ou au service en indiquant le nom de l'élève à l'époque, sa date de naissance, l'établissement et les années de scolarité."
+        }
+        ("scolarite", Lang::En) => {
+            "Write to the school or the service giving the pupil's name at the time, their date of birth, the school and the years of schooling."
+        }
+        (_, Lang::Fr) => {
+            "Écrivez au service en indiquant la commune, les personnes concernées et la date du document, ou consultez-le sur place s'il est librement consultable."
+        }
+        (_, Lang::En) => {
+            "Write to the service giving the commune, the persons concerned and the date of the document, or consult it on site if it is open to all."
+        }
     }
 }

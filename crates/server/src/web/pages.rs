@@ -470,6 +470,18 @@ struct DocResult {
     access_line: String,
     access_class: &'static str,
     earlier: Option<String>,
+    /// For a person asking for their own record a document not yet open
+    /// to all: how they may obtain it now, said first.
+    /// The text, and whether it is the document type's (French) note.
+    own_now: Option<(String, bool)>,
+    /// « Comment demander », fitted to the document.
+    how_to_ask: &'static str,
+    /// When the year asked is shared between holders: which date counts,
+    /// and whom to ask first.
+    straddle: Option<String>,
+    /// Reached from needs rather than from the document's name: the needs
+    /// chosen that it answers, and what the document is.
+    why: Option<(String, Option<String>)>,
     matches: Vec<MatchView>,
     /// Periods without a holder after the last holder's, and the reason
     /// when a rule gives one (earlier ones are in [`MatchView::gaps_before`]).
@@ -578,6 +590,83 @@ fn period_words(p: &Period, lang: Lang) -> String {
         (Lang::En, None, Some(t)) => format!("Until {}", d(t)),
         (Lang::En, None, None) => "All dates".to_owned(),
     }
+}
+
+/// A holder's period in words, rolling bounds first as people read them
+/// (« Documents de plus de 75 ans ») and the days they fall on today after.
+/// A bound counts as rolling only where the period still ends (or starts)
+/// on the rule's own rolling day, not where a date asked cut it.
+fn held_period_words(
+    m: &locadocs_core::snapshot::Match<'_>,
+    lang: Lang,
+    today: NaiveDate,
+) -> String {
+    use locadocs_core::reference::Bound;
+    let rolling = |b: Option<Bound>, day: Option<NaiveDate>, at: Option<NaiveDate>| match b {
+        Some(Bound::YearsAgo(n)) if day.is_some() && day == at => Some(n),
+        _ => None,
+    };
+    let older = rolling(m.rule.to, m.rule.end(today), m.period.to);
+    let younger = rolling(m.rule.from, m.rule.start(today), m.period.from);
+    let d = |x| long_date(x, lang);
+    let lead = match (lang, younger, older) {
+        (_, None, None) => return period_words(&m.period, lang),
+        (Lang::Fr, Some(a), Some(b)) => format!("Documents de {b} à {a} ans"),
+        (Lang::Fr, None, Some(b)) => format!("Documents de plus de {b} ans"),
+        (Lang::Fr, Some(a), None) => format!("Documents de moins de {a} ans"),
+        (Lang::En, Some(a), Some(b)) => format!("Documents {b} to {a} years old"),
+        (Lang::En, None, Some(b)) => format!("Documents over {b} years old"),
+        (Lang::En, Some(a), None) => format!("Documents under {a} years old"),
+    };
+    let days = match (lang, m.period.from, m.period.to) {
+        (Lang::Fr, Some(f), Some(t)) => format!("du {} au {}", d(f), d(t)),
+        (Lang::Fr, Some(f), None) => format!("depuis le {}", d(f)),
+        (Lang::Fr, None, Some(t)) => format!("jusqu'au {}", d(t)),
+        (Lang::En, Some(f), Some(t)) => format!("from {} to {}", d(f), d(t)),
+        (Lang::En, Some(f), None) => format!("since {}", d(f)),
+        (Lang::En, None, Some(t)) => format!("until {}", d(t)),
+        (_, None, None) => return lead,
+    };
+    format!("{lead} ({days})")
+}
+
+/// When the year asked falls to more than one holder (a transfer during
+/// that year): the exact date decides, which one, and whom to ask first
+/// when it is not known — the holder of the year's end.
+fn straddle_words(answer: &Answer<'_>, year: i32, lang: Lang) -> Option<String> {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31)?;
+    let mut sharing: Vec<&locadocs_core::snapshot::Match<'_>> = answer
+        .matches
+        .iter()
+        .filter(|m| {
+            m.period.from.is_none_or(|f| f <= last) && m.period.to.is_none_or(|t| t >= first)
+        })
+        .collect();
+    if sharing.len() < 2 {
+        return None;
+    }
+    sharing.sort_by_key(|m| m.period.from);
+    let latest = sharing.last()?.holder.name();
+    let urbanism = answer.document_type.theme.as_deref() == Some("urbanisme");
+    Some(match (lang, urbanism) {
+        (Lang::Fr, true) => format!(
+            "L'année {year} est partagée entre {} détenteurs : c'est la date de dépôt de la demande qui décide (voir les périodes ci-dessous). Si vous ne la connaissez pas, écrivez d'abord au service « {latest} », qui détient la fin de l'année {year}.",
+            sharing.len()
+        ),
+        (Lang::Fr, false) => format!(
+            "L'année {year} est partagée entre {} détenteurs : c'est la date exacte du document qui décide (voir les périodes ci-dessous). Si vous ne la connaissez pas, écrivez d'abord au service « {latest} », qui détient la fin de l'année {year}.",
+            sharing.len()
+        ),
+        (Lang::En, true) => format!(
+            "The year {year} is shared between {} holders: the date the application was filed decides (see the periods below). If you do not know it, write first to « {latest} », which holds the end of {year}.",
+            sharing.len()
+        ),
+        (Lang::En, false) => format!(
+            "The year {year} is shared between {} holders: the exact date of the document decides (see the periods below). If you do not know it, write first to « {latest} », which holds the end of {year}.",
+            sharing.len()
+        ),
+    })
 }
 
 fn hidden_pairs(a: &Answers) -> Vec<(String, String)> {
@@ -740,7 +829,7 @@ fn commune_choice_label(snap: &Snapshot, c: &locadocs_core::Commune) -> String {
     }
 }
 
-fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
+fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang, today: NaiveDate) -> MatchView {
     let (address, hours, phone, email, website, request_url, response_time) = match m.holder {
         Holder::Service(s) => {
             let line2 = [s.postal_code.as_deref(), s.city.as_deref()]
@@ -779,7 +868,7 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
         },
         name: m.holder.name(),
         lead: m.holder.lead().map(str::to_owned),
-        period: period_words(&m.period, lang),
+        period: held_period_words(m, lang, today),
         instructions: m.rule.instructions.clone(),
         source: m
             .rule
@@ -802,8 +891,22 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
     }
 }
 
-fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> DocResult {
+fn doc_result(
+    answer: &Answer<'_>,
+    lang: Lang,
+    t: &Texts,
+    today: NaiveDate,
+    own_record: bool,
+    year: Option<i32>,
+) -> DocResult {
     let c = &answer.communicability;
+    // Their own record: what they may do now leads, the date from which
+    // anyone may consult it follows. The document type's note says how.
+    let own_now = (own_record && c.free != Some(true)).then(|| {
+        c.note
+            .clone()
+            .map_or_else(|| (t.own_now_how.to_owned(), false), |n| (n, true))
+    });
     let (access_line, access_class) = match (c.free, c.free_from) {
         (Some(true), _) => (t.free_now.to_owned(), "free"),
         (Some(false), Some(from)) => (
@@ -841,7 +944,7 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> D
     let mut gaps = uncovered.into_iter().peekable();
     let mut matches = Vec::with_capacity(held.len());
     for m in held {
-        let mut v = match_view(m, lang);
+        let mut v = match_view(m, lang, today);
         while let Some(g) = gaps.peek() {
             let before = match (g.0, m.period.from) {
                 (_, None) => false,
@@ -866,7 +969,15 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> D
         doc_href: format!("/documents/{}", answer.document_type.slug),
         access_line,
         access_class,
-        earlier: c.note.clone(),
+        earlier: if own_now.is_some() {
+            None
+        } else {
+            c.note.clone()
+        },
+        own_now,
+        how_to_ask: super::i18n::how_to_ask(answer.document_type.theme.as_deref(), lang),
+        straddle: year.and_then(|y| straddle_words(answer, y, lang)),
+        why: None,
         matches,
         uncovered,
         chart: super::charts::answer_chart(answer, today, lang),
@@ -1179,16 +1290,17 @@ fn render_guide(
             let commune_line = match answers.first().map(|a| &a.commune) {
                 Some(r) => match (r.former_code, r.entry) {
                     (Some(code), entry) => format!(
-                        "{} : {} ({}, {} {})",
+                        "{}{} {} ({}, {} {})",
                         t.for_commune,
+                        t.colon,
                         entry.map(|e| e.name.as_str()).unwrap_or(code.as_str()),
                         code,
                         t.former_commune,
                         r.current.name
                     ),
                     (None, _) => format!(
-                        "{} : {} ({})",
-                        t.for_commune, r.current.name, r.current.code
+                        "{}{} {} ({})",
+                        t.for_commune, t.colon, r.current.name, r.current.code
                     ),
                 },
                 None => String::new(),
@@ -1212,10 +1324,58 @@ fn render_guide(
                 hidden.push(("document_type".into(), doc.clone()));
             }
             hidden.push(("commune".into(), commune.clone()));
+            let own_record = walk
+                .vars
+                .get(guide::OWN_RECORD)
+                .is_some_and(|v| v.iter().any(|x| x == guide::OWN_RECORD_YES));
             let mut documents: Vec<DocResult> = answers
                 .iter()
-                .map(|a| doc_result(a, d.lang, t, today))
+                .map(|a| {
+                    doc_result(
+                        a,
+                        d.lang,
+                        t,
+                        today,
+                        own_record,
+                        year.filter(|_| year_to.is_none()),
+                    )
+                })
                 .collect();
+            // A document proposed for needs (« je sais seulement ce que je
+            // cherche »): say which of them it answers, and what it is.
+            for (doc, a) in documents.iter_mut().zip(&answers) {
+                let slug = doc.slug.clone();
+                let needs: Vec<String> = walk
+                    .path
+                    .iter()
+                    .filter(|p| p.step.kind == StepKind::Multiple)
+                    .flat_map(|p| {
+                        let slug = &slug;
+                        p.values.iter().zip(&p.labels).filter_map(move |(v, l)| {
+                            let c = p.step.choices.iter().find(|c| &c.value == v)?;
+                            let set = c.set.get(guide::DOCUMENT_TYPE)?;
+                            set.as_slice()
+                                .iter()
+                                .any(|x| x == slug)
+                                .then(|| format!("« {l} »"))
+                        })
+                    })
+                    .collect();
+                if needs.is_empty() {
+                    continue;
+                }
+                let needs = match (needs.split_last(), d.lang) {
+                    (Some((last, [])), _) => last.clone(),
+                    (Some((last, rest)), Lang::Fr) => format!("{} et {last}", rest.join(", ")),
+                    (Some((last, rest)), Lang::En) => format!("{} and {last}", rest.join(", ")),
+                    (None, _) => continue,
+                };
+                let lead = match d.lang {
+                    Lang::Fr => format!("Ce document répond à ce que vous cherchez : {needs}."),
+                    Lang::En => format!("This document answers what you are looking for: {needs}."),
+                };
+                doc.why = Some((lead, a.document_type.description.clone()));
+            }
             // Holders that take requests through Locadocs offer the form,
             // prefilled with what the guide knows.
             for doc in &mut documents {

@@ -461,3 +461,105 @@ dual_test!(document_and_required_pages, Geo::Sample, |app| {
             .contains("immutable")
     );
 });
+
+/// A page with its apostrophes as written (the templates escape them).
+async fn read(app: &TestApp, path: &str) -> (u16, String) {
+    let (status, html) = page(app, path).await;
+    (status, html.replace("&#39;", "'"))
+}
+
+dual_test!(
+    answers_say_what_the_person_can_do_and_read_humanly,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        // A former spouse asking for their own judgment: what they may do now
+        // leads, the date from which anyone may consult it follows.
+        let own = "/g/divorce?a-savoir=ok&procedure=juge&ex-epoux=oui&copie-ex-epoux=ok&commune=27229&year=2010";
+        let (status, html) = read(app, own).await;
+        assert_eq!(status, 200, "{html}");
+        let lead = html
+            .find("Vous pouvez l'obtenir dès maintenant.")
+            .unwrap_or_else(|| panic!("no lead for one's own judgment: {html}"));
+        let others = html
+            .find("Pour toute autre personne :")
+            .unwrap_or_else(|| panic!("{html}"));
+        assert!(lead < others, "what one may do now comes first");
+        assert!(html.contains("Chaque ex-époux peut obtenir"), "{html}");
+        // Anyone else: the access line as before, no own-record lead.
+        let other = "/g/divorce?a-savoir=ok&procedure=juge&ex-epoux=non&commune=27229&year=2010";
+        let (_, html) = read(app, other).await;
+        assert!(!html.contains("dès maintenant"), "{html}");
+        assert!(html.contains("Accès :"), "{html}");
+
+        // « Comment demander » fits the document: no property address for a
+        // divorce, no reading room for a notary's deed.
+        assert!(html.contains("les noms des deux ex-époux"), "{html}");
+        assert!(!html.contains("adresse du bien"), "{html}");
+        let (_, html) = read(
+            app,
+            "/g/immobilier?document_type=acte-notarie&commune=35238&year=1990",
+        )
+        .await;
+        assert!(html.contains("le nom des parties à l'acte"), "{html}");
+        assert!(!html.contains("salle de lecture, ou écrire"), "{html}");
+
+        // Rolling bounds read as ages, the days after.
+        let (_, html) = read(
+            app,
+            "/g/etat-civil?acte=naissance&delais=ok&commune=35238&year=inconnu",
+        )
+        .await;
+        assert!(
+            html.contains("Documents de plus de 100 ans (jusqu'au"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Documents de moins de 100 ans (depuis le"),
+            "{html}"
+        );
+
+        // A year shared by two holders: which date counts, whom to ask first.
+        let (_, html) = read(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=2015",
+        )
+        .await;
+        assert!(
+        html.contains("L'année 2015 est partagée entre 2 détenteurs : c'est la date de dépôt de la demande qui décide"),
+        "{html}"
+    );
+        assert!(
+            html.contains("écrivez d'abord au service « Rennes Métropole"),
+            "{html}"
+        );
+        let (_, html) = read(
+            app,
+            "/g/immobilier?document_type=permis-de-construire&commune=35238&year=1985",
+        )
+        .await;
+        assert!(!html.contains("est partagée entre"), "{html}");
+
+        // Reached from needs: the question asks about the property, and each
+        // document says which need it answers.
+        let (_, html) = read(
+            app,
+            "/g/immobilier?savoir=non&besoin=plans&besoin=annee&urbanisme=ok&commune=35238",
+        )
+        .await;
+        assert!(html.contains("Quelle année vous intéresse ?"), "{html}");
+        assert!(
+            !html.contains("De quelle année date le document ?"),
+            "{html}"
+        );
+        let (_, html) = read(
+        app,
+        "/g/immobilier?savoir=non&besoin=plans&besoin=annee&urbanisme=ok&commune=35238&year=1985",
+    )
+    .await;
+        assert!(
+        html.contains("Ce document répond à ce que vous cherchez : « Les plans de la maison ou du bâtiment » et « L'année de construction »"),
+        "{html}"
+    );
+    }
+);
