@@ -267,7 +267,7 @@ pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a RawEvent>) -> Vec<Dail
 }
 
 /// How totals are grouped: each `true` field is a column of the result.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct GroupBy {
     pub month: bool,
     pub day: bool,
@@ -278,7 +278,7 @@ pub struct GroupBy {
 }
 
 /// Which daily rows to sum.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TotalsQuery {
     /// Kinds to include (at least one).
     pub kinds: Vec<String>,

@@ -62,6 +62,8 @@ pub struct Shared {
     pub analytics: Arc<crate::analytics::Recorder>,
     /// The public statistics last computed (`/stats`).
     pub stats: Arc<stats::Cache>,
+    /// Sums of daily aggregates the dashboards read lately.
+    pub totals: Arc<stats::TotalsCache>,
     /// The settings read at start (public URL, cookies, mail, proxies).
     pub admin: Arc<admin::AdminConfig>,
 }
@@ -79,6 +81,7 @@ impl AppState {
             usage: crate::usage::Usage::new(),
             analytics: crate::analytics::Recorder::configured(&settings.analytics),
             stats: stats::Cache::new(),
+            totals: stats::TotalsCache::new(),
             admin: Arc::new(settings),
         }))
     }

@@ -451,6 +451,63 @@ impl Cache {
     }
 }
 
+/// Sums of daily aggregates the dashboards read, each kept for
+/// [`CACHE_SECONDS`]: the aggregates change only at a roll-up (every 30
+/// seconds at the most), and an editor going from table to table, period
+/// to period and back asks the same sums again. Bounded: past
+/// [`TotalsCache::MAX`] entries the stale ones go, then all.
+#[derive(Default)]
+pub struct TotalsCache {
+    entries: std::sync::Mutex<std::collections::HashMap<TotalsQuery, CachedSums>>,
+}
+
+/// When some sums were read, and what they were.
+type CachedSums = (std::time::Instant, std::sync::Arc<Vec<Total>>);
+
+impl TotalsCache {
+    const MAX: usize = 512;
+
+    pub fn new() -> std::sync::Arc<TotalsCache> {
+        std::sync::Arc::new(TotalsCache::default())
+    }
+
+    /// Forgets every sum (the benchmark measures dashboards computed).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The sums for `q`, from the cache while fresh, else from the store.
+    pub async fn read(
+        &self,
+        store: &dyn Store,
+        q: TotalsQuery,
+    ) -> Result<std::sync::Arc<Vec<Total>>, StoreError> {
+        let fresh = |at: &std::time::Instant| at.elapsed().as_secs() < CACHE_SECONDS;
+        if let Some((at, sums)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&q)
+            && fresh(at)
+        {
+            return Ok(sums.clone());
+        }
+        let sums = std::sync::Arc::new(store.totals(&q).await?);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::MAX {
+            entries.retain(|_, (at, _)| fresh(at));
+            if entries.len() >= Self::MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(q, (std::time::Instant::now(), sums.clone()));
+        Ok(sums)
+    }
+}
+
 async fn load(state: &AppState) -> Result<std::sync::Arc<Figures>, Response> {
     let fail = |e: StoreError| {
         tracing::error!(error = %e, "statistics not computed");

@@ -20,7 +20,7 @@ use locadocs_core::guide::Guide;
 use locadocs_core::{Snapshot, formats::escape_cell};
 use serde::Deserialize;
 
-use crate::store::{GroupBy, Store, SuggestionStatus, Total, TotalsQuery, kind};
+use crate::store::{GroupBy, SuggestionStatus, Total, TotalsQuery, kind};
 use crate::web::admin::error::{AdminError, Result};
 use crate::web::admin::policy::{self, Act};
 use crate::web::admin::view::{
@@ -322,11 +322,11 @@ impl Tab {
 // ---------------------------------------------------------------- reading
 
 /// The sums of some kinds for a guide over a period.
-struct Sums(Vec<Total>);
+struct Sums(std::sync::Arc<Vec<Total>>);
 
 impl Sums {
     async fn read(
-        store: &dyn Store,
+        state: &AppState,
         guide: &str,
         p: Period,
         kinds: &[&str],
@@ -342,7 +342,9 @@ impl Sums {
             dims: dims.cloned(),
             group,
         };
-        Ok(Sums(store.totals(&q).await?))
+        Ok(Sums(
+            state.totals.read(state.live.store().as_ref(), q).await?,
+        ))
     }
 
     fn runs(&self, k: &str, f: impl Fn(&Total) -> bool) -> i64 {
@@ -472,8 +474,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
             kind::ANSWER_RUN,
             kind::DEAD_END,
         ];
-        let cur = Sums::read(store, slug, p, &kinds, None, BY_DIM).await?;
-        let prev = Sums::read(store, slug, pp, &kinds, None, BY_DIM).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &kinds, None, BY_DIM),
+            Sums::read(state, slug, pp, &kinds, None, BY_DIM),
+        )?;
         let head = |s: &Sums| {
             let started = s.runs(kind::RUN_STARTED, |_| true);
             // Runs that reached an answer, once each whatever the number of
@@ -546,8 +551,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
 
     if may("detenteurs") {
         let dims = services.as_ref();
-        let cur = Sums::read(store, slug, p, &[kind::ANSWER_HOLDER], dims, BY_DIM).await?;
-        let prev = Sums::read(store, slug, pp, &[kind::ANSWER_HOLDER], dims, BY_DIM).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &[kind::ANSWER_HOLDER], dims, BY_DIM),
+            Sums::read(state, slug, pp, &[kind::ANSWER_HOLDER], dims, BY_DIM),
+        )?;
         out.push(Tab {
             name: "detenteurs",
             title: "Réponses par service détenteur".into(),
@@ -566,8 +574,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
 
     if may("types") || may("dates") {
         let kinds = [kind::ANSWER_SHOWN, "answer_date"];
-        let cur = Sums::read(store, slug, p, &kinds, None, BY_DIM_VALUE).await?;
-        let prev = Sums::read(store, slug, pp, &kinds, None, BY_DIM_VALUE).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &kinds, None, BY_DIM_VALUE),
+            Sums::read(state, slug, pp, &kinds, None, BY_DIM_VALUE),
+        )?;
         if may("types") {
             let mut types: Vec<String> = cur
                 .dims(kind::ANSWER_SHOWN)
@@ -652,8 +663,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
 
     if may("sites") {
         let kinds = [kind::RUN_STARTED, kind::ANSWER_SHOWN];
-        let cur = Sums::read(store, slug, p, &kinds, None, BY_SITE).await?;
-        let prev = Sums::read(store, slug, pp, &kinds, None, BY_SITE).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &kinds, None, BY_SITE),
+            Sums::read(state, slug, pp, &kinds, None, BY_SITE),
+        )?;
         let sites: BTreeSet<String> = cur
             .0
             .iter()
@@ -721,8 +735,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
             site: false,
             ..group
         };
-        let cur = Sums::read(store, slug, p, &[kind::FEEDBACK], None, group).await?;
-        let prev = Sums::read(store, slug, pp, &[kind::FEEDBACK], None, group).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &[kind::FEEDBACK], None, group),
+            Sums::read(state, slug, pp, &[kind::FEEDBACK], None, group),
+        )?;
         let count = |s: &Sums, level: &str| s.events(kind::FEEDBACK, |t| t.value == level);
         let total: i64 = (1..=4).map(|l| count(&cur, &l.to_string())).sum();
         out.push(Tab {
@@ -821,8 +838,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
     }
 
     if may("orientation") {
-        let cur = Sums::read(store, slug, p, &[kind::MISDIRECTION], None, BY_DIM_VALUE).await?;
-        let prev = Sums::read(store, slug, pp, &[kind::MISDIRECTION], None, BY_DIM_VALUE).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &[kind::MISDIRECTION], None, BY_DIM_VALUE),
+            Sums::read(state, slug, pp, &[kind::MISDIRECTION], None, BY_DIM_VALUE),
+        )?;
         let count = |s: &Sums, d: Option<&str>, v: Option<&str>| {
             s.events(kind::MISDIRECTION, |t| {
                 d.is_none_or(|d| t.dim == d) && v.is_none_or(|v| t.value == v)
@@ -870,8 +890,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
 
     if may("liens") {
         let dims = services.as_ref();
-        let cur = Sums::read(store, slug, p, &[kind::LINK_CLICKED], dims, BY_DIM_VALUE).await?;
-        let prev = Sums::read(store, slug, pp, &[kind::LINK_CLICKED], dims, BY_DIM_VALUE).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &[kind::LINK_CLICKED], dims, BY_DIM_VALUE),
+            Sums::read(state, slug, pp, &[kind::LINK_CLICKED], dims, BY_DIM_VALUE),
+        )?;
         let count = |s: &Sums, d: &str, v: Option<&str>| {
             s.events(kind::LINK_CLICKED, |t| {
                 t.dim == d && v.is_none_or(|v| t.value == v)
@@ -930,8 +953,11 @@ async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result
             kind::REQUEST_REROUTED,
             kind::REQUEST_ANSWERED,
         ];
-        let cur = Sums::read(store, slug, p, &kinds, dims, BY_DIM_VALUE).await?;
-        let prev = Sums::read(store, slug, pp, &kinds, dims, BY_DIM_VALUE).await?;
+        // The period and the one before, read together.
+        let (cur, prev) = tokio::try_join!(
+            Sums::read(state, slug, p, &kinds, dims, BY_DIM_VALUE),
+            Sums::read(state, slug, pp, &kinds, dims, BY_DIM_VALUE),
+        )?;
         let mut list: BTreeSet<String> = BTreeSet::new();
         for k in kinds {
             list.extend(cur.dims(k));
@@ -1118,7 +1144,7 @@ pub async fn statistics(
                 dims: None,
                 group: BY_GUIDE,
             };
-            let sums = Sums(store.totals(&q).await?);
+            let sums = Sums(state.totals.read(store, q).await?);
             head = vec![
                 "Guide".into(),
                 "Parcours commencés".into(),
@@ -1152,7 +1178,7 @@ pub async fn statistics(
                 dims: Some(mine),
                 group: BY_GUIDE,
             };
-            let sums = Sums(store.totals(&q).await?);
+            let sums = Sums(state.totals.read(store, q).await?);
             head = vec!["Guide".into(), "Réponses désignant vos services".into()];
             rows = guides
                 .iter()
