@@ -22,9 +22,13 @@ run: build
 ## Runs the whole test suite: Rust unit, integration and property tests
 ## (SQLite always; PostgreSQL when reachable), then the browser tests
 ## (headless Chromium and axe-core against the debug binary).
+## The browser tests drive target/debug/locadocs, which `cargo test` has just
+## built for the integration tests: a separate `cargo build` would compile the
+## dependencies again with other features (those of the test build's
+## dev-dependencies) for the same binary.
 test: setup
 	cargo test --workspace --locked
-	cargo build --locked -p locadocs
+	test -x target/debug/locadocs || cargo build --locked -p locadocs
 	node --test --test-timeout=300000 tests/browser/
 
 ## Only the browser tests (after `make setup`; builds the debug binary).
