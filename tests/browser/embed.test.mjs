@@ -104,8 +104,9 @@ async function toCommune(page, iframe, frame) {
   await continueIn(frame);
 }
 
+/** From the year step (reached from needs: « periode ») to the answer. */
 async function dateToResult(page, iframe, frame) {
-  await waitStep(frame, 'date');
+  await waitStep(frame, 'periode');
   await assertFits(page, iframe, frame, 'date step');
   await frame.locator('#annee').fill('2015');
   await continueIn(frame);
@@ -141,7 +142,7 @@ test('a host page on another origin: the guide appears, is completed to the answ
     assert.equal(types.filter((t) => t === 'ready').length, 1, JSON.stringify(types));
     assert.deepEqual(
       events.filter((e) => e.type === 'step').map((e) => e.detail.step),
-      ['savoir', 'besoin', 'urbanisme', 'commune', 'date', 'resultat'],
+      ['savoir', 'besoin', 'urbanisme', 'commune', 'periode', 'resultat'],
     );
     const result = events.find((e) => e.type === 'result');
     assert.equal(result.detail.guide, 'immobilier');
@@ -189,7 +190,7 @@ test('two widgets on one page work independently; a preset commune skips that st
     assert.deepEqual(steps.filter((s) => s.startsWith('w1:')), ['w1:savoir']);
     assert.deepEqual(
       steps.filter((s) => s.startsWith('w2:')),
-      ['w2:savoir', 'w2:besoin', 'w2:urbanisme', 'w2:date', 'w2:resultat'],
+      ['w2:savoir', 'w2:besoin', 'w2:urbanisme', 'w2:periode', 'w2:resultat'],
       'no commune step with data-commune',
     );
     // « Start again » keeps the host's commune: still no commune step.

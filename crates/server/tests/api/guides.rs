@@ -486,6 +486,26 @@ dual_test!(
             .unwrap_or_else(|| panic!("{html}"));
         assert!(lead < others, "what one may do now comes first");
         assert!(html.contains("Chaque ex-époux peut obtenir"), "{html}");
+        // One's own birth record (or a close relative's), less than 75 years old.
+        let (_, html) = read(
+            app,
+            "/g/etat-civil?acte=naissance&concerne=oui&delais=ok&commune=35238&year=1990",
+        )
+        .await;
+        assert!(
+            html.contains("Vous pouvez l'obtenir dès maintenant."),
+            "{html}"
+        );
+        assert!(
+            html.contains("peuvent obtenir à tout moment une copie intégrale"),
+            "{html}"
+        );
+        let (_, html) = read(
+            app,
+            "/g/etat-civil?acte=naissance&concerne=non&delais=ok&commune=35238&year=1990",
+        )
+        .await;
+        assert!(!html.contains("dès maintenant"), "{html}");
         // Anyone else: the access line as before, no own-record lead.
         let other = "/g/divorce?a-savoir=ok&procedure=juge&ex-epoux=non&commune=27229&year=2010";
         let (_, html) = read(app, other).await;
@@ -507,7 +527,7 @@ dual_test!(
         // Rolling bounds read as ages, the days after.
         let (_, html) = read(
             app,
-            "/g/etat-civil?acte=naissance&delais=ok&commune=35238&year=inconnu",
+            "/g/etat-civil?acte=naissance&concerne=non&delais=ok&commune=35238&year=inconnu",
         )
         .await;
         assert!(
