@@ -48,6 +48,10 @@ pub struct Texts {
     pub request: &'static str,
     /// The request form of a service that takes requests through Locadocs.
     pub ask_service: &'static str,
+    /// The link to a search in the holder's online inventories.
+    pub search_inventories: &'static str,
+    /// The link to the holder's page on FranceArchives.
+    pub on_francearchives: &'static str,
     pub response_time: &'static str,
     pub how_to_ask: &'static str,
     pub how_to_ask_default: &'static str,
@@ -125,6 +129,8 @@ pub const FR: Texts = Texts {
     website: "Site internet",
     request: "Faire une demande en ligne",
     ask_service: "Faire une demande à ce service",
+    search_inventories: "Chercher dans les inventaires en ligne de ce service",
+    on_francearchives: "Voir ce service sur FranceArchives",
     response_time: "Délai de réponse habituel",
     how_to_ask: "Comment demander",
     how_to_ask_default: "Vous pouvez consulter le document sur place, en salle de lecture, ou écrire au service en précisant la commune, l'adresse du bien ou les personnes concernées, et la date.",
@@ -201,6 +207,8 @@ pub const EN: Texts = Texts {
     website: "Website",
     request: "Make a request online",
     ask_service: "Send a request to this service",
+    search_inventories: "Search this service's online inventories",
+    on_francearchives: "See this service on FranceArchives",
     response_time: "Usual response time",
     how_to_ask: "How to ask",
     how_to_ask_default: "You can consult the document on site, in the reading room, or write to the service giving the commune, the address or the persons concerned, and the date.",

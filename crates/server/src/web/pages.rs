@@ -455,6 +455,10 @@ struct MatchView {
     website: Option<String>,
     request_url: Option<String>,
     response_time: Option<String>,
+    /// A search in the holder's own online inventories, filled in.
+    search_href: Option<String>,
+    /// The holder's page on FranceArchives.
+    francearchives_href: Option<String>,
     has_contact: bool,
     /// The request form, when the service takes requests through Locadocs.
     ask_href: Option<String>,
@@ -740,7 +744,31 @@ fn commune_choice_label(snap: &Snapshot, c: &locadocs_core::Commune) -> String {
     }
 }
 
-fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
+/// What a search link is filled with: the commune as asked, the date, the
+/// document's name.
+struct SearchFor<'a> {
+    commune: &'a str,
+    when: When,
+    document: &'a str,
+}
+
+fn match_view(
+    m: &locadocs_core::snapshot::Match<'_>,
+    lang: Lang,
+    search: &SearchFor<'_>,
+) -> MatchView {
+    let (search_href, francearchives_href) = match m.holder {
+        Holder::Service(s) => (
+            locadocs_core::search_link::for_service(
+                s,
+                search.commune,
+                search.when,
+                search.document,
+            ),
+            s.francearchives_url.clone(),
+        ),
+        Holder::Unknown { .. } => (None, None),
+    };
     let (address, hours, phone, email, website, request_url, response_time) = match m.holder {
         Holder::Service(s) => {
             let line2 = [s.postal_code.as_deref(), s.city.as_deref()]
@@ -796,13 +824,30 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang) -> MatchView {
         website,
         request_url,
         response_time,
+        search_href,
+        francearchives_href,
         has_contact,
         ask_href: None,
         gaps_before: Vec::new(),
     }
 }
 
-fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> DocResult {
+fn doc_result(
+    answer: &Answer<'_>,
+    when: When,
+    lang: Lang,
+    t: &Texts,
+    today: NaiveDate,
+) -> DocResult {
+    let res = &answer.commune;
+    let search = SearchFor {
+        commune: match (res.former_code, res.entry) {
+            (Some(_), Some(e)) => &e.name,
+            _ => &res.current.name,
+        },
+        when,
+        document: &answer.document_type.label,
+    };
     let c = &answer.communicability;
     let (access_line, access_class) = match (c.free, c.free_from) {
         (Some(true), _) => (t.free_now.to_owned(), "free"),
@@ -841,7 +886,7 @@ fn doc_result(answer: &Answer<'_>, lang: Lang, t: &Texts, today: NaiveDate) -> D
     let mut gaps = uncovered.into_iter().peekable();
     let mut matches = Vec::with_capacity(held.len());
     for m in held {
-        let mut v = match_view(m, lang);
+        let mut v = match_view(m, lang, &search);
         while let Some(g) = gaps.peek() {
             let before = match (g.0, m.period.from) {
                 (_, None) => false,
@@ -1214,7 +1259,7 @@ fn render_guide(
             hidden.push(("commune".into(), commune.clone()));
             let mut documents: Vec<DocResult> = answers
                 .iter()
-                .map(|a| doc_result(a, d.lang, t, today))
+                .map(|a| doc_result(a, when, d.lang, t, today))
                 .collect();
             // Holders that take requests through Locadocs offer the form,
             // prefilled with what the guide knows.
