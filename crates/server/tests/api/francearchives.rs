@@ -173,3 +173,74 @@ admin_test!(francearchives_screen_previews_then_confirms, |app| {
     let (status, _) = upload(app, "/admin/francearchives", &contributor, &[], GOOD).await;
     assert_eq!(status, 403);
 });
+
+admin_test!(
+    locate_offers_the_inventory_search_and_the_francearchives_page,
+    |app| {
+        let mut am = Service::new(
+            Slug::parse("archives-rennes").unwrap(),
+            "Archives de Rennes",
+            ServiceKind::ArchivesMunicipales,
+        );
+        am.search_url =
+            Some("https://archives.example.fr/r?c={commune}&a={annee}&d={document}".into());
+        let mut ad = Service::new(
+            Slug::parse("archives-35").unwrap(),
+            "AD 35",
+            ServiceKind::ArchivesDepartementales,
+        );
+        ad.francearchives_url = Some("https://francearchives.gouv.fr/fr/service/35".into());
+        let rule =
+            |from: Option<&str>, to: Option<&str>, service: &str| locadocs_core::HoldingRule {
+                document_type: Slug::parse("permis-de-construire").unwrap(),
+                territory: Territory::parse("commune:35238").unwrap(),
+                from: from.map(|b| locadocs_core::Bound::parse(b).unwrap().0),
+                to: to.map(|b| locadocs_core::Bound::parse(b).unwrap().0),
+                service: locadocs_core::ServiceRef::parse(service).unwrap(),
+                instructions: None,
+                source: None,
+                verified_at: None,
+            };
+        let changes = Changes {
+            upsert_document_types: vec![locadocs_core::DocumentType {
+                slug: Slug::parse("permis-de-construire").unwrap(),
+                label: "Permis de construire".into(),
+                theme: None,
+                aliases: vec![],
+                description: None,
+                communicability_years: 0,
+                communicability_note: None,
+            }],
+            upsert_services: vec![am, ad],
+            upsert_holdings: vec![
+                rule(Some("1900"), Some("1999-12-31"), "archives-rennes"),
+                rule(Some("2000"), None, "archives-35"),
+            ],
+            ..Changes::default()
+        };
+        app.store.apply(&changes, None).await.unwrap();
+        app.refresh().await;
+        let (status, body) = app
+            .get_json("/api/v1/locate?document_type=permis-de-construire&commune=35238&year=1985")
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["matches"][0]["inventory_search_url"],
+            "https://archives.example.fr/r?c=Rennes&a=1985&d=Permis%20de%20construire"
+        );
+        let (_, body) = app
+            .get_json("/api/v1/locate?document_type=permis-de-construire&commune=35238")
+            .await;
+        let matches = body["matches"].as_array().unwrap();
+        assert_eq!(
+            matches[0]["inventory_search_url"],
+            "https://archives.example.fr/r?c=Rennes&a=&d=Permis%20de%20construire",
+            "no year: {{annee}} left empty"
+        );
+        assert!(matches[1].get("inventory_search_url").is_none(), "{body}");
+        assert_eq!(
+            matches[1]["francearchives_url"],
+            "https://francearchives.gouv.fr/fr/service/35"
+        );
+    }
+);
