@@ -17,6 +17,7 @@ pub mod locate;
 pub mod reference;
 pub mod request;
 pub mod search;
+pub mod search_link;
 pub mod site;
 pub mod snapshot;
 pub mod territory;

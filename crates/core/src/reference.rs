@@ -132,6 +132,16 @@ pub struct Service {
     pub longitude: Option<f64>,
     /// The service's identifier in the Annuaire de l'administration.
     pub annuaire_id: Option<String>,
+    /// Its identifier in the FranceArchives directory of archive services.
+    #[serde(default)]
+    pub francearchives_id: Option<String>,
+    /// Its page on FranceArchives.
+    #[serde(default)]
+    pub francearchives_url: Option<String>,
+    /// A search in its own online inventories, with `{commune}`, `{annee}`
+    /// and `{document}` placeholders (see [`crate::search_link`]).
+    #[serde(default)]
+    pub search_url: Option<String>,
     pub verified_at: Option<NaiveDate>,
     /// The territories it is competent for: a rule's `@<kind>` holder
     /// resolves, for a commune, to the service of that kind competent for
@@ -161,6 +171,9 @@ impl Service {
             latitude: None,
             longitude: None,
             annuaire_id: None,
+            francearchives_id: None,
+            francearchives_url: None,
+            search_url: None,
             verified_at: None,
             competence: Vec::new(),
         }

@@ -157,6 +157,11 @@ fn service() -> impl Strategy<Value = Service> {
                 (opening_hours, response_time, point),
                 (annuaire_id, verified_at),
             )| Service {
+                francearchives_id: annuaire_id.as_ref().map(|a| format!("FR{a}")),
+                francearchives_url: website.clone(),
+                search_url: website
+                    .as_ref()
+                    .map(|w| format!("{w}?q={{commune}}&a={{annee}}")),
                 id: Slug::parse(&id).unwrap(),
                 name,
                 kind,

@@ -47,9 +47,9 @@ pub enum Command {
     },
     /// Create or upgrade the database schema.
     Migrate,
-    /// Import data: communes <dir>, document-types <file.csv>, services <file.csv>, holdings <file.csv>, annuaire <file.json>, guide <file.toml>.
+    /// Import data: communes <dir>, document-types <file.csv>, services <file.csv>, holdings <file.csv>, annuaire <file.json>, francearchives <file.csv>, guide <file.toml>.
     Import {
-        /// communes, document-types, services, holdings, annuaire or guide.
+        /// communes, document-types, services, holdings, annuaire, francearchives or guide.
         kind: String,
         /// A CSV file, or for communes the data directory of @etalab/decoupage-administratif.
         path: PathBuf,

@@ -378,9 +378,12 @@ pub async fn run(
     if kind == "annuaire" {
         return import_annuaire(store, path, dry_run).await;
     }
+    if kind == "francearchives" {
+        return import_francearchives(store, path, dry_run).await;
+    }
     let Some(kind) = Kind::parse(kind) else {
         bail!(
-            "« {kind} » : type d'import inconnu (attendu : communes, document-types, services ou holdings)"
+            "« {kind} » : type d'import inconnu (attendu : communes, document-types, services, holdings, annuaire, francearchives ou guide)"
         );
     };
     let bytes = read_limited(path, MAX_FILE)?;
@@ -434,6 +437,46 @@ fn print_prepared(out: &mut Report, p: &Prepared) {
     if p.details.len() > SHOWN {
         say!(out, "  … et {} autres changements", p.details.len() - SHOWN);
     }
+}
+
+/// `locadocs import francearchives <file.csv>`: archive services from the
+/// FranceArchives directory; all-or-nothing.
+async fn import_francearchives(
+    store: &dyn Store,
+    path: &Path,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    let mut out = Report::default();
+    let bytes = read_limited(path, crate::francearchives::MAX_FILE)?;
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    let existing = store.load_ref_data().await?;
+    let prepared =
+        crate::francearchives::prepare(&bytes, &territories, &existing).map_err(|rejected| {
+            anyhow::anyhow!(
+                "{}\n{rejected}\nimport refusé : rien n'a été écrit",
+                path.display()
+            )
+        })?;
+    print_prepared(&mut out, &prepared);
+    if dry_run {
+        say!(out, "Vérification seule (--dry-run) : rien n'a été écrit.");
+        return Ok(out);
+    }
+    if prepared.changes.is_empty() {
+        say!(out, "Rien à changer.");
+        return Ok(out);
+    }
+    let author = Author::command_line(&format!(
+        "locadocs import francearchives {}",
+        path.display()
+    ));
+    store
+        .apply_recorded(&author, &prepared.changes, version)
+        .await
+        .map_err(|e| anyhow::anyhow!("import refusé : {e}"))?;
+    say!(out, "Import enregistré.");
+    Ok(out)
 }
 
 /// `locadocs import annuaire <file.json>`: services from Annuaire records.

@@ -6,6 +6,7 @@ pub mod annuaire;
 pub mod cli;
 pub mod clock;
 pub mod filetype;
+pub mod francearchives;
 pub mod import;
 pub mod inbound;
 pub mod live;

@@ -212,6 +212,11 @@ pub(crate) fn url(v: &str) -> Checked<String> {
 }
 
 /// A communicability delay: an integer from 0 to 200.
+/// A search link template (see [`crate::search_link::check_template`]).
+pub(crate) fn search_template(v: &str) -> Checked<String> {
+    crate::search_link::check_template(v).map(|()| (v.to_owned(), None))
+}
+
 pub(crate) fn years(v: &str) -> Checked<u32> {
     match v.parse::<u32>() {
         Ok(n) if n <= 200 && v.bytes().all(|b| b.is_ascii_digit()) => Ok((n, None)),

@@ -56,6 +56,7 @@ mod cells;
 mod decode;
 mod document_types;
 mod fields;
+mod francearchives;
 mod holdings;
 mod keys;
 pub(crate) mod overlap;
@@ -70,6 +71,7 @@ use std::str::FromStr;
 
 pub use cells::{FORMULA_TRIGGERS, escape_cell, unescape_cell};
 pub use document_types::{read_document_types, write_document_types};
+pub use francearchives::{ArchiveCategory, ArchiveRecord, read_francearchives};
 pub use holdings::{read_holdings, write_holdings};
 pub use plan::{Plan, plan_document_types, plan_holdings, plan_services};
 pub use report::{Issue, Parsed, Rejected};
@@ -196,6 +198,6 @@ pub(crate) mod tests {
             Kind::Holdings.required_columns(),
             ["document_type", "territory", "service"]
         );
-        assert_eq!(Kind::Services.columns().len(), 18);
+        assert_eq!(Kind::Services.columns().len(), 21);
     }
 }

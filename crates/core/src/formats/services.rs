@@ -28,6 +28,9 @@ pub(crate) const SCHEMA: Schema = Schema {
         "annuaire_id",
         "verified_at",
         "competence",
+        "francearchives_id",
+        "francearchives_url",
+        "search_url",
     ],
     required: &["id", "name", "kind"],
 };
@@ -50,6 +53,9 @@ const LONGITUDE: usize = 14;
 const ANNUAIRE_ID: usize = 15;
 const VERIFIED_AT: usize = 16;
 const COMPETENCE: usize = 17;
+const FRANCEARCHIVES_ID: usize = 18;
+const FRANCEARCHIVES_URL: usize = 19;
+const SEARCH_URL: usize = 20;
 
 fn kind(v: &str) -> fields::Checked<ServiceKind> {
     ServiceKind::parse(&v.to_ascii_lowercase())
@@ -96,6 +102,8 @@ fn parse_row(row: &Row<'_>, report: &mut Report, ctx: &dyn ImportContext) -> Opt
         row.error(report, LATITUDE, "à renseigner avec la longitude");
     }
     let verified_at = optional(row, report, VERIFIED_AT, fields::day);
+    let francearchives_url = optional(row, report, FRANCEARCHIVES_URL, fields::url);
+    let search_url = optional(row, report, SEARCH_URL, fields::search_template);
     let competence = optional(row, report, COMPETENCE, fields::competence).unwrap_or_default();
     for t in &competence {
         if let Some(message) = fields::unknown_territory(t, ctx) {
@@ -122,6 +130,9 @@ fn parse_row(row: &Row<'_>, report: &mut Report, ctx: &dyn ImportContext) -> Opt
         latitude,
         longitude,
         annuaire_id: row.text(ANNUAIRE_ID),
+        francearchives_id: row.text(FRANCEARCHIVES_ID),
+        francearchives_url,
+        search_url,
         verified_at,
         competence,
     })
@@ -166,6 +177,9 @@ pub fn write_services(rows: &[Service]) -> Vec<u8> {
                 opt(&s.annuaire_id),
                 opt(&s.verified_at.map(|d| d.format("%Y-%m-%d"))),
                 crate::reference::format_competence(&s.competence),
+                opt(&s.francearchives_id),
+                opt(&s.francearchives_url),
+                opt(&s.search_url),
             ]
         }),
     )
@@ -268,6 +282,10 @@ mod tests {
         full.latitude = Some(48.111_336_5);
         full.longitude = Some(-1.68);
         full.annuaire_id = Some("0b2f1c3d".into());
+        full.francearchives_id = Some("FRAD035".into());
+        full.francearchives_url = Some("https://francearchives.gouv.fr/fr/service/1".into());
+        full.search_url =
+            Some("https://archives.rennes.fr/r?q={document}&c={commune}&a={annee}".into());
         full.verified_at = chrono::NaiveDate::from_ymd_opt(2024, 3, 15);
         let bare = Service::new(
             Slug::parse("notaires-35").unwrap(),
@@ -301,7 +319,7 @@ mod tests {
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;;"
+            "archives-rennes;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;;'@SUM(1+1);;''=déjà protégé;'+33 2 23 62 12 60;;;;'-9h à 17h;;48.11;'-1.68;;;;;;"
         );
         let parsed = read_services(&bytes, &Known).unwrap();
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
@@ -315,6 +333,22 @@ mod tests {
         let bytes = write_services(std::slice::from_ref(&long));
         let back = read_services(&bytes, &Known).unwrap();
         assert_eq!(back.rows[0].1, long);
+    }
+
+    #[test]
+    fn search_links_are_checked() {
+        let errors = errors(
+            "id;name;kind;francearchives_url;search_url\n\
+             a;A;autre;francearchives.gouv.fr;https://x.fr/?q={ville}\n\
+             b;B;autre;https://francearchives.gouv.fr/fr/service/2;https://x.fr/?q={commune}&a={annee}\n",
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "ligne 2, colonne francearchives_url : « francearchives.gouv.fr » n'est pas une adresse web : elle doit commencer par http:// ou https://",
+                "ligne 2, colonne search_url : « {ville} » n'est pas un champ connu ; champs acceptés : {commune}, {annee}, {document}",
+            ]
+        );
     }
 
     #[test]

@@ -234,9 +234,7 @@ pub(crate) fn read_table<T>(
     let mut unknown: Vec<String> = Vec::new();
     let mut header_ok = true;
     for (i, raw) in record.iter().enumerate() {
-        let name = raw
-            .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-            .to_lowercase();
+        let name = header_name(raw);
         if name.is_empty() {
             continue;
         }
@@ -366,6 +364,26 @@ pub(crate) fn read_table<T>(
     Some(rows)
 }
 
+/// A header cell as matched against the schema: trimmed, lower case,
+/// without accents, spaces and hyphens read as `_` (open-data portals
+/// rewrite `Catégorie de service` as `categorie_de_service`).
+fn header_name(raw: &str) -> String {
+    raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            ' ' | '-' => '_',
+            c => c,
+        })
+        .collect()
+}
+
 /// The text of a cell as the parsers see it: trimmed, then unescaped. It is
 /// never blank when the trimmed cell is not.
 fn cell_text(raw: &str) -> &str {
@@ -480,6 +498,18 @@ mod tests {
         let (rows, report) = read("label,slug\nL,a\n");
         assert_eq!(rows.unwrap(), vec![(2, vec![s("a"), s("L"), None])]);
         assert!(report.warnings.is_empty());
+    }
+
+    #[test]
+    fn header_names_are_matched_without_accents() {
+        assert_eq!(
+            header_name(" Catégorie de service "),
+            "categorie_de_service"
+        );
+        assert_eq!(header_name("Téléphone"), "telephone");
+        let (rows, report) = read("SLUG;Label;Nöte\na;L;n\n");
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!(rows.unwrap(), vec![(2, vec![s("a"), s("L"), s("n")])]);
     }
 
     #[test]

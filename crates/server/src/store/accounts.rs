@@ -825,12 +825,14 @@ async fn write_record(
                 "UPDATE services SET name = $2, kind = $3, commune = $4, address = $5, postal_code = $6, \
                  city = $7, phone = $8, email = $9, website = $10, request_url = $11, opening_hours = $12, \
                  response_time = $13, latitude = $14, longitude = $15, annuaire_id = $16, verified_at = $17, \
-                 updated_at = $18, competence = $19, revision = revision + 1 WHERE id = $1"
+                 updated_at = $18, competence = $19, francearchives_id = $20, francearchives_url = $21, \
+                 search_url = $22, revision = revision + 1 WHERE id = $1"
             } else {
                 "INSERT INTO services (id, name, kind, commune, address, postal_code, city, phone, email, \
                  website, request_url, opening_hours, response_time, latitude, longitude, annuaire_id, \
-                 verified_at, updated_at, competence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 $12, $13, $14, $15, $16, $17, $18, $19)"
+                 verified_at, updated_at, competence, francearchives_id, francearchives_url, search_url) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
             };
             sqlx::query(sql)
                 .bind(s.id.as_str())
@@ -852,6 +854,9 @@ async fn write_record(
                 .bind(format_day(s.verified_at))
                 .bind(ts)
                 .bind(locadocs_core::reference::format_competence(&s.competence))
+                .bind(&s.francearchives_id)
+                .bind(&s.francearchives_url)
+                .bind(&s.search_url)
                 .execute(&mut **tx)
                 .await?;
             if let Some(msg) = super::sql::second_town_hall(&mut **tx).await? {

@@ -130,6 +130,9 @@ pub fn service(row: &AnyRow) -> Result<Service, StoreError> {
         latitude: row.try_get("latitude")?,
         longitude: row.try_get("longitude")?,
         annuaire_id: row.try_get("annuaire_id")?,
+        francearchives_id: row.try_get("francearchives_id")?,
+        francearchives_url: row.try_get("francearchives_url")?,
+        search_url: row.try_get("search_url")?,
         verified_at: day("services", &id, row.try_get("verified_at")?)?,
         competence: locadocs_core::reference::parse_competence(
             &row.try_get::<String, _>("competence")?,

@@ -579,6 +579,9 @@ impl Store for SqlStore {
                     format_day(s.verified_at).into(),
                     ts.as_str().into(),
                     locadocs_core::reference::format_competence(&s.competence).into(),
+                    s.francearchives_id.as_ref().into(),
+                    s.francearchives_url.as_ref().into(),
+                    s.search_url.as_ref().into(),
                 ]
             })
             .collect();
@@ -586,8 +589,8 @@ impl Store for SqlStore {
             &mut tx,
             "INSERT INTO services (id, name, kind, commune, address, postal_code, city, phone, email, website, \
              request_url, opening_hours, response_time, latitude, longitude, annuaire_id, verified_at, updated_at, \
-             competence)",
-            19,
+             competence, francearchives_id, francearchives_url, search_url)",
+            22,
             services,
             "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
              commune = excluded.commune, address = excluded.address, postal_code = excluded.postal_code, \
@@ -596,7 +599,9 @@ impl Store for SqlStore {
              response_time = excluded.response_time, latitude = excluded.latitude, \
              longitude = excluded.longitude, annuaire_id = excluded.annuaire_id, \
              verified_at = excluded.verified_at, updated_at = excluded.updated_at, \
-             competence = excluded.competence, revision = services.revision + 1",
+             competence = excluded.competence, francearchives_id = excluded.francearchives_id, \
+             francearchives_url = excluded.francearchives_url, search_url = excluded.search_url, \
+             revision = services.revision + 1",
         )
         .await?;
 

@@ -467,6 +467,13 @@ pub struct MatchOut<'a> {
     pub instructions: Option<&'a str>,
     pub source: Option<&'a str>,
     pub communicability: CommunicabilityOut<'a>,
+    /// A search in the holder's own online inventories, commune, year and
+    /// document filled in (absent when the holder has no search link).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory_search_url: Option<String>,
+    /// The holder's page on FranceArchives, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub francearchives_url: Option<&'a str>,
 }
 
 /// A period without a holder: no rule covers it, or a rule says why no
@@ -581,7 +588,7 @@ fn period_out(p: &Period) -> PeriodOut {
 }
 
 /// Builds the JSON answer; shared with the guide pages.
-pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
+pub fn answer_out<'a>(answer: &'a Answer<'a>, when: When) -> LocateOut<'a> {
     let res = &answer.commune;
     let commune = match &res.former_code {
         None => LocatedCommune {
@@ -626,6 +633,19 @@ pub fn answer_out<'a>(answer: &'a Answer<'a>) -> LocateOut<'a> {
             instructions: m.rule.instructions.as_deref(),
             source: m.rule.source.as_deref(),
             communicability: communicability_out(&m.communicability),
+            inventory_search_url: match m.holder {
+                Holder::Service(s) => locadocs_core::search_link::for_service(
+                    s,
+                    commune.name,
+                    when,
+                    &answer.document_type.label,
+                ),
+                Holder::Unknown { .. } => None,
+            },
+            francearchives_url: match m.holder {
+                Holder::Service(s) => s.francearchives_url.as_deref(),
+                Holder::Unknown { .. } => None,
+            },
         })
         .collect();
     LocateOut {
@@ -731,7 +751,7 @@ fn answer_locate(snap: &Snapshot, today: NaiveDate, query: &str) -> Result<Bytes
                 ApiError::UnknownCommune(format!("commune inconnue : « {} »", clip(&c)))
             }
         })?;
-    write_json(&answer_out(&answer))
+    write_json(&answer_out(&answer, when))
 }
 
 /// Serializes into a buffer kept by the thread, so that an answer costs

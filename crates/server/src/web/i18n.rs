@@ -48,6 +48,10 @@ pub struct Texts {
     pub request: &'static str,
     /// The request form of a service that takes requests through Locadocs.
     pub ask_service: &'static str,
+    /// The link to a search in the holder's online inventories.
+    pub search_inventories: &'static str,
+    /// The link to the holder's page on FranceArchives.
+    pub on_francearchives: &'static str,
     pub response_time: &'static str,
     pub how_to_ask: &'static str,
     pub access: &'static str,
@@ -132,6 +136,8 @@ pub const FR: Texts = Texts {
     website: "Site internet",
     request: "Faire une demande en ligne",
     ask_service: "Faire une demande à ce service",
+    search_inventories: "Chercher dans les inventaires en ligne de ce service",
+    on_francearchives: "Voir ce service sur FranceArchives",
     response_time: "Délai de réponse habituel",
     how_to_ask: "Comment demander",
     access: "Accès",
@@ -211,6 +217,8 @@ pub const EN: Texts = Texts {
     website: "Website",
     request: "Make a request online",
     ask_service: "Send a request to this service",
+    search_inventories: "Search this service's online inventories",
+    on_francearchives: "See this service on FranceArchives",
     response_time: "Usual response time",
     how_to_ask: "How to ask",
     access: "Access",

@@ -455,6 +455,10 @@ struct MatchView {
     website: Option<String>,
     request_url: Option<String>,
     response_time: Option<String>,
+    /// A search in the holder's own online inventories, filled in.
+    search_href: Option<String>,
+    /// The holder's page on FranceArchives.
+    francearchives_href: Option<String>,
     has_contact: bool,
     /// The request form, when the service takes requests through Locadocs.
     ask_href: Option<String>,
@@ -829,7 +833,32 @@ fn commune_choice_label(snap: &Snapshot, c: &locadocs_core::Commune) -> String {
     }
 }
 
-fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang, today: NaiveDate) -> MatchView {
+/// What a search link is filled with: the commune as asked, the date, the
+/// document's name.
+struct SearchFor<'a> {
+    commune: &'a str,
+    when: When,
+    document: &'a str,
+}
+
+fn match_view(
+    m: &locadocs_core::snapshot::Match<'_>,
+    lang: Lang,
+    today: NaiveDate,
+    search: &SearchFor<'_>,
+) -> MatchView {
+    let (search_href, francearchives_href) = match m.holder {
+        Holder::Service(s) => (
+            locadocs_core::search_link::for_service(
+                s,
+                search.commune,
+                search.when,
+                search.document,
+            ),
+            s.francearchives_url.clone(),
+        ),
+        Holder::Unknown { .. } => (None, None),
+    };
     let (address, hours, phone, email, website, request_url, response_time) = match m.holder {
         Holder::Service(s) => {
             let line2 = [s.postal_code.as_deref(), s.city.as_deref()]
@@ -885,6 +914,8 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang, today: NaiveDa
         website,
         request_url,
         response_time,
+        search_href,
+        francearchives_href,
         has_contact,
         ask_href: None,
         gaps_before: Vec::new(),
@@ -893,12 +924,22 @@ fn match_view(m: &locadocs_core::snapshot::Match<'_>, lang: Lang, today: NaiveDa
 
 fn doc_result(
     answer: &Answer<'_>,
+    when: When,
     lang: Lang,
     t: &Texts,
     today: NaiveDate,
     own_record: bool,
     year: Option<i32>,
 ) -> DocResult {
+    let res = &answer.commune;
+    let search = SearchFor {
+        commune: match (res.former_code, res.entry) {
+            (Some(_), Some(e)) => &e.name,
+            _ => &res.current.name,
+        },
+        when,
+        document: &answer.document_type.label,
+    };
     let c = &answer.communicability;
     // Their own record: what they may do now leads, the date from which
     // anyone may consult it follows. The document type's note says how.
@@ -944,7 +985,7 @@ fn doc_result(
     let mut gaps = uncovered.into_iter().peekable();
     let mut matches = Vec::with_capacity(held.len());
     for m in held {
-        let mut v = match_view(m, lang, today);
+        let mut v = match_view(m, lang, today, &search);
         while let Some(g) = gaps.peek() {
             let before = match (g.0, m.period.from) {
                 (_, None) => false,
@@ -1333,6 +1374,7 @@ fn render_guide(
                 .map(|a| {
                     doc_result(
                         a,
+                        when,
                         d.lang,
                         t,
                         today,

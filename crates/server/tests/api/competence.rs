@@ -229,7 +229,10 @@ dual_test!(
         let csv =
             String::from_utf8(locadocs_core::formats::write_services(&data.services)).unwrap();
         assert!(
-            csv.lines().next().unwrap().ends_with(";competence"),
+            csv.lines()
+                .next()
+                .unwrap()
+                .ends_with(";competence;francearchives_id;francearchives_url;search_url"),
             "{csv}"
         );
         assert!(csv.contains(";departement:14"), "{csv}");

@@ -155,8 +155,8 @@ admin_test!(exports_escape_formula_cells_and_import_them_back, |app| {
     assert_eq!(
         lines,
         vec![
-            "formules;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;35238;'@SUM(1+1);35000;'\tRennes;'+33 2 23 62 12 60;;https://archives.rennes.fr;;'-9h à 17h;\"'\r1 mois\";48.11;'-1.68;''=déjà protégé;;",
-            "ordinaire;Mairie de Rennes;mairie;;;;;;;;;;;;;;;",
+            "formules;\"'=HYPERLINK(\"\"http://evil\"\",\"\"clic\"\")\";archives-municipales;35238;'@SUM(1+1);35000;'\tRennes;'+33 2 23 62 12 60;;https://archives.rennes.fr;;'-9h à 17h;\"'\r1 mois\";48.11;'-1.68;''=déjà protégé;;;;;",
+            "ordinaire;Mairie de Rennes;mairie;;;;;;;;;;;;;;;;;;",
         ]
     );
     let holdings_csv = export(app, &editor, "holdings").await;

@@ -12,6 +12,7 @@ mod competence;
 mod csv_formulas;
 mod dashboards;
 mod embed;
+mod francearchives;
 mod guides;
 mod headers;
 mod helpers;

@@ -1,4 +1,4 @@
-//! The *Import / export* and *Annuaire* screens.
+//! The *Import / export*, *Annuaire* and *FranceArchives* screens.
 //!
 //! An upload is checked first (a dry run that writes nothing and shows what
 //! would be added, changed and removed, and every row error). The preview
@@ -211,10 +211,16 @@ fn import_page(access: &Access, kind: &str, error: Option<String>) -> Page {
             .collect(),
     ));
     if access.may(Act::Import) {
-        p.blocks.push(Block::Links(vec![(
-            "Importer des services depuis l'Annuaire de l'administration".into(),
-            "/admin/annuaire".into(),
-        )]));
+        p.blocks.push(Block::Links(vec![
+            (
+                "Importer des services depuis l'Annuaire de l'administration".into(),
+                "/admin/annuaire".into(),
+            ),
+            (
+                "Importer des services d'archives depuis l'annuaire FranceArchives".into(),
+                "/admin/francearchives".into(),
+            ),
+        ]));
     }
     p
 }
@@ -779,6 +785,174 @@ pub async fn annuaire_confirm(
             Ok(view::render(&p))
         }
         Err(WriteError::Conflict) => Err(conflict_page(&access, "/admin/annuaire")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- FranceArchives
+
+fn francearchives_form(access: &Access, error: Option<String>) -> Block {
+    Block::Upload(Box::new(Upload {
+        action: "/admin/francearchives".into(),
+        csrf: access.csrf.clone(),
+        hidden: vec![],
+        file: Some(
+            Field::new(
+                "fichier",
+                "Export CSV de l'annuaire FranceArchives",
+                ".csv,text/csv",
+                view::Kind::Text,
+            )
+            .hint(&format!(
+                "Export de l'« Annuaire des services d'archives publiques » (id_francearchives, Nom_du_service, Courriel, Code_insee_commune, Lien_FranceArchives, Categorie_de_service…), séparateur « ; » ou « , » ; {} Ko au plus.",
+                MAX_UPLOAD / 1024
+            ))
+            .error(error),
+        ),
+        fields: vec![],
+        button: Button::primary("Vérifier le fichier (rien n'est enregistré)"),
+    }))
+}
+
+fn francearchives_page(access: &Access, error: Option<String>) -> Page {
+    let mut p = page(access, "Annuaire FranceArchives");
+    p.blocks.push(Block::P(
+        "Les services sont reconnus par leur identifiant FranceArchives : un nouvel import met à jour les services déjà importés. Des archives départementales (catégorie D) deviennent le service compétent pour leur département, des archives municipales ou intercommunales (C) pour leur commune ou leur intercommunalité. Une ligne en erreur refuse tout le fichier.".into(),
+    ));
+    if let Some(e) = &error {
+        p.errors = vec![("fichier".into(), e.clone())];
+    }
+    p.blocks.push(francearchives_form(access, error));
+    p
+}
+
+pub async fn francearchives_form_page(access: Access) -> Response {
+    view::render(&francearchives_page(&access, None))
+}
+
+async fn francearchives_check(
+    state: &AppState,
+    bytes: &[u8],
+) -> Result<(i64, std::result::Result<Prepared, Rejected>)> {
+    let store = state.live.store();
+    let version = store.data_version().await?;
+    let territories = store.load_territories().await?;
+    let existing = store.load_ref_data().await?;
+    Ok((
+        version,
+        crate::francearchives::prepare(bytes, &territories, &existing),
+    ))
+}
+
+pub async fn francearchives_upload(State(state): State<AppState>, up: Uploaded) -> Result {
+    let access = &up.access;
+    let Some(bytes) = &up.file else {
+        return Err(AdminError::invalid(francearchives_page(
+            access,
+            Some("Choisissez un fichier CSV.".into()),
+        )));
+    };
+    let (version, result) = francearchives_check(&state, bytes).await?;
+    let mut p = page(access, "Vérification de l'import FranceArchives");
+    match result {
+        Err(rejected) => {
+            p.notice = Some(Notice::error(
+                "Fichier refusé : rien ne sera enregistré",
+                &format!(
+                    "{} erreur(s) à corriger dans le fichier, puis envoyez-le à nouveau.",
+                    rejected.errors.len()
+                ),
+            ));
+            p.blocks.extend(rejected_blocks(&rejected));
+            p.blocks.push(francearchives_form(access, None));
+            Err(AdminError::invalid(p))
+        }
+        Ok(prepared) => {
+            p.blocks.extend(change_tables(&prepared));
+            if prepared.changes.is_empty() {
+                p.notice = Some(Notice::info(
+                    "Rien à changer",
+                    &prepared.summary.join(" ; "),
+                ));
+                p.blocks.push(Block::Links(vec![(
+                    "Retour".into(),
+                    "/admin/francearchives".into(),
+                )]));
+            } else {
+                p.notice = Some(Notice::info(
+                    "Vérification terminée : rien n'est encore enregistré",
+                    &prepared.summary.join(" ; "),
+                ));
+                p.blocks.push(Block::Form(FormView {
+                    action: "/admin/francearchives/confirmer".into(),
+                    csrf: access.csrf.clone(),
+                    hidden: vec![
+                        ("table".into(), "francearchives".into()),
+                        ("version".into(), version.to_string()),
+                        ("digest".into(), digest(&prepared.details)),
+                        ("data".into(), b64().encode(bytes)),
+                    ],
+                    fields: vec![],
+                    buttons: vec![Button::primary("Confirmer et enregistrer ces services")],
+                }));
+                p.blocks.push(Block::Links(vec![(
+                    "Annuler (ne rien enregistrer)".into(),
+                    "/admin/francearchives".into(),
+                )]));
+            }
+            Ok(view::render(&p))
+        }
+    }
+}
+
+pub async fn francearchives_confirm(
+    State(state): State<AppState>,
+    super::SignedForm { me, form }: super::SignedForm<ConfirmForm>,
+) -> Result {
+    let author = me.author();
+    let access = me.access;
+    let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
+        return Err(AdminError::BadRequest(
+            "Formulaire incomplet ou mal formé.".into(),
+        ));
+    };
+    let (version, result) = francearchives_check(&state, &bytes).await?;
+    if version != form.version {
+        return Err(conflict_page(&access, "/admin/francearchives"));
+    }
+    let prepared = match result {
+        Ok(p) if digest(&p.details) == form.digest => p,
+        Ok(_) => return Err(conflict_page(&access, "/admin/francearchives")),
+        Err(_) => {
+            return Err(AdminError::BadRequest(
+                "Ce fichier est refusé : vérifiez-le d'abord.".into(),
+            ));
+        }
+    };
+    match state
+        .live
+        .store()
+        .apply_recorded(&author, &prepared.changes, form.version)
+        .await
+    {
+        Ok(_) => {
+            let _ = state.live.refresh().await;
+            let mut p = page(&access, "Import FranceArchives enregistré");
+            p.notice = Some(Notice::success(
+                "Import enregistré",
+                &format!(
+                    "{} Chaque changement figure dans l'historique du service.",
+                    prepared.summary.join(" ; ")
+                ),
+            ));
+            p.blocks.extend(change_tables(&prepared));
+            p.blocks.push(Block::Links(vec![(
+                "Retour".into(),
+                "/admin/francearchives".into(),
+            )]));
+            Ok(view::render(&p))
+        }
+        Err(WriteError::Conflict) => Err(conflict_page(&access, "/admin/francearchives")),
         Err(e) => Err(e.into()),
     }
 }

@@ -87,6 +87,8 @@ pub async fn service_page(
         ("Courriel".into(), opt(&s.email)),
         ("Site internet".into(), opt(&s.website)),
         ("Formulaire de demande".into(), opt(&s.request_url)),
+        ("Recherche dans les inventaires".into(), opt(&s.search_url)),
+        ("Page FranceArchives".into(), opt(&s.francearchives_url)),
         ("Horaires".into(), opt(&s.opening_hours)),
         ("Délai de réponse".into(), opt(&s.response_time)),
         ("Vérifié le".into(), day_text(s.verified_at)),
@@ -147,6 +149,10 @@ pub struct ServiceForm {
     #[serde(default)]
     request_url: String,
     #[serde(default)]
+    search_url: String,
+    #[serde(default)]
+    francearchives_url: String,
+    #[serde(default)]
     opening_hours: String,
     #[serde(default)]
     response_time: String,
@@ -171,6 +177,8 @@ impl ServiceForm {
             email: opt(&s.email),
             website: opt(&s.website),
             request_url: opt(&s.request_url),
+            search_url: opt(&s.search_url),
+            francearchives_url: opt(&s.francearchives_url),
             opening_hours: opt(&s.opening_hours),
             response_time: opt(&s.response_time),
             revision: None,
@@ -195,6 +203,8 @@ impl ServiceForm {
             ("email", &self.email),
             ("website", &self.website),
             ("request_url", &self.request_url),
+            ("search_url", &self.search_url),
+            ("francearchives_url", &self.francearchives_url),
             ("opening_hours", &self.opening_hours),
             ("response_time", &self.response_time),
         ] {
@@ -269,6 +279,7 @@ impl ServiceForm {
         for (field, v) in [
             ("website", &self.website),
             ("request_url", &self.request_url),
+            ("francearchives_url", &self.francearchives_url),
         ] {
             if let Some(u) = clean(v)
                 && !(u.starts_with("https://") || u.starts_with("http://"))
@@ -282,7 +293,14 @@ impl ServiceForm {
         s.phone = clean(&self.phone);
         s.email = clean(&self.email);
         s.website = clean(&self.website);
+        if let Some(t) = clean(&self.search_url)
+            && let Err(why) = locadocs_core::search_link::check_template(&t)
+        {
+            errors.push(("search_url".into(), why));
+        }
         s.request_url = clean(&self.request_url);
+        s.search_url = clean(&self.search_url);
+        s.francearchives_url = clean(&self.francearchives_url);
         s.opening_hours = clean(&self.opening_hours);
         s.response_time = clean(&self.response_time);
         if errors.is_empty() {
@@ -395,6 +413,19 @@ fn service_form_page(
                 &f.request_url,
             )
             .error(e("request_url")),
+            Field::text(
+                "search_url",
+                "Recherche dans vos inventaires en ligne",
+                &f.search_url,
+            )
+            .hint("Adresse d'une recherche, avec {commune}, {annee} et {document} là où la commune, l'année et le document doivent figurer, par exemple https://archives.exemple.fr/recherche?q={document}+{commune}&annee={annee}")
+            .error(e("search_url")),
+            Field::text(
+                "francearchives_url",
+                "Page du service sur FranceArchives",
+                &f.francearchives_url,
+            )
+            .error(e("francearchives_url")),
             Field::textarea("opening_hours", "Horaires", &f.opening_hours)
                 .error(e("opening_hours")),
             Field::text(
