@@ -186,6 +186,38 @@ pub fn write_holdings(rows: &[HoldingRule]) -> Vec<u8> {
     )
 }
 
+/// Writes holding rules as open data: the canonical columns (so that the
+/// file can be imported elsewhere as it is), then `holder_name`, the name
+/// of the service a rule names by id (`name_of`), blank for `@<kind>` and
+/// `@inconnu`. Every cell goes through the formula escaping.
+pub fn write_holdings_open_data(
+    rows: &[HoldingRule],
+    name_of: impl Fn(&str) -> Option<String>,
+) -> Vec<u8> {
+    let mut columns: Vec<&str> = SCHEMA.columns.to_vec();
+    columns.push("holder_name");
+    write_table(
+        &columns,
+        rows.iter().map(|r| {
+            let name = match &r.service {
+                crate::reference::ServiceRef::Id(id) => name_of(id.as_str()),
+                _ => None,
+            };
+            vec![
+                r.document_type.to_string(),
+                r.territory.to_string(),
+                opt(&r.from),
+                opt(&r.to),
+                r.service.to_string(),
+                opt(&r.instructions),
+                opt(&r.source),
+                opt(&r.verified_at.map(|d| d.format("%Y-%m-%d"))),
+                name.unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,7 +72,7 @@ use std::str::FromStr;
 pub use cells::{FORMULA_TRIGGERS, escape_cell, unescape_cell};
 pub use document_types::{read_document_types, write_document_types};
 pub use francearchives::{ArchiveCategory, ArchiveRecord, read_francearchives};
-pub use holdings::{read_holdings, write_holdings};
+pub use holdings::{read_holdings, write_holdings, write_holdings_open_data};
 pub use plan::{Plan, plan_document_types, plan_holdings, plan_services};
 pub use report::{Issue, Parsed, Rejected};
 pub use services::{read_services, write_services};

@@ -336,6 +336,74 @@ fn labelled_bars(kind: &str, title: &str, desc: &str, rows: &[(String, f64, Stri
     s
 }
 
+/// Horizontal bars split into parts that add up to 100 %: one bar per
+/// `(label, counts)`, each part drawn in the accent colour at the opacity
+/// given for its category, with the counts written under the bar in words
+/// (`names`), so that nothing is told by the shade alone.
+pub fn stacked_bars(
+    title: &str,
+    desc: &str,
+    names: &[&str],
+    opacities: &[f64],
+    rows: &[(String, Vec<u64>)],
+) -> String {
+    if rows.is_empty() {
+        return empty(title);
+    }
+    let row_h = 62.0;
+    let left = 2.0;
+    let room = W - left - 2.0;
+    let key: String = rows
+        .iter()
+        .map(|(l, v)| format!("{l}\u{1f}{v:?}\u{1e}"))
+        .collect();
+    let id = chart_id("stacked", title, desc, &key);
+    let mut s = open(&id, rows.len() as f64 * row_h + 4.0, title, desc);
+    for (i, (label, counts)) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * row_h;
+        let total: u64 = counts.iter().sum();
+        s.push_str(&format!(
+            "<text x=\"{left}\" y=\"{}\">{}</text>",
+            fmt(y + FONT),
+            escape(&clip(label, LINE))
+        ));
+        let mut x = left;
+        for (j, n) in counts.iter().enumerate() {
+            if *n == 0 || total == 0 {
+                continue;
+            }
+            let w = *n as f64 / total as f64 * room;
+            s.push_str(&format!(
+                "<rect class=\"ld-bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"18\" fill-opacity=\"{}\" stroke=\"currentColor\" stroke-width=\"0.5\"/>",
+                fmt(x),
+                fmt(y + 19.0),
+                fmt(w),
+                opacities.get(j).copied().unwrap_or(1.0)
+            ));
+            x += w;
+        }
+        let words: Vec<String> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(j, n)| {
+                format!(
+                    "{} {}",
+                    names.get(j).copied().unwrap_or(""),
+                    number(*n as f64)
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "<text x=\"{left}\" y=\"{}\" font-size=\"11\">{}</text>",
+            fmt(y + 52.0),
+            escape(&clip(&words.join(" · "), 60))
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// A data table to put next to a chart: a caption, column headers, and
 /// rows whose first cell heads the row; every cell is escaped. Without
 /// rows, the sentence [`NO_DATA`] stands instead.

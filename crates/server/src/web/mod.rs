@@ -5,6 +5,7 @@ pub mod api;
 pub mod charts;
 pub mod client_ip;
 pub mod cors;
+pub mod coverage;
 pub mod embed;
 pub mod error;
 pub mod events;
@@ -64,6 +65,8 @@ pub struct Shared {
     pub stats: Arc<stats::Cache>,
     /// Sums of daily aggregates the dashboards read lately.
     pub totals: Arc<stats::TotalsCache>,
+    /// The coverage map of the current data version (`/couverture`).
+    pub coverage: Arc<coverage::Cache>,
     /// The settings read at start (public URL, cookies, mail, proxies).
     pub admin: Arc<admin::AdminConfig>,
 }
@@ -82,6 +85,7 @@ impl AppState {
             analytics: crate::analytics::Recorder::configured(&settings.analytics),
             stats: stats::Cache::new(),
             totals: stats::TotalsCache::new(),
+            coverage: coverage::Cache::new(),
             admin: Arc::new(settings),
         }))
     }
@@ -150,6 +154,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::router())
         .merge(stats::router())
+        .merge(coverage::router())
         .merge(embed::router())
         // Merged with full paths rather than nested: nesting rewrites every
         // request's URI, a cost paid on the API's hottest path.

@@ -9,6 +9,7 @@ mod authorization;
 mod charts;
 mod command_line;
 mod competence;
+mod coverage_page;
 mod csv_formulas;
 mod dashboards;
 mod embed;

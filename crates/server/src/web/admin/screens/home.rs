@@ -63,6 +63,17 @@ pub async fn home(State(state): State<AppState>, me: SignedIn) -> Result {
             "Vous pouvez modifier les informations de ces services, et les règles qu'ils détiennent sur ces territoires (un département comprend ses EPCI et ses communes). Les règles nationales et le type ou la commune d'un service sont tenus par les éditeurs.".into(),
         ));
     }
+    p.blocks.push(Block::H2("Où votre aide est utile".into()));
+    p.blocks.push(Block::P(
+        "La page publique de couverture montre, pour chaque département et type de document, les communes dont la réponse ne vient que des règles nationales, ou n'est pas couverte : c'est là qu'une règle locale rend la réponse plus précise.".into(),
+    ));
+    p.blocks.push(Block::Links(vec![
+        ("Couverture par département".into(), "/couverture".into()),
+        (
+            "Données ouvertes : les règles en CSV et JSON".into(),
+            "/donnees".into(),
+        ),
+    ]));
     p.blocks.push(Block::H2("Mes services".into()));
     if my_services.is_empty() {
         p.blocks.push(Block::P(if everything {
