@@ -51,6 +51,9 @@ const PAGES = [
   { name: 'accessibility statement', path: '/accessibilite', is: 'main h1' },
   { name: 'legal notice', path: '/mentions-legales', is: 'main h1' },
   { name: 'privacy page', path: '/confidentialite', is: 'main h1' },
+  { name: 'coverage page', path: '/couverture', is: 'main svg', text: /Ille-et-Vilaine/ },
+  { name: 'coverage of a département', path: '/couverture?departement=35', is: 'main table', text: /Permis de construire/ },
+  { name: 'open data page', path: '/donnees', is: 'main a[href$="regles.csv"]' },
 ];
 
 const THEMES = [

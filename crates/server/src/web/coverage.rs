@@ -347,7 +347,6 @@ async fn coverage_page(
         }
         None => {
             let t = totals(&map);
-            let communes: u32 = map.departements.iter().map(|d| d.communes).sum();
             let bars: Vec<(String, Vec<u64>)> = map
                 .document_types
                 .iter()
@@ -372,7 +371,6 @@ async fn coverage_page(
                     )
                 })
                 .collect();
-            let _ = communes;
             CoveragePage {
                 l: d.layout("Couverture"),
                 chart: super::charts::stacked_bars(
