@@ -519,13 +519,50 @@ pub async fn import_confirm(
         ));
     };
     let replace = form.replace == "1";
-    let (version, result) = check(&state, &access, kind, &bytes, replace).await?;
+    let checked = check(&state, &access, kind, &bytes, replace).await?;
+    write_confirmed(
+        &state,
+        &access,
+        &author,
+        &form,
+        checked,
+        Confirmed {
+            back: "/admin/import",
+            title: "Import enregistré",
+            history: "Chaque changement figure dans l'historique de sa fiche.",
+            back_label: "Retour à l'import",
+        },
+    )
+    .await
+}
+
+/// Where a confirmed import page leads and what it says.
+struct Confirmed {
+    /// The import's own screen.
+    back: &'static str,
+    title: &'static str,
+    /// Where the changes can be found again.
+    history: &'static str,
+    back_label: &'static str,
+}
+
+/// Writes a file's changes once the person confirmed the preview they saw:
+/// refused (conflict page) when the data or the file's outcome changed
+/// since, written all at once otherwise.
+async fn write_confirmed(
+    state: &AppState,
+    access: &Access,
+    author: &crate::store::Author,
+    form: &ConfirmForm,
+    (version, result): (i64, std::result::Result<Prepared, Rejected>),
+    c: Confirmed,
+) -> Result {
     if version != form.version {
-        return Err(conflict_page(&access, "/admin/import"));
+        return Err(conflict_page(access, c.back));
     }
     let prepared = match result {
         Ok(p) if digest(&p.details) == form.digest => p,
-        Ok(_) => return Err(conflict_page(&access, "/admin/import")),
+        Ok(_) => return Err(conflict_page(access, c.back)),
         Err(_) => {
             return Err(AdminError::BadRequest(
                 "Ce fichier est refusé : vérifiez-le d'abord.".into(),
@@ -535,32 +572,25 @@ pub async fn import_confirm(
     match state
         .live
         .store()
-        .apply_recorded(&author, &prepared.changes, form.version)
+        .apply_recorded(author, &prepared.changes, form.version)
         .await
     {
         Ok(_) => {
             let _ = state.live.refresh().await;
-            let mut p = page(&access, "Import enregistré");
+            let mut p = page(access, c.title);
             p.notice = Some(Notice::success(
                 "Import enregistré",
-                &format!(
-                    "{} Chaque changement figure dans l'historique de sa fiche.",
-                    prepared.summary.join(" ; ")
-                ),
+                &format!("{} {}", prepared.summary.join(" ; "), c.history),
             ));
             p.blocks.extend(change_tables(&prepared));
-            p.blocks.push(Block::Links(vec![(
-                "Retour à l'import".into(),
-                "/admin/import".into(),
-            )]));
+            p.blocks
+                .push(Block::Links(vec![(c.back_label.into(), c.back.into())]));
             Ok(view::render(&p))
         }
-        Err(WriteError::Conflict) => Err(conflict_page(&access, "/admin/import")),
+        Err(WriteError::Conflict) => Err(conflict_page(access, c.back)),
         Err(e) => Err(e.into()),
     }
 }
-
-// ---------------------------------------------------------------- export
 
 pub async fn export(
     State(state): State<AppState>,
@@ -916,43 +946,19 @@ pub async fn francearchives_confirm(
             "Formulaire incomplet ou mal formé.".into(),
         ));
     };
-    let (version, result) = francearchives_check(&state, &bytes).await?;
-    if version != form.version {
-        return Err(conflict_page(&access, "/admin/francearchives"));
-    }
-    let prepared = match result {
-        Ok(p) if digest(&p.details) == form.digest => p,
-        Ok(_) => return Err(conflict_page(&access, "/admin/francearchives")),
-        Err(_) => {
-            return Err(AdminError::BadRequest(
-                "Ce fichier est refusé : vérifiez-le d'abord.".into(),
-            ));
-        }
-    };
-    match state
-        .live
-        .store()
-        .apply_recorded(&author, &prepared.changes, form.version)
-        .await
-    {
-        Ok(_) => {
-            let _ = state.live.refresh().await;
-            let mut p = page(&access, "Import FranceArchives enregistré");
-            p.notice = Some(Notice::success(
-                "Import enregistré",
-                &format!(
-                    "{} Chaque changement figure dans l'historique du service.",
-                    prepared.summary.join(" ; ")
-                ),
-            ));
-            p.blocks.extend(change_tables(&prepared));
-            p.blocks.push(Block::Links(vec![(
-                "Retour".into(),
-                "/admin/francearchives".into(),
-            )]));
-            Ok(view::render(&p))
-        }
-        Err(WriteError::Conflict) => Err(conflict_page(&access, "/admin/francearchives")),
-        Err(e) => Err(e.into()),
-    }
+    let checked = francearchives_check(&state, &bytes).await?;
+    write_confirmed(
+        &state,
+        &access,
+        &author,
+        &form,
+        checked,
+        Confirmed {
+            back: "/admin/francearchives",
+            title: "Import FranceArchives enregistré",
+            history: "Chaque changement figure dans l'historique du service.",
+            back_label: "Retour",
+        },
+    )
+    .await
 }
