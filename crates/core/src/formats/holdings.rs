@@ -169,21 +169,21 @@ pub fn read_holdings(
 /// Writes holding rules in the canonical form (UTF-8 with BOM, `;`). Bounds
 /// are written as they were given: `2015`, `2015-12-31` or `-75y`.
 pub fn write_holdings(rows: &[HoldingRule]) -> Vec<u8> {
-    write_table(
-        SCHEMA.columns,
-        rows.iter().map(|r| {
-            vec![
-                r.document_type.to_string(),
-                r.territory.to_string(),
-                opt(&r.from),
-                opt(&r.to),
-                r.service.to_string(),
-                opt(&r.instructions),
-                opt(&r.source),
-                opt(&r.verified_at.map(|d| d.format("%Y-%m-%d"))),
-            ]
-        }),
-    )
+    write_table(SCHEMA.columns, rows.iter().map(cells))
+}
+
+/// A rule's cells, in the order of [`SCHEMA`].
+fn cells(r: &HoldingRule) -> Vec<String> {
+    vec![
+        r.document_type.to_string(),
+        r.territory.to_string(),
+        opt(&r.from),
+        opt(&r.to),
+        r.service.to_string(),
+        opt(&r.instructions),
+        opt(&r.source),
+        opt(&r.verified_at.map(|d| d.format("%Y-%m-%d"))),
+    ]
 }
 
 /// Writes holding rules as open data: the canonical columns (so that the
@@ -203,17 +203,9 @@ pub fn write_holdings_open_data(
                 crate::reference::ServiceRef::Id(id) => name_of(id.as_str()),
                 _ => None,
             };
-            vec![
-                r.document_type.to_string(),
-                r.territory.to_string(),
-                opt(&r.from),
-                opt(&r.to),
-                r.service.to_string(),
-                opt(&r.instructions),
-                opt(&r.source),
-                opt(&r.verified_at.map(|d| d.format("%Y-%m-%d"))),
-                name.unwrap_or_default(),
-            ]
+            let mut row = cells(r);
+            row.push(name.unwrap_or_default());
+            row
         }),
     )
 }
