@@ -62,23 +62,7 @@ weight "/g/immobilier?theme=dsfr" "$D/core/core.min.css" "/assets/neutral.css?v=
 
 THREADS=2; CONN=32; DUR=${BENCH_SECONDS:-5}s; ROUNDS=${BENCH_ROUNDS:-5}
 python3 bench/gen_cold_lua.py $COG/communes.json "$OUT/cold.lua"
-rps() { wrk -t$THREADS -c$CONN -d$DUR "$@" | awk '/Requests\/sec/ {print $2}'; }
-# The machine is shared and its speed drifts: /healthz runs before and after
-# each locate run, each locate run is compared with the mean of its two
-# neighbours, and the median of the rounds is the figure.
-ratio() {
-  local name=$1; shift
-  local h h2 l ratios=""
-  h=$(rps -s bench/healthz.lua "$U")
-  for r in $(seq 1 "$ROUNDS"); do
-    l=$(rps "$@")
-    h2=$(rps -s bench/healthz.lua "$U")
-    ratios="$ratios $(python3 -c "print(round($l / (($h + $h2) / 2), 3))")"
-    echo "    round $r: healthz $h then $h2 req/s; locate $l req/s"
-    h=$h2
-  done
-  python3 -c "import statistics; r=[float(x) for x in '$ratios'.split()]; print(f'  {\"$name\"}: locate / healthz = {statistics.median(r):.2f} (median of {len(r)} rounds: {\", \".join(f\"{x:.2f}\" for x in r)}; target >= 0.80)')"
-}
+. bench/ratio.sh
 echo "wrk -t$THREADS -c$CONN -d$DUR, scripted requests prepared once per thread, $ROUNDS rounds each"
 echo "  480 questions (20 communes x 4 types x 6 years), each answered from the answer cache once asked:"
 ratio "480 questions" -s bench/locate.lua "$U"

@@ -859,9 +859,8 @@ async fn write_record(
                 .bind(&s.search_url)
                 .execute(&mut **tx)
                 .await?;
-            if let Some(msg) = super::sql::second_town_hall(&mut **tx).await? {
-                return Err(WriteError::Invalid(msg));
-            }
+            // The checks across services run once, at the end of the
+            // transaction (`services_clash`).
             Ok(s.id.to_string())
         }
         (Some(Record::DocumentType(d)), _) => {
@@ -1590,7 +1589,7 @@ impl Accounts for SqlStore {
         // Checked once the row is written (whole-table, so not per row of
         // an import: `apply_recorded` checks once at its end).
         if entity == Entity::Service
-            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+            && let Some(msg) = super::sql::services_clash(&mut tx).await?
         {
             return Err(WriteError::Invalid(msg));
         }
@@ -1711,7 +1710,7 @@ impl Accounts for SqlStore {
             }
         }
         if (!changes.upsert_services.is_empty() || !changes.delete_services.is_empty())
-            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+            && let Some(msg) = super::sql::services_clash(&mut tx).await?
         {
             return Err(WriteError::Invalid(msg));
         }
@@ -1769,7 +1768,7 @@ impl Accounts for SqlStore {
             .execute(&mut *tx)
             .await?;
         if entry.entity == Entity::Service
-            && let Some(msg) = super::sql::competence_clash(&mut *tx).await?
+            && let Some(msg) = super::sql::services_clash(&mut tx).await?
         {
             return Err(WriteError::Invalid(msg));
         }

@@ -134,9 +134,11 @@ pub(crate) async fn second_town_hall(
     ex: impl sqlx::Executor<'_, Database = Any>,
 ) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT a.commune AS commune, a.id AS first, b.id AS second FROM services a \
-         JOIN services b ON b.commune = a.commune AND b.kind = 'mairie' AND b.id > a.id \
-         WHERE a.kind = 'mairie' LIMIT 1",
+        // Grouped rather than self-joined: one pass over the town halls
+        // (index `services_kind_commune`), whatever their number.
+        "SELECT commune, MIN(id) AS first, MAX(id) AS second FROM services \
+         WHERE kind = 'mairie' AND commune IS NOT NULL GROUP BY commune HAVING COUNT(*) > 1 \
+         ORDER BY commune LIMIT 1",
     )
     .fetch_optional(ex)
     .await?;
@@ -182,6 +184,19 @@ pub(crate) async fn competence_clash(
         .map(|(kind, t, a, b)| {
             locadocs_core::reference::clash_message(*kind, t, &services[*a].id, &services[*b].id)
         }))
+}
+
+/// The checks that span every service, run once per write transaction that
+/// touched services (after all its rows, so that an import may move a town
+/// hall or a competence from one service to another): one town hall per
+/// commune, one competent service per kind and territory.
+pub(crate) async fn services_clash(
+    tx: &mut Transaction<'_, Any>,
+) -> Result<Option<String>, StoreError> {
+    if let Some(msg) = second_town_hall(&mut **tx).await? {
+        return Ok(Some(msg));
+    }
+    competence_clash(&mut **tx).await
 }
 
 /// The store on a SQL database.
@@ -605,10 +620,6 @@ impl Store for SqlStore {
         )
         .await?;
 
-        if let Some(msg) = second_town_hall(&mut *tx).await? {
-            return Err(StoreError::Invalid(msg));
-        }
-
         let holdings: Vec<Vec<Val>> = changes
             .upsert_holdings
             .iter()
@@ -652,7 +663,7 @@ impl Store for SqlStore {
                 .await?;
         }
         if !changes.upsert_services.is_empty()
-            && let Some(msg) = competence_clash(&mut *tx).await?
+            && let Some(msg) = services_clash(&mut tx).await?
         {
             return Err(StoreError::Invalid(msg));
         }

@@ -273,3 +273,70 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    an_import_may_hand_a_town_hall_over_within_one_file,
+    Geo::Sample,
+    |app| {
+        use locadocs::store::{Author, Changes};
+        use locadocs_core::{InseeCode, Service, ServiceKind, Slug};
+        let town_hall = |id: &str, kind: ServiceKind| {
+            let mut s = Service::new(Slug::parse(id).unwrap(), id, kind);
+            s.commune = Some(InseeCode::parse("27229").unwrap());
+            s
+        };
+        let author = Author::command_line("test");
+        let apply = |services: Vec<Service>| {
+            let author = &author;
+            async move {
+                let changes = Changes {
+                    upsert_services: services,
+                    ..Changes::default()
+                };
+                let version = app.store.data_version().await.unwrap();
+                app.store
+                    .apply_recorded(author, &changes, version)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
+        apply(vec![town_hall("mairie-a", ServiceKind::Mairie)])
+            .await
+            .unwrap();
+        // The new town hall comes first in the file, the old one stops being
+        // a town hall further down: the check runs on the state the whole
+        // file leaves, not after each row.
+        apply(vec![
+            town_hall("mairie-b", ServiceKind::Mairie),
+            town_hall("mairie-a", ServiceKind::Urbanisme),
+        ])
+        .await
+        .unwrap();
+        app.refresh().await;
+        let snap = app.live.snapshot();
+        assert_eq!(
+            snap.service("mairie-a").unwrap().kind,
+            ServiceKind::Urbanisme
+        );
+        assert_eq!(snap.service("mairie-b").unwrap().kind, ServiceKind::Mairie);
+        // A file that leaves two town halls is refused whole, naming both.
+        let version = app.store.data_version().await.unwrap();
+        let err = apply(vec![
+            town_hall("mairie-c", ServiceKind::Mairie),
+            town_hall("urbanisme-d", ServiceKind::Urbanisme),
+        ])
+        .await
+        .unwrap_err();
+        assert!(err.contains("« mairie-b » et « mairie-c »"), "{err}");
+        assert_eq!(app.store.data_version().await.unwrap(), version);
+        assert!(
+            app.store
+                .load_ref_data()
+                .await
+                .unwrap()
+                .services
+                .iter()
+                .all(|s| s.id.as_str() != "urbanisme-d")
+        );
+    }
+);
