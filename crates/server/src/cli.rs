@@ -521,6 +521,12 @@ async fn serve(
     let _upkeep = analytics.spawn_upkeep(live.store().clone(), clock, Duration::from_secs(30));
     let _purger =
         crate::web::admin::auth::spawn_purger(live.store().clone(), Duration::from_secs(3600));
+    let _coverage = crate::web::coverage::spawn_warmer(
+        state.coverage.clone(),
+        live.clone(),
+        clock,
+        Duration::from_secs(5),
+    );
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("écoute sur {bind}"))?;

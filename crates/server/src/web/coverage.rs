@@ -93,6 +93,31 @@ impl Cache {
     }
 }
 
+/// Keeps the map of the current data version computed ahead of the first
+/// visitor: checks every `every` whether the snapshot or the day changed,
+/// and computes the new map then (off the request threads). Computing the
+/// map of the full national data takes seconds; no visitor should wait for
+/// it after a change.
+pub fn spawn_warmer(
+    cache: Arc<Cache>,
+    live: Arc<crate::live::Live>,
+    clock: crate::clock::Clock,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let snap = live.snapshot();
+            let today = clock.today();
+            if cache.get(snap.version, today).is_none() {
+                cache.map(snap, today).await;
+            }
+        }
+    })
+}
+
 // ---------------------------------------------------------------- open data
 
 /// Counts of communes by specificity, as published.

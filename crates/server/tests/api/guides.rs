@@ -583,3 +583,85 @@ dual_test!(
     );
     }
 );
+
+dual_test!(
+    the_answer_page_offers_the_holders_own_inventories,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let answer = "/g/immobilier?document_type=permis-de-construire&commune=35238&year=1985";
+        let (_, before) = read(app, answer).await;
+        assert!(
+            !before.contains("Chercher dans les inventaires en ligne de ce service"),
+            "no link without a template"
+        );
+        // The holder of a Rennes permit of 1985 gets a search template and
+        // its FranceArchives page (as `import francearchives` or the
+        // service's edit form would set them).
+        let (_, body) = app
+            .get_json("/api/v1/locate?document_type=permis-de-construire&commune=35238&year=1985")
+            .await;
+        let id = body["matches"][0]["service"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut s = app.live.snapshot().service(&id).unwrap().clone();
+        s.search_url =
+            Some("https://archives.example.fr/r?c={commune}&a={annee}&d={document}".into());
+        s.francearchives_url = Some("https://francearchives.gouv.fr/fr/service/12345".into());
+        app.store
+            .apply(
+                &Changes {
+                    upsert_services: vec![s.clone()],
+                    ..Changes::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        app.refresh().await;
+        let (status, html) = read(app, answer).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Chercher dans les inventaires en ligne de ce service"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "href=\"https://archives.example.fr/r?c=Rennes&#38;a=1985&#38;d=Permis%20de%20construire\""
+            ),
+            "{html}"
+        );
+        // One link: the search, which leads further than the service's page.
+        assert!(
+            !html.contains("Voir ce service sur FranceArchives"),
+            "{html}"
+        );
+        // Without a template, its FranceArchives page.
+        s.search_url = None;
+        app.store
+            .apply(
+                &Changes {
+                    upsert_services: vec![s],
+                    ..Changes::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        app.refresh().await;
+        let (_, html) = read(app, answer).await;
+        assert!(
+            html.contains("Voir ce service sur FranceArchives"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://francearchives.gouv.fr/fr/service/12345\""),
+            "{html}"
+        );
+        assert!(
+            !html.contains("Chercher dans les inventaires en ligne de ce service"),
+            "{html}"
+        );
+    }
+);

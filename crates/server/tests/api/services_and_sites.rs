@@ -95,6 +95,48 @@ admin_test!(an_editor_creates_a_service_from_a_blank_form, |app| {
         "/admin/services/archives-de-saint-malo-2?enregistre=1"
     );
 
+    // The search link template: an unknown field is refused next to the
+    // field, with the accepted ones; a good one is kept and shown.
+    let with_template = |t: &'static str| {
+        let mut f = fields.to_vec();
+        f[1] = ("name", "Archives de Dinard");
+        f.push(("search_url", t));
+        f
+    };
+    let resp = post(
+        app,
+        "/admin/services/nouveau",
+        &editor.cookie,
+        &with_template("https://archives.dinard.fr/recherche?lieu={ville}"),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 422);
+    let html = resp.text().await.unwrap().replace("&#39;", "'");
+    assert!(
+        html.contains("« {ville} » n'est pas un champ connu ; champs acceptés : {commune}, {annee}, {document}"),
+        "{html}"
+    );
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+    let resp = post(
+        app,
+        "/admin/services/nouveau",
+        &editor.cookie,
+        &with_template("https://archives.dinard.fr/recherche?lieu={commune}&an={annee}"),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 303);
+    let snap = {
+        app.refresh().await;
+        app.live.snapshot()
+    };
+    assert_eq!(
+        snap.service("archives-de-dinard")
+            .unwrap()
+            .search_url
+            .as_deref(),
+        Some("https://archives.dinard.fr/recherche?lieu={commune}&an={annee}")
+    );
+
     // A contributor may not create services (it would choose town halls).
     let contributor = signed_in(app, Role::Contributor, &["archives-de-saint-malo"]).await;
     let resp = get(app, "/admin/services/nouveau", &contributor.cookie).await;
