@@ -2,7 +2,7 @@
 
 use super::*;
 
-const DOCS: [&str; 10] = [
+const DOCS: [&str; 11] = [
     "permis-de-construire",
     "declaration-prealable",
     "acte-notarie",
@@ -13,6 +13,7 @@ const DOCS: [&str; 10] = [
     "acte-de-deces",
     "jugement-de-divorce",
     "dossier-scolaire",
+    "plan-local-urbanisme",
 ];
 
 struct Env;
