@@ -175,7 +175,7 @@ for (const w of WIDTHS) {
           ['mitoyenneté', /^Savoir si un mur ou une clôture est mitoyen/, 'acte-notarie', 'immobilier'],
           ['année de construction', /^L'année de construction/, 'cadastre', 'immobilier'],
           ['anciens propriétaires', /^Les propriétaires successifs du bien/, 'registre-hypotheques', 'immobilier'],
-          ['PLU', /^Les règles d'urbanisme du terrain/, 'plan-local-urbanisme', 'immobilier'],
+          ['PLU', /^Plan local d'urbanisme \(PLU\)/, 'plan-local-urbanisme', 'immobilier'],
           // Asked from the property guide, answered by the civil-status one.
           ['livret de famille', /^Un acte de mariage/, 'acte-de-mariage', 'etat-civil'],
         ]) {

@@ -21,7 +21,8 @@
 //!
 //! `cargo bench -p locadocs --bench stats` (SQLite; PostgreSQL too when
 //! `LOCADOCS_BENCH_POSTGRES_URL` is set). `BENCH_EVENTS` changes the 10
-//! million. [`generate`] is the generator, for other pages' measures
+//! million; `BENCH_KEEP_DB=<file>` keeps the SQLite database there.
+//! [`generate`] is the generator, for other pages' measures
 //! (a guide's dashboard) in this file.
 
 use std::time::{Duration, Instant};
@@ -407,14 +408,13 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
+        // `BENCH_KEEP_DB=<file>`: the SQLite database is written there and
+        // kept, to read its query plans afterwards.
+        let keep = std::env::var_os("BENCH_KEEP_DB").map(std::path::PathBuf::from);
         let dir = std::env::temp_dir().join(format!("locadocs-bench-stats-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        run(
-            "SQLite",
-            &format!("sqlite://{}", dir.join("s.db").display()),
-            n,
-        )
-        .await;
+        let file = keep.unwrap_or_else(|| dir.join("s.db"));
+        run("SQLite", &format!("sqlite://{}", file.display()), n).await;
         let _ = std::fs::remove_dir_all(&dir);
         if let Ok(url) = std::env::var("LOCADOCS_BENCH_POSTGRES_URL") {
             // A fresh database for the run.
