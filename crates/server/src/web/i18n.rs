@@ -326,10 +326,27 @@ pub fn long_date(d: chrono::NaiveDate, lang: Lang) -> String {
     }
 }
 
-/// « Comment demander », fitted to the kind of document (its theme): what
+/// « Comment demander », fitted to the document (its own text for a few
+/// that are not files filed by date, else its theme): what
 /// to give the service so that it finds the document. No reading room for a
 /// notary's office, no property address for a divorce.
-pub fn how_to_ask(theme: Option<&str>, lang: Lang) -> &'static str {
+pub fn how_to_ask(document_type: &str, theme: Option<&str>, lang: Lang) -> &'static str {
+    // Documents of a theme that are not files kept by date.
+    match (document_type, lang) {
+        ("plan-local-urbanisme", Lang::Fr) => {
+            return "Demandez à consulter le plan à la mairie, ou consultez-le en ligne. Pour connaître les règles qui s'appliquent à un terrain précis, indiquez son adresse ou ses références cadastrales.";
+        }
+        ("plan-local-urbanisme", Lang::En) => {
+            return "Ask to consult the plan at the town hall, or consult it online. To learn the rules that apply to a given plot, give its address or its cadastral references.";
+        }
+        ("conseil-abf", Lang::Fr) => {
+            return "Écrivez au service en indiquant l'adresse et les références cadastrales du terrain, et décrivez votre projet de travaux.";
+        }
+        ("conseil-abf", Lang::En) => {
+            return "Write to the service giving the address and the cadastral references of the plot, and describe your planned works.";
+        }
+        _ => {}
+    }
     match (theme.unwrap_or(""), lang) {
         ("urbanisme", Lang::Fr) => {
             "Écrivez au service en indiquant la commune, l'adresse du bien ou ses références cadastrales, le nom du demandeur si vous le connaissez et l'année de la demande. Vous pouvez aussi consulter le dossier sur place."

@@ -1016,7 +1016,11 @@ fn doc_result(
             c.note.clone()
         },
         own_now,
-        how_to_ask: super::i18n::how_to_ask(answer.document_type.theme.as_deref(), lang),
+        how_to_ask: super::i18n::how_to_ask(
+            answer.document_type.slug.as_str(),
+            answer.document_type.theme.as_deref(),
+            lang,
+        ),
         straddle: year.and_then(|y| straddle_words(answer, y, lang)),
         why: None,
         matches,

@@ -665,3 +665,36 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    the_local_urban_plan_is_asked_for_as_a_plan_not_as_a_file,
+    Geo::Sample,
+    |app| {
+        with_demo(app).await;
+        let (status, html) = read(
+            app,
+            "/g/immobilier?document_type=plan-local-urbanisme&commune=35288&year=inconnu",
+        )
+        .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Mairie de Saint-Malo"), "{html}");
+        assert!(
+            html.contains("Code de l'urbanisme, art. L153-22"),
+            "the rule's source: {html}"
+        );
+        assert!(
+            html.contains("Demandez à consulter le plan à la mairie, ou consultez-le en ligne."),
+            "{html}"
+        );
+        assert!(!html.contains("le nom du demandeur"), "{html}");
+        let (_, html) = read(
+            app,
+            "/g/immobilier?document_type=plan-local-urbanisme&commune=35288&year=inconnu&lang=en",
+        )
+        .await;
+        assert!(
+            html.contains("Ask to consult the plan at the town hall, or consult it online."),
+            "{html}"
+        );
+    }
+);
