@@ -521,6 +521,7 @@ async fn serve(
     let _upkeep = analytics.spawn_upkeep(live.store().clone(), clock, Duration::from_secs(30));
     let _purger =
         crate::web::admin::auth::spawn_purger(live.store().clone(), Duration::from_secs(3600));
+    let _stats = crate::web::stats::spawn_refresher(state.clone(), Duration::from_secs(5));
     let _coverage = crate::web::coverage::spawn_warmer(
         state.coverage.clone(),
         live.clone(),

@@ -436,6 +436,10 @@ pub const CACHE_SECONDS: u64 = 30;
 #[derive(Default)]
 pub struct Cache {
     last: std::sync::Mutex<Option<Cached>>,
+    /// When a page or `/stats.json` last asked for the figures: while they
+    /// are being read, [`spawn_refresher`] computes them again before they
+    /// expire, so that no visitor waits for them.
+    asked: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 struct Cached {
@@ -513,6 +517,7 @@ async fn load(state: &AppState) -> Result<std::sync::Arc<Figures>, Response> {
         tracing::error!(error = %e, "statistics not computed");
         (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne").into_response()
     };
+    *state.stats.asked.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
     let store = state.live.store();
     let today = state.clock.today();
     let setting = store
@@ -530,8 +535,17 @@ async fn load(state: &AppState) -> Result<std::sync::Arc<Figures>, Response> {
             return Ok(c.figures.clone());
         }
     }
+    compute(state, today, setting).await.map_err(fail)
+}
+
+/// Computes the figures and keeps them.
+async fn compute(
+    state: &AppState,
+    today: NaiveDate,
+    setting: Option<(f64, String)>,
+) -> Result<std::sync::Arc<Figures>, StoreError> {
     let snap = state.live.snapshot();
-    let f = std::sync::Arc::new(figures(store.as_ref(), &snap, today).await.map_err(fail)?);
+    let f = std::sync::Arc::new(figures(state.live.store().as_ref(), &snap, today).await?);
     *state.stats.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
         at: std::time::Instant::now(),
         today,
@@ -539,6 +553,50 @@ async fn load(state: &AppState) -> Result<std::sync::Arc<Figures>, Response> {
         figures: f.clone(),
     });
     Ok(f)
+}
+
+/// How long after the last visit the figures are still kept fresh ahead.
+const KEEP_FRESH_SECONDS: u64 = 600;
+
+/// Whether the figures should be computed again now, ahead of visitors:
+/// they were asked for in the last [`KEEP_FRESH_SECONDS`], and those kept
+/// are missing or will expire within `ahead`.
+pub fn refresh_due(state: &AppState, ahead: std::time::Duration) -> bool {
+    let asked = *state.stats.asked.lock().unwrap_or_else(|e| e.into_inner());
+    let wanted = asked.is_some_and(|at| at.elapsed().as_secs() < KEEP_FRESH_SECONDS);
+    let last = state.stats.last.lock().unwrap_or_else(|e| e.into_inner());
+    let expiring = last
+        .as_ref()
+        .is_none_or(|c| c.at.elapsed() + ahead >= std::time::Duration::from_secs(CACHE_SECONDS));
+    wanted && expiring
+}
+
+/// Keeps the public figures computed ahead of visitors while they are
+/// being read: every `every`, when [`refresh_due`] (with `every` twice as
+/// the margin), the figures are computed again in the background. Reading
+/// three years of aggregates takes a few hundred milliseconds, which only
+/// the first visitor after ten quiet minutes waits for.
+pub fn spawn_refresher(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if !refresh_due(&state, every * 2) {
+                continue;
+            }
+            let setting = match state.live.store().impact_setting().await {
+                Ok(s) => s.map(|s| (s.minutes, s.source)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "statistics not refreshed");
+                    continue;
+                }
+            };
+            if let Err(e) = compute(&state, state.clock.today(), setting).await {
+                tracing::warn!(error = %e, "statistics not refreshed");
+            }
+        }
+    })
 }
 
 /// Figures include today's events within a minute: a cache may keep them

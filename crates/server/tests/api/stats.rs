@@ -889,3 +889,43 @@ dual_test!(
         }
     }
 );
+
+/// The public figures are computed again ahead of visitors while people
+/// read them, and not while nobody does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_figures_are_kept_fresh_ahead_only_while_they_are_read() {
+    use std::time::Duration;
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = captured.clone();
+    let app = TestApp::spawn_with(crate::helpers::Db::Sqlite, Geo::Sample, move |s, _| {
+        *keep.lock().unwrap() = Some(s.clone());
+        s
+    })
+    .await
+    .unwrap();
+    let state = captured.lock().unwrap().clone().unwrap();
+    let due = |ahead: u64| locadocs::web::stats::refresh_due(&state, Duration::from_secs(ahead));
+    // Nobody asked yet: nothing to compute, even with nothing kept.
+    assert!(!due(10));
+    let (status, _) = app.get_json("/stats.json").await;
+    assert_eq!(status, 200);
+    // Just computed for that visit: not due within the next 10 seconds…
+    assert!(!due(10));
+    // …but due once they would expire within the margin.
+    assert!(due(locadocs::web::stats::CACHE_SECONDS + 1));
+    // A second later they are older than a 29-second margin allows; the
+    // refresher (whose margin is twice its period, here always) computes
+    // them again at its first tick.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(due(locadocs::web::stats::CACHE_SECONDS - 1));
+    let refresher = locadocs::web::stats::spawn_refresher(state.clone(), Duration::from_secs(15));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while due(locadocs::web::stats::CACHE_SECONDS - 1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the refresher computed the figures again");
+    refresher.abort();
+    app.cleanup().await;
+}
