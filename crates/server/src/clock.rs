@@ -27,3 +27,20 @@ impl Clock {
         })
     }
 }
+
+/// Runs `task` now and then every `every`, for as long as the server runs.
+/// A tick missed while the task ran is delayed, never run twice in a row.
+pub fn every<F, Fut>(every: std::time::Duration, mut task: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            task().await;
+        }
+    })
+}

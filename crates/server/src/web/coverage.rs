@@ -104,13 +104,9 @@ pub fn spawn_warmer(
     clock: crate::clock::Clock,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let snap = live.snapshot();
-            let today = clock.today();
+    crate::clock::every(every, move || {
+        let (cache, snap, today) = (cache.clone(), live.snapshot(), clock.today());
+        async move {
             if cache.get(snap.version, today).is_none() {
                 cache.map(snap, today).await;
             }

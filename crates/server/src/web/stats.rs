@@ -577,19 +577,17 @@ pub fn refresh_due(state: &AppState, ahead: std::time::Duration) -> bool {
 /// three years of aggregates takes a few hundred milliseconds, which only
 /// the first visitor after ten quiet minutes waits for.
 pub fn spawn_refresher(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::clock::every(every, move || {
+        let state = state.clone();
+        async move {
             if !refresh_due(&state, every * 2) {
-                continue;
+                return;
             }
             let setting = match state.live.store().impact_setting().await {
                 Ok(s) => s.map(|s| (s.minutes, s.source)),
                 Err(e) => {
                     tracing::warn!(error = %e, "statistics not refreshed");
-                    continue;
+                    return;
                 }
             };
             if let Err(e) = compute(&state, state.clock.today(), setting).await {

@@ -850,11 +850,9 @@ pub fn spawn_purger(
     store: std::sync::Arc<dyn crate::store::Store>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::clock::every(every, move || {
+        let store = store.clone();
+        async move {
             let now = chrono::Utc::now();
             let window = LOCK_MINUTES.max(RESET_MINUTES);
             let before = time_text(now - chrono::Duration::minutes(window));

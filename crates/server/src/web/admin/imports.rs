@@ -491,6 +491,15 @@ pub struct ConfirmForm {
     data: String,
 }
 
+impl ConfirmForm {
+    /// The file the preview carried, as checked then.
+    fn file(&self) -> std::result::Result<Vec<u8>, AdminError> {
+        b64()
+            .decode(self.data.as_bytes())
+            .map_err(|_| AdminError::BadRequest("Formulaire incomplet ou mal formé.".into()))
+    }
+}
+
 fn conflict_page(access: &Access, back: &str) -> AdminError {
     let mut p = page(access, "Données modifiées entre-temps");
     p.notice = Some(Notice::error(
@@ -513,11 +522,7 @@ pub async fn import_confirm(
     let Some(kind) = Kind::parse(&form.table) else {
         return Err(AdminError::BadRequest("Table inconnue.".into()));
     };
-    let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
-        return Err(AdminError::BadRequest(
-            "Formulaire incomplet ou mal formé.".into(),
-        ));
-    };
+    let bytes = form.file()?;
     let replace = form.replace == "1";
     let checked = check(&state, &access, kind, &bytes, replace).await?;
     write_confirmed(
@@ -766,11 +771,7 @@ pub async fn annuaire_confirm(
 ) -> Result {
     let author = me.author();
     let access = me.access;
-    let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
-        return Err(AdminError::BadRequest(
-            "Formulaire incomplet ou mal formé.".into(),
-        ));
-    };
+    let bytes = form.file()?;
     let (version, result) = annuaire_check(&state, &bytes).await?;
     if version != form.version {
         return Err(conflict_page(&access, "/admin/annuaire"));
@@ -941,11 +942,7 @@ pub async fn francearchives_confirm(
 ) -> Result {
     let author = me.author();
     let access = me.access;
-    let Ok(bytes) = b64().decode(form.data.as_bytes()) else {
-        return Err(AdminError::BadRequest(
-            "Formulaire incomplet ou mal formé.".into(),
-        ));
-    };
+    let bytes = form.file()?;
     let checked = francearchives_check(&state, &bytes).await?;
     write_confirmed(
         &state,
