@@ -331,6 +331,13 @@ pub trait Analytics: Send + Sync {
     /// Sums of daily rows.
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError>;
 
+    /// How many writes by this process rewrote a *settled* day: one older
+    /// than the day before the latest day written. The roll-up only ever
+    /// rewrites today and yesterday, so sums of settled days may be kept
+    /// as long as this number does not change (imports of past figures,
+    /// benchmarks and tests change it).
+    fn settled_writes(&self) -> u64;
+
     /// This instance's secret named `name`: the one stored, or `fresh`,
     /// stored now, when there is none yet (two servers starting at once
     /// agree on the first one written).
@@ -367,6 +374,39 @@ fn placeholders(start: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The latest day whose aggregates were written, and how many writes
+/// rewrote a day settled before them.
+#[derive(Debug, Default)]
+pub struct WrittenDays {
+    latest: std::sync::Mutex<Option<chrono::NaiveDate>>,
+    settled: std::sync::atomic::AtomicU64,
+}
+
+impl WrittenDays {
+    /// Notes that the aggregates of `days` were rewritten.
+    fn wrote(&self, days: &[String]) {
+        let days: Vec<chrono::NaiveDate> = days
+            .iter()
+            .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .collect();
+        let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        let newest = days.iter().copied().max().max(*latest);
+        // A day before the day before the newest: settled.
+        let settled = newest.and_then(|n| n.pred_opt()).is_some_and(|eve| {
+            days.iter().any(|d| *d < eve)
+        });
+        *latest = newest;
+        if settled {
+            self.settled
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn settled_writes(&self) -> u64 {
+        self.settled.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl SqlStore {
@@ -527,6 +567,7 @@ impl Analytics for SqlStore {
         let rows = aggregate(&raw);
         Self::write_daily(&mut tx, &kept, &rows).await?;
         tx.commit().await?;
+        self.written.wrote(&kept);
         Ok(rows.len())
     }
 
@@ -540,6 +581,7 @@ impl Analytics for SqlStore {
         let mut tx = self.begin_write().await?;
         Self::write_daily(&mut tx, &days, rows).await?;
         tx.commit().await?;
+        self.written.wrote(&days);
         Ok(())
     }
 
@@ -567,6 +609,10 @@ impl Analytics for SqlStore {
             .try_get("value")?;
         tx.commit().await?;
         Ok(value)
+    }
+
+    fn settled_writes(&self) -> u64 {
+        self.written.settled_writes()
     }
 
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError> {
@@ -832,6 +878,25 @@ fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_days_before_yesterday_count_as_settled_writes() {
+        let w = WrittenDays::default();
+        let days = |d: &[&str]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        // The roll-up: yesterday and today, day after day.
+        w.wrote(&days(&["2026-11-30", "2026-12-01"]));
+        w.wrote(&days(&["2026-12-01", "2026-12-02"]));
+        w.wrote(&days(&["2026-12-02"]));
+        assert_eq!(w.settled_writes(), 0);
+        // A day before yesterday (an import of past figures).
+        w.wrote(&days(&["2026-11-30"]));
+        assert_eq!(w.settled_writes(), 1);
+        // Several days at once, the oldest settled.
+        w.wrote(&days(&["2026-10-01", "2026-12-03"]));
+        assert_eq!(w.settled_writes(), 2);
+        w.wrote(&days(&["not a day"]));
+        assert_eq!(w.settled_writes(), 2);
+    }
 
     fn parts(
         from: Option<&str>,

@@ -204,6 +204,9 @@ pub(crate) async fn services_clash(
 pub struct SqlStore {
     pool: AnyPool,
     engine: Engine,
+    /// Which daily aggregates this process rewrote (see
+    /// [`super::Analytics::settled_writes`]).
+    pub(super) written: std::sync::Arc<super::analytics::WrittenDays>,
 }
 
 impl SqlStore {
@@ -235,7 +238,11 @@ impl SqlStore {
             })
             .connect(&url)
             .await?;
-        Ok(SqlStore { pool, engine })
+        Ok(SqlStore {
+            pool,
+            engine,
+            written: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -16,6 +16,7 @@ pub mod params;
 pub mod request_pages;
 pub mod stats;
 pub mod theme;
+pub mod totals;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +65,7 @@ pub struct Shared {
     /// The public statistics last computed (`/stats`).
     pub stats: Arc<stats::Cache>,
     /// Sums of daily aggregates the dashboards read lately.
-    pub totals: Arc<stats::TotalsCache>,
+    pub totals: Arc<totals::TotalsCache>,
     /// The coverage map of the current data version (`/couverture`).
     pub coverage: Arc<coverage::Cache>,
     /// The settings read at start (public URL, cookies, mail, proxies).
@@ -84,7 +85,7 @@ impl AppState {
             usage: crate::usage::Usage::new(),
             analytics: crate::analytics::Recorder::configured(&settings.analytics),
             stats: stats::Cache::new(),
-            totals: stats::TotalsCache::new(),
+            totals: totals::TotalsCache::new(),
             coverage: coverage::Cache::new(),
             admin: Arc::new(settings),
         }))

@@ -25,6 +25,7 @@ use locadocs_core::{Snapshot, guide};
 use serde::Serialize;
 
 use super::AppState;
+use super::totals::TotalsCache;
 use super::pages::{Display, Layout, PeerIp, framed, message, not_found_page, render};
 use super::theme::Lang;
 use crate::store::{GroupBy, RawEvent, Store, StoreError, Total, TotalsQuery, kind};
@@ -193,9 +194,11 @@ fn query(kinds: &[&str], group: GroupBy) -> TotalsQuery {
     }
 }
 
-/// Computes every public figure from the daily aggregates.
+/// Computes every public figure from the daily aggregates, read through
+/// `totals` (which keeps the sums of settled days for the day).
 pub async fn figures(
     store: &dyn Store,
+    totals: &TotalsCache,
     snap: &Snapshot,
     today: NaiveDate,
 ) -> Result<Figures, StoreError> {
@@ -242,10 +245,10 @@ pub async fn figures(
     );
     // Independent reads, on several connections at once.
     let (monthly, by_type, recent, small, setting) = tokio::try_join!(
-        store.totals(&monthly_q),
-        store.totals(&by_type_q),
-        store.totals(&recent_q),
-        store.totals(&small_q),
+        totals.read(store, today, monthly_q),
+        totals.read(store, today, by_type_q),
+        totals.read(store, today, recent_q),
+        totals.read(store, today, small_q),
         store.impact_setting(),
     )?;
     Ok(assemble(
@@ -455,63 +458,6 @@ impl Cache {
     }
 }
 
-/// Sums of daily aggregates the dashboards read, each kept for
-/// [`CACHE_SECONDS`]: the aggregates change only at a roll-up (every 30
-/// seconds at the most), and an editor going from table to table, period
-/// to period and back asks the same sums again. Bounded: past
-/// [`TotalsCache::MAX`] entries the stale ones go, then all.
-#[derive(Default)]
-pub struct TotalsCache {
-    entries: std::sync::Mutex<std::collections::HashMap<TotalsQuery, CachedSums>>,
-}
-
-/// When some sums were read, and what they were.
-type CachedSums = (std::time::Instant, std::sync::Arc<Vec<Total>>);
-
-impl TotalsCache {
-    const MAX: usize = 512;
-
-    pub fn new() -> std::sync::Arc<TotalsCache> {
-        std::sync::Arc::new(TotalsCache::default())
-    }
-
-    /// Forgets every sum (the benchmark measures dashboards computed).
-    pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    /// The sums for `q`, from the cache while fresh, else from the store.
-    pub async fn read(
-        &self,
-        store: &dyn Store,
-        q: TotalsQuery,
-    ) -> Result<std::sync::Arc<Vec<Total>>, StoreError> {
-        let fresh = |at: &std::time::Instant| at.elapsed().as_secs() < CACHE_SECONDS;
-        if let Some((at, sums)) = self
-            .entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&q)
-            && fresh(at)
-        {
-            return Ok(sums.clone());
-        }
-        let sums = std::sync::Arc::new(store.totals(&q).await?);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= Self::MAX {
-            entries.retain(|_, (at, _)| fresh(at));
-            if entries.len() >= Self::MAX {
-                entries.clear();
-            }
-        }
-        entries.insert(q, (std::time::Instant::now(), sums.clone()));
-        Ok(sums)
-    }
-}
-
 async fn load(state: &AppState) -> Result<std::sync::Arc<Figures>, Response> {
     let fail = |e: StoreError| {
         tracing::error!(error = %e, "statistics not computed");
@@ -545,7 +491,9 @@ async fn compute(
     setting: Option<(f64, String)>,
 ) -> Result<std::sync::Arc<Figures>, StoreError> {
     let snap = state.live.snapshot();
-    let f = std::sync::Arc::new(figures(state.live.store().as_ref(), &snap, today).await?);
+    let f = std::sync::Arc::new(
+        figures(state.live.store().as_ref(), &state.totals, &snap, today).await?,
+    );
     *state.stats.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
         at: std::time::Instant::now(),
         today,

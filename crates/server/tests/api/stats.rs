@@ -886,7 +886,68 @@ dual_test!(
                 let want: Vec<_> = want.into_iter().collect();
                 assert_eq!(got, want, "{from:?}..{to:?}, {group:?}, site {site:?}");
             }
+            // Read through the dashboards' cache, which splits a period on
+            // the day before yesterday and keeps the settled part, on days
+            // before, inside and after the data, twice (the second time
+            // from what it kept), and for some services only: the same.
+            let cache = locadocs::web::totals::TotalsCache::new();
+            for today in ["2024-01-10", "2024-02-01", "2024-03-15", "2024-06-07", "2025-01-01"] {
+                let today = NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
+                for (group, dims) in [
+                    (GroupBy::default(), None),
+                    (by_month_and_guide, None),
+                    (by_site, None),
+                    (
+                        GroupBy {
+                            dim: true,
+                            ..GroupBy::default()
+                        },
+                        Some(vec!["permis-de-construire".to_owned()]),
+                    ),
+                ] {
+                    let q = TotalsQuery {
+                        kinds: vec![kind::RUN_STARTED.into(), kind::ANSWER_SHOWN.into()],
+                        from: from.map(str::to_owned),
+                        to: to.map(str::to_owned),
+                        dims,
+                        group,
+                        ..TotalsQuery::default()
+                    };
+                    let want = app.store.totals(&q).await.unwrap();
+                    for round in 0..2 {
+                        let got = cache
+                            .read(app.store.as_ref(), today, q.clone())
+                            .await
+                            .unwrap();
+                        assert_eq!(
+                            *got, want,
+                            "{from:?}..{to:?} on {today}, {group:?}, round {round}"
+                        );
+                    }
+                }
+            }
         }
+        // A settled day rewritten (here by a second write of past figures)
+        // is read again, not taken from what was kept.
+        let cache = locadocs::web::totals::TotalsCache::new();
+        let today = NaiveDate::from_ymd_opt(2024, 6, 7).unwrap();
+        let q = TotalsQuery {
+            kinds: vec![kind::RUN_STARTED.into()],
+            ..TotalsQuery::default()
+        };
+        let before = cache.read(app.store.as_ref(), today, q.clone()).await.unwrap();
+        let once: Vec<DailyRow> = rows
+            .iter()
+            .filter(|r| r.day == "2024-02-02" && r.kind == kind::RUN_STARTED)
+            .map(|r| DailyRow {
+                events: r.events + 100,
+                ..r.clone()
+            })
+            .collect();
+        assert!(!once.is_empty());
+        app.store.put_daily(&once).await.unwrap();
+        let after = cache.read(app.store.as_ref(), today, q.clone()).await.unwrap();
+        assert_eq!(after[0].events, before[0].events + 100 * once.len() as i64);
     }
 );
 

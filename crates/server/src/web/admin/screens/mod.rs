@@ -32,7 +32,10 @@ pub use services::{
 pub use sites::{
     site_create, site_delete, site_delete_page, site_new, site_page, site_save, sites,
 };
-pub use statistics::{guide_statistics, statistics, statistics_csv, suggestion_triage};
+pub use statistics::{
+    guide_statistics, spawn_warmer as spawn_dashboard_warmer, statistics, statistics_csv,
+    suggestion_triage, warm as warm_dashboards,
+};
 pub use types::{request_form_save, type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
 

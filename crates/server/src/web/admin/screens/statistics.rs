@@ -151,6 +151,15 @@ fn period_of(
     Ok(p)
 }
 
+/// The usual periods, offered as links by the period chooser and computed
+/// ahead by [`spawn_warmer`].
+fn presets(today: NaiveDate) -> [(&'static str, Period); 2] {
+    [
+        ("30 derniers jours", Period::last_days(today, 30)),
+        ("12 derniers mois", Period::last_months(today, 12)),
+    ]
+}
+
 /// The period chooser: a GET form, and links to the usual periods.
 fn period_blocks(
     action: &str,
@@ -171,10 +180,6 @@ fn period_blocks(
             .find(|(f, _)| f == name)
             .map(|(_, m)| m.clone())
     };
-    let presets = [
-        ("30 derniers jours", Period::last_days(today, 30)),
-        ("12 derniers mois", Period::last_months(today, 12)),
-    ];
     vec![
         Block::Form(FormView {
             action: action.to_owned(),
@@ -191,7 +196,7 @@ fn period_blocks(
             buttons: vec![Button::primary("Afficher cette période")],
         }),
         Block::Links(
-            presets
+            presets(today)
                 .iter()
                 .map(|(label, p)| (label.to_string(), format!("{action}?{}", p.query())))
                 .collect(),
@@ -343,7 +348,10 @@ impl Sums {
             group,
         };
         Ok(Sums(
-            state.totals.read(state.live.store().as_ref(), q).await?,
+            state
+                .totals
+                .read(state.live.store().as_ref(), state.clock.today(), q)
+                .await?,
         ))
     }
 
@@ -457,13 +465,40 @@ fn compared_head(first: &str, what: &str) -> Vec<String> {
 }
 
 /// Every table of a guide's statistics that `me` may read, in page order.
-async fn tables(state: &AppState, me: &SignedIn, g: &Guide, p: Period) -> Result<Vec<Tab>> {
+/// Whose figures a guide's tables show: the tables read and the services
+/// their rows are limited to.
+struct Scope<'a> {
+    may: Box<dyn Fn(&str) -> bool + Send + Sync + 'a>,
+    services: Option<Vec<String>>,
+}
+
+impl Scope<'_> {
+    /// What the policy lets `me` read ([`Act::ReadStatisticsTable`],
+    /// [`policy::statistics_services`]).
+    fn of(me: &SignedIn) -> Scope<'_> {
+        Scope {
+            may: Box::new(|name| me.may(Act::ReadStatisticsTable(name))),
+            services: policy::statistics_services(&me.user),
+        }
+    }
+
+    /// Every table of every service: only to compute sums ahead, never
+    /// shown.
+    fn ahead() -> Scope<'static> {
+        Scope {
+            may: Box::new(|_| true),
+            services: None,
+        }
+    }
+}
+
+async fn tables(state: &AppState, scope: &Scope<'_>, g: &Guide, p: Period) -> Result<Vec<Tab>> {
     let store = state.live.store().as_ref();
     let snap = state.live.snapshot();
     let slug = g.slug.as_str();
     let pp = p.previous();
-    let services = policy::statistics_services(&me.user);
-    let may = |name: &str| me.may(Act::ReadStatisticsTable(name));
+    let services = scope.services.clone();
+    let may = |name: &str| (scope.may)(name);
     let mut out = Vec::new();
 
     if may("indicateurs") || may("entonnoir") {
@@ -1093,6 +1128,71 @@ fn scope_text(me: &SignedIn, snap: &Snapshot) -> String {
 // ---------------------------------------------------------------- screens
 
 /// `/admin/statistiques`: every guide with its headline figures.
+/// The sums of the list of guides, for an editor.
+fn every_guide(p: Period) -> TotalsQuery {
+    TotalsQuery {
+        kinds: [
+            kind::RUN_STARTED,
+            kind::ANSWER_SHOWN,
+            kind::ANSWER_RUN,
+            kind::DEAD_END,
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect(),
+        from: Some(Period::iso(p.from)),
+        to: Some(Period::iso(p.to)),
+        guide: None,
+        site: None,
+        dims: None,
+        group: BY_GUIDE,
+    }
+}
+
+/// Reads the sums of the list of guides and of every guide's tables over
+/// the usual periods ([`presets`]), so that they are kept
+/// ([`crate::web::totals`]): a view of those periods then reads only
+/// yesterday's and today's rows.
+pub async fn warm(state: &AppState) -> Result<()> {
+    let today = state.clock.today();
+    let snap = state.live.snapshot();
+    let store = state.live.store().as_ref();
+    for (_, p) in presets(today) {
+        state.totals.read(store, today, every_guide(p)).await?;
+        for g in snap.guides() {
+            tables(state, &Scope::ahead(), g, p).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs [`warm`] at start, then again whenever the date, the published
+/// guides or a settled day's figures changed (checked every `every`).
+pub fn spawn_warmer(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    let done = std::sync::Arc::new(std::sync::Mutex::new(None));
+    crate::clock::every(every, move || {
+        let (state, done) = (state.clone(), done.clone());
+        async move {
+            let stamp = (
+                state.clock.today(),
+                state.live.snapshot().version,
+                state.live.store().settled_writes(),
+            );
+            if *done.lock().unwrap_or_else(|e| e.into_inner()) == Some(stamp) {
+                return;
+            }
+            let started = std::time::Instant::now();
+            match warm(&state).await {
+                Ok(()) => {
+                    tracing::debug!(ms = started.elapsed().as_millis() as u64, "dashboards computed ahead");
+                    *done.lock().unwrap_or_else(|e| e.into_inner()) = Some(stamp);
+                }
+                Err(e) => tracing::warn!(error = ?e, "dashboards not computed ahead"),
+            }
+        }
+    })
+}
+
 pub async fn statistics(
     State(state): State<AppState>,
     Query(q): Query<PeriodQuery>,
@@ -1127,24 +1227,7 @@ pub async fn statistics(
     let head: Vec<String>;
     match policy::statistics_services(&me.user) {
         None => {
-            let q = TotalsQuery {
-                kinds: [
-                    kind::RUN_STARTED,
-                    kind::ANSWER_SHOWN,
-                    kind::ANSWER_RUN,
-                    kind::DEAD_END,
-                ]
-                .iter()
-                .map(|k| k.to_string())
-                .collect(),
-                from,
-                to,
-                guide: None,
-                site: None,
-                dims: None,
-                group: BY_GUIDE,
-            };
-            let sums = Sums(state.totals.read(store, q).await?);
+            let sums = Sums(state.totals.read(store, today, every_guide(p)).await?);
             head = vec![
                 "Guide".into(),
                 "Parcours commencés".into(),
@@ -1178,7 +1261,7 @@ pub async fn statistics(
                 dims: Some(mine),
                 group: BY_GUIDE,
             };
-            let sums = Sums(state.totals.read(store, q).await?);
+            let sums = Sums(state.totals.read(store, today, q).await?);
             head = vec!["Guide".into(), "Réponses désignant vos services".into()];
             rows = guides
                 .iter()
@@ -1262,7 +1345,7 @@ pub async fn guide_statistics(
     )));
     page.blocks
         .extend(period_blocks(&action, Some(p), &q, &[], today));
-    let list = tables(&state, &me, g, p).await?;
+    let list = tables(&state, &Scope::of(&me), g, p).await?;
     let triage = me.may(Act::TriageSuggestions);
     let suggestions = if triage {
         state
@@ -1350,7 +1433,7 @@ pub async fn statistics_csv(
                 .join(" "),
         )
     })?;
-    let list = tables(&state, &me, g, p).await?;
+    let list = tables(&state, &Scope::of(&me), g, p).await?;
     let t = list
         .iter()
         .find(|t| t.name == name)

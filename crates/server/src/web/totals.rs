@@ -1,0 +1,309 @@
+//! Sums of daily aggregates, as the dashboards and `/stats` read them, kept
+//! between views.
+//!
+//! A period is read in two parts:
+//!
+//! - its **settled** days, up to the day before yesterday: the roll-up
+//!   rewrites only today and yesterday, so their sums are kept for the whole
+//!   day — until the date changes or a write rewrites a settled day
+//!   ([`Analytics::settled_writes`]: imports of past figures, tests);
+//! - its **recent** days, yesterday and today, kept [`CACHE_SECONDS`] like
+//!   every figure that includes today's events.
+//!
+//! A long period's sums are therefore read once a day; after that a view
+//! reads two days of daily rows. The dashboards' usual periods are computed
+//! ahead, at start and after midnight ([`super::admin::screens::statistics`]'s
+//! warmer), so that nobody waits for them.
+//!
+//! A query limited to some services (`dims`) and grouped by service is
+//! answered from the sums of every service, filtered: a contributor's
+//! dashboard reads the sums an editor's did.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{Days, NaiveDate};
+
+use super::stats::CACHE_SECONDS;
+use crate::store::{Store, StoreError, Total, TotalsQuery};
+
+/// Settled sums: the day they were read for, the store's count of settled
+/// writes then, the sums.
+struct Settled {
+    today: NaiveDate,
+    writes: u64,
+    sums: Arc<Vec<Total>>,
+}
+
+/// See the module's documentation. Bounded: past [`TotalsCache::MAX`]
+/// entries of a kind, the stale ones go, then all.
+#[derive(Default)]
+pub struct TotalsCache {
+    settled: Mutex<HashMap<TotalsQuery, Settled>>,
+    recent: Mutex<HashMap<TotalsQuery, (Instant, Arc<Vec<Total>>)>>,
+}
+
+/// The parts of `q` to read: its settled days (to the day before
+/// yesterday) and its recent ones (from yesterday); `None` for a part the
+/// period does not reach. Days are `YYYY-MM-DD`, compared as text.
+fn split(q: &TotalsQuery, today: NaiveDate) -> (Option<TotalsQuery>, Option<TotalsQuery>) {
+    let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    let eve = yesterday.checked_sub_days(Days::new(1)).unwrap_or(yesterday);
+    let (eve, yesterday) = (iso(eve), iso(yesterday));
+    let settled = q.from.as_ref().is_none_or(|f| *f <= eve).then(|| TotalsQuery {
+        to: Some(match &q.to {
+            Some(t) if *t < eve => t.clone(),
+            _ => eve.clone(),
+        }),
+        ..q.clone()
+    });
+    let recent = q.to.as_ref().is_none_or(|t| *t >= yesterday).then(|| TotalsQuery {
+        from: Some(match &q.from {
+            Some(f) if *f > yesterday => f.clone(),
+            _ => yesterday.clone(),
+        }),
+        ..q.clone()
+    });
+    (settled, recent)
+}
+
+/// The sums of both parts, in the store's order.
+fn merge(a: &[Total], b: &[Total]) -> Vec<Total> {
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+    let mut acc: BTreeMap<Key<'_>, (i64, i64)> = BTreeMap::new();
+    for t in a.iter().chain(b) {
+        let e = acc
+            .entry((&t.kind, &t.period, &t.guide, &t.site, &t.dim, &t.value))
+            .or_default();
+        e.0 += t.events;
+        e.1 += t.runs;
+    }
+    acc.into_iter()
+        .map(|((kind, period, guide, site, dim, value), (events, runs))| Total {
+            kind: kind.to_owned(),
+            period: period.to_owned(),
+            guide: guide.to_owned(),
+            site: site.to_owned(),
+            dim: dim.to_owned(),
+            value: value.to_owned(),
+            events,
+            runs,
+        })
+        .collect()
+}
+
+impl TotalsCache {
+    const MAX: usize = 1024;
+
+    pub fn new() -> Arc<TotalsCache> {
+        Arc::new(TotalsCache::default())
+    }
+
+    /// Forgets every sum (the benchmark measures dashboards computed).
+    pub fn clear(&self) {
+        self.settled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.clear_recent();
+    }
+
+    /// Forgets the sums of recent days, as when they expire (benchmark).
+    pub fn clear_recent(&self) {
+        self.recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The sums for `q` on `today`: kept ones while valid, else from the
+    /// store.
+    pub async fn read(
+        &self,
+        store: &dyn Store,
+        today: NaiveDate,
+        q: TotalsQuery,
+    ) -> Result<Arc<Vec<Total>>, StoreError> {
+        if let Some(dims) = &q.dims
+            && q.group.dim
+            && !dims.is_empty()
+        {
+            let wanted: HashSet<&str> = dims.iter().map(String::as_str).collect();
+            let every = self
+                .read_all_dims(
+                    store,
+                    today,
+                    TotalsQuery {
+                        dims: None,
+                        ..q.clone()
+                    },
+                )
+                .await?;
+            return Ok(Arc::new(
+                every
+                    .iter()
+                    .filter(|t| wanted.contains(t.dim.as_str()))
+                    .cloned()
+                    .collect(),
+            ));
+        }
+        self.read_all_dims(store, today, q).await
+    }
+
+    async fn read_all_dims(
+        &self,
+        store: &dyn Store,
+        today: NaiveDate,
+        q: TotalsQuery,
+    ) -> Result<Arc<Vec<Total>>, StoreError> {
+        let (settled, recent) = split(&q, today);
+        let (a, b) = tokio::try_join!(
+            async {
+                match settled {
+                    Some(s) => self.settled(store, today, s).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match recent {
+                    Some(r) => self.recent(store, r).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+        )?;
+        Ok(match (a, b) {
+            (Some(a), Some(b)) => Arc::new(merge(&a, &b)),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => Arc::new(Vec::new()),
+        })
+    }
+
+    async fn settled(
+        &self,
+        store: &dyn Store,
+        today: NaiveDate,
+        q: TotalsQuery,
+    ) -> Result<Arc<Vec<Total>>, StoreError> {
+        // Read before the sums: a write that lands meanwhile makes them stale.
+        let writes = store.settled_writes();
+        let valid = |s: &Settled| s.today == today && s.writes == writes;
+        if let Some(s) = self
+            .settled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&q)
+            && valid(s)
+        {
+            return Ok(s.sums.clone());
+        }
+        let sums = Arc::new(store.totals(&q).await?);
+        let mut kept = self.settled.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= Self::MAX {
+            kept.retain(|_, s| valid(s));
+            if kept.len() >= Self::MAX {
+                kept.clear();
+            }
+        }
+        kept.insert(
+            q,
+            Settled {
+                today,
+                writes,
+                sums: sums.clone(),
+            },
+        );
+        Ok(sums)
+    }
+
+    async fn recent(
+        &self,
+        store: &dyn Store,
+        q: TotalsQuery,
+    ) -> Result<Arc<Vec<Total>>, StoreError> {
+        let fresh = |at: &Instant| at.elapsed().as_secs() < CACHE_SECONDS;
+        if let Some((at, sums)) = self
+            .recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&q)
+            && fresh(at)
+        {
+            return Ok(sums.clone());
+        }
+        let sums = Arc::new(store.totals(&q).await?);
+        let mut kept = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= Self::MAX {
+            kept.retain(|_, (at, _)| fresh(at));
+            if kept.len() >= Self::MAX {
+                kept.clear();
+            }
+        }
+        kept.insert(q, (Instant::now(), sums.clone()));
+        Ok(sums)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(from: Option<&str>, to: Option<&str>) -> TotalsQuery {
+        TotalsQuery {
+            kinds: vec!["run_started".into()],
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+            ..TotalsQuery::default()
+        }
+    }
+
+    fn ends(p: Option<TotalsQuery>) -> Option<(Option<String>, Option<String>)> {
+        p.map(|p| (p.from, p.to))
+    }
+
+    fn s(d: &str) -> Option<String> {
+        Some(d.to_owned())
+    }
+
+    #[test]
+    fn a_period_splits_before_yesterday() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        // Across: settled to the day before yesterday, recent from yesterday.
+        let (a, b) = split(&q(Some("2025-03-01"), Some("2026-03-01")), today);
+        assert_eq!(ends(a), Some((s("2025-03-01"), s("2026-02-27"))));
+        assert_eq!(ends(b), Some((s("2026-02-28"), s("2026-03-01"))));
+        // Open ends stay open on their side.
+        let (a, b) = split(&q(None, None), today);
+        assert_eq!(ends(a), Some((None, s("2026-02-27"))));
+        assert_eq!(ends(b), Some((s("2026-02-28"), None)));
+        // All settled.
+        let (a, b) = split(&q(Some("2025-01-01"), Some("2025-12-31")), today);
+        assert_eq!(ends(a), Some((s("2025-01-01"), s("2025-12-31"))));
+        assert_eq!(ends(b), None);
+        // All recent, and a period that begins today.
+        let (a, b) = split(&q(Some("2026-02-28"), Some("2026-03-01")), today);
+        assert_eq!(ends(a), None);
+        assert_eq!(ends(b), Some((s("2026-02-28"), s("2026-03-01"))));
+        let (a, b) = split(&q(Some("2026-03-01"), None), today);
+        assert_eq!(ends(a), None);
+        assert_eq!(ends(b), Some((s("2026-03-01"), None)));
+        // The eve of yesterday is the last settled day.
+        let (a, b) = split(&q(Some("2026-02-27"), Some("2026-02-27")), today);
+        assert_eq!(ends(a), Some((s("2026-02-27"), s("2026-02-27"))));
+        assert_eq!(ends(b), None);
+    }
+
+    #[test]
+    fn both_parts_add_up_by_key() {
+        let t = |dim: &str, events, runs| Total {
+            kind: "k".into(),
+            dim: dim.into(),
+            events,
+            runs,
+            ..Total::default()
+        };
+        let merged = merge(&[t("b", 1, 1), t("a", 2, 2)], &[t("b", 10, 5), t("c", 3, 1)]);
+        assert_eq!(merged, vec![t("a", 2, 2), t("b", 11, 6), t("c", 3, 1)]);
+    }
+}
