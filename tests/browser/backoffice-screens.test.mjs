@@ -1,7 +1,7 @@
 // Back-office screens that used to need a file or the command line, as an
-// editor meets them, by keyboard-free clicks and plain forms (the back office
-// runs no script): creating a service, registering an embedding site,
-// writing a rule by names and years. Each page is audited with axe-core at
+// editor meets them, by clicks and plain forms (the back office's only script
+// suggests names while typing; everything works without it): creating a
+// service, registering an embedding site, writing a rule by names and years. Each page is audited with axe-core at
 // 1280 and 390 px. Screenshots go to $LOCADOCS_SCREENSHOTS (default: the
 // system's temporary directory).
 
@@ -57,7 +57,6 @@ async function signInEditor(page, email) {
 
 for (const width of [1280, 390]) {
   test(`an editor creates a service, registers a site and writes a rule by names, at ${width} px`, async () => {
-    // The back office runs no script (its Content-Security-Policy allows none).
     const context = await launchBrowser({ contextOptions: { viewport: { width, height: 900 } } });
     const page = await context.newPage();
     try {
@@ -112,8 +111,18 @@ for (const width of [1280, 390]) {
       // Several communes bear that name: the message lists them with their département.
       assert.match(await page.locator('#f-territory-msg').innerText(), /territoires s'appellent « Saint-Martin »/);
       await clean(page, `rule form with an ambiguous name, ${width} px`);
-      // One commune per run: the two runs share the database.
-      await page.locator('input[name="territory"]').fill(width === 390 ? 'Cancale' : 'Combourg');
+      // One commune per run: the two runs share the database. Typing its
+      // first letters suggests it, as the field reads it back.
+      const wanted = width === 390 ? 'Cancale' : 'Combourg';
+      const territory = page.locator('input[name="territory"]');
+      await territory.fill('');
+      await territory.pressSequentially(wanted.slice(0, 5));
+      const option = page.locator(`#f-territory-suggestions option[value^="${wanted} ("]`);
+      await option.first().waitFor({ state: 'attached' });
+      const value = await option.first().getAttribute('value');
+      assert.match(value, new RegExp(`^${wanted} \\(35\\d{3}\\)$`));
+      assert.equal(await option.first().getAttribute('label'), 'Ille-et-Vilaine');
+      await territory.fill(value);
       assert.equal(await click(page, 'Créer la règle'), 200);
       const rule = await page.locator('main').innerText();
       assert.match(rule, /Modifications enregistrées/);

@@ -522,10 +522,8 @@ async fn serve(
     let _purger =
         crate::web::admin::auth::spawn_purger(live.store().clone(), Duration::from_secs(3600));
     let _stats = crate::web::stats::spawn_refresher(state.clone(), Duration::from_secs(5));
-    let _dashboards = crate::web::admin::screens::spawn_dashboard_warmer(
-        state.clone(),
-        Duration::from_secs(60),
-    );
+    let _dashboards =
+        crate::web::admin::screens::spawn_dashboard_warmer(state.clone(), Duration::from_secs(60));
     let _coverage = crate::web::coverage::spawn_warmer(
         state.coverage.clone(),
         live.clone(),

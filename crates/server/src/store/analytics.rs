@@ -394,9 +394,9 @@ impl WrittenDays {
         let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let newest = days.iter().copied().max().max(*latest);
         // A day before the day before the newest: settled.
-        let settled = newest.and_then(|n| n.pred_opt()).is_some_and(|eve| {
-            days.iter().any(|d| *d < eve)
-        });
+        let settled = newest
+            .and_then(|n| n.pred_opt())
+            .is_some_and(|eve| days.iter().any(|d| *d < eve));
         *latest = newest;
         if settled {
             self.settled

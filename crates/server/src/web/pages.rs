@@ -2095,6 +2095,8 @@ async fn privacy(
 
 const NEUTRAL_CSS: &str = include_str!("../../assets/neutral.css");
 const GUIDE_JS: &str = include_str!("../../assets/guide.js");
+/// The back office's only script: names suggested while typing.
+const ADMIN_JS: &str = include_str!("../../assets/admin.js");
 /// The site's icon, drawn for Locadocs: a document under a magnifying glass.
 const FAVICON_SVG: &str = include_str!("../../assets/favicon.svg");
 
@@ -2107,6 +2109,7 @@ pub fn asset_version() -> &'static str {
             NEUTRAL_CSS
                 .bytes()
                 .chain(GUIDE_JS.bytes())
+                .chain(ADMIN_JS.bytes())
                 .chain(FAVICON_SVG.bytes()),
         )
     })
@@ -2137,6 +2140,7 @@ async fn asset(Path(file): Path<String>) -> Response {
     match file.as_str() {
         "neutral.css" => cached("text/css; charset=utf-8", NEUTRAL_CSS),
         "guide.js" => cached("text/javascript; charset=utf-8", GUIDE_JS),
+        "admin.js" => cached("text/javascript; charset=utf-8", ADMIN_JS),
         "favicon.svg" => cached("image/svg+xml", FAVICON_SVG),
         _ => not_found_page(Lang::Fr),
     }

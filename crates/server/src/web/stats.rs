@@ -25,9 +25,9 @@ use locadocs_core::{Snapshot, guide};
 use serde::Serialize;
 
 use super::AppState;
-use super::totals::TotalsCache;
 use super::pages::{Display, Layout, PeerIp, framed, message, not_found_page, render};
 use super::theme::Lang;
+use super::totals::TotalsCache;
 use crate::store::{GroupBy, RawEvent, Store, StoreError, Total, TotalsQuery, kind};
 
 /// The smallest sample a share, a distribution or a percentile is published

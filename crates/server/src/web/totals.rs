@@ -6,12 +6,15 @@
 //! - its **settled** days, up to the day before yesterday: the roll-up
 //!   rewrites only today and yesterday, so their sums are kept for the whole
 //!   day — until the date changes or a write rewrites a settled day
-//!   ([`Analytics::settled_writes`]: imports of past figures, tests);
+//!   ([`crate::store::Analytics::settled_writes`]: imports of past
+//!   figures, tests);
 //! - its **recent** days, yesterday and today, kept [`CACHE_SECONDS`] like
 //!   every figure that includes today's events.
 //!
 //! A long period's sums are therefore read once a day; after that a view
-//! reads two days of daily rows. The dashboards' usual periods are computed
+//! reads two days of daily rows. Each query's whole answer (both parts
+//! added in one pass over their sorted rows) is kept as long as its recent
+//! part, so that a view served again adds nothing. The dashboards' usual periods are computed
 //! ahead, at start and after midnight ([`super::admin::screens::statistics`]'s
 //! warmer), so that nobody waits for them.
 //!
@@ -42,6 +45,9 @@ struct Settled {
 pub struct TotalsCache {
     settled: Mutex<HashMap<TotalsQuery, Settled>>,
     recent: Mutex<HashMap<TotalsQuery, (Instant, Arc<Vec<Total>>)>>,
+    /// Each query's answer, both parts added (and filtered to its
+    /// services), kept as long as its recent part.
+    whole: Mutex<HashMap<TotalsQuery, Whole>>,
 }
 
 /// The parts of `q` to read: its settled days (to the day before
@@ -50,48 +56,101 @@ pub struct TotalsCache {
 fn split(q: &TotalsQuery, today: NaiveDate) -> (Option<TotalsQuery>, Option<TotalsQuery>) {
     let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let eve = yesterday.checked_sub_days(Days::new(1)).unwrap_or(yesterday);
+    let eve = yesterday
+        .checked_sub_days(Days::new(1))
+        .unwrap_or(yesterday);
     let (eve, yesterday) = (iso(eve), iso(yesterday));
-    let settled = q.from.as_ref().is_none_or(|f| *f <= eve).then(|| TotalsQuery {
-        to: Some(match &q.to {
-            Some(t) if *t < eve => t.clone(),
-            _ => eve.clone(),
-        }),
-        ..q.clone()
-    });
-    let recent = q.to.as_ref().is_none_or(|t| *t >= yesterday).then(|| TotalsQuery {
-        from: Some(match &q.from {
-            Some(f) if *f > yesterday => f.clone(),
-            _ => yesterday.clone(),
-        }),
-        ..q.clone()
-    });
+    let settled = q
+        .from
+        .as_ref()
+        .is_none_or(|f| *f <= eve)
+        .then(|| TotalsQuery {
+            to: Some(match &q.to {
+                Some(t) if *t < eve => t.clone(),
+                _ => eve.clone(),
+            }),
+            ..q.clone()
+        });
+    let recent =
+        q.to.as_ref()
+            .is_none_or(|t| *t >= yesterday)
+            .then(|| TotalsQuery {
+                from: Some(match &q.from {
+                    Some(f) if *f > yesterday => f.clone(),
+                    _ => yesterday.clone(),
+                }),
+                ..q.clone()
+            });
     (settled, recent)
 }
 
-/// The sums of both parts, in the store's order.
+/// A total's key, in the order the store sorts its results by.
+fn key(t: &Total) -> (&str, &str, &str, &str, &str, &str) {
+    (&t.kind, &t.period, &t.guide, &t.site, &t.dim, &t.value)
+}
+
+/// The sums of both parts, in the store's order: one pass over both, each
+/// sorted by key (as the store returns them), equal keys added.
 fn merge(a: &[Total], b: &[Total]) -> Vec<Total> {
-    type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
-    let mut acc: BTreeMap<Key<'_>, (i64, i64)> = BTreeMap::new();
-    for t in a.iter().chain(b) {
-        let e = acc
-            .entry((&t.kind, &t.period, &t.guide, &t.site, &t.dim, &t.value))
-            .or_default();
-        e.0 += t.events;
-        e.1 += t.runs;
+    let sorted = |v: &[Total]| v.windows(2).all(|w| key(&w[0]) < key(&w[1]));
+    if !sorted(a) || !sorted(b) {
+        // Not the store's order: add through a map.
+        let mut acc: BTreeMap<_, (i64, i64)> = BTreeMap::new();
+        for t in a.iter().chain(b) {
+            let e = acc.entry(key(t)).or_default();
+            e.0 += t.events;
+            e.1 += t.runs;
+        }
+        return acc
+            .into_iter()
+            .map(
+                |((kind, period, guide, site, dim, value), (events, runs))| Total {
+                    kind: kind.to_owned(),
+                    period: period.to_owned(),
+                    guide: guide.to_owned(),
+                    site: site.to_owned(),
+                    dim: dim.to_owned(),
+                    value: value.to_owned(),
+                    events,
+                    runs,
+                },
+            )
+            .collect();
     }
-    acc.into_iter()
-        .map(|((kind, period, guide, site, dim, value), (events, runs))| Total {
-            kind: kind.to_owned(),
-            period: period.to_owned(),
-            guide: guide.to_owned(),
-            site: site.to_owned(),
-            dim: dim.to_owned(),
-            value: value.to_owned(),
-            events,
-            runs,
-        })
-        .collect()
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match key(&a[i]).cmp(&key(&b[j])) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(Total {
+                    events: a[i].events + b[j].events,
+                    runs: a[i].runs + b[j].runs,
+                    ..a[i].clone()
+                });
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Whole sums: when they were made, the day and settled writes they were
+/// made for, the sums.
+struct Whole {
+    at: Instant,
+    stamp: (NaiveDate, u64),
+    sums: Arc<Vec<Total>>,
 }
 
 impl TotalsCache {
@@ -116,6 +175,31 @@ impl TotalsCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.whole.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn whole_get(&self, q: &TotalsQuery, stamp: (NaiveDate, u64)) -> Option<Arc<Vec<Total>>> {
+        let kept = self.whole.lock().unwrap_or_else(|e| e.into_inner());
+        let w = kept.get(q)?;
+        (w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS).then(|| w.sums.clone())
+    }
+
+    fn whole_put(&self, q: TotalsQuery, stamp: (NaiveDate, u64), sums: Arc<Vec<Total>>) {
+        let mut kept = self.whole.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= Self::MAX {
+            kept.retain(|_, w| w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS);
+            if kept.len() >= Self::MAX {
+                kept.clear();
+            }
+        }
+        kept.insert(
+            q,
+            Whole {
+                at: Instant::now(),
+                stamp,
+                sums,
+            },
+        );
     }
 
     /// The sums for `q` on `today`: kept ones while valid, else from the
@@ -126,43 +210,52 @@ impl TotalsCache {
         today: NaiveDate,
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        if let Some(dims) = &q.dims
-            && q.group.dim
-            && !dims.is_empty()
-        {
-            let wanted: HashSet<&str> = dims.iter().map(String::as_str).collect();
-            let every = self
-                .read_all_dims(
-                    store,
-                    today,
-                    TotalsQuery {
-                        dims: None,
-                        ..q.clone()
-                    },
-                )
-                .await?;
-            return Ok(Arc::new(
-                every
-                    .iter()
-                    .filter(|t| wanted.contains(t.dim.as_str()))
-                    .cloned()
-                    .collect(),
-            ));
+        // Read before the sums: a write that lands meanwhile makes them stale.
+        let stamp = (today, store.settled_writes());
+        if let Some(sums) = self.whole_get(&q, stamp) {
+            return Ok(sums);
         }
-        self.read_all_dims(store, today, q).await
+        let sums = match &q.dims {
+            Some(dims) if q.group.dim && !dims.is_empty() => {
+                let wide = TotalsQuery {
+                    dims: None,
+                    ..q.clone()
+                };
+                let every = match self.whole_get(&wide, stamp) {
+                    Some(every) => every,
+                    None => {
+                        let every = self.read_all_dims(store, today, stamp.1, &wide).await?;
+                        self.whole_put(wide, stamp, every.clone());
+                        every
+                    }
+                };
+                let wanted: HashSet<&str> = dims.iter().map(String::as_str).collect();
+                Arc::new(
+                    every
+                        .iter()
+                        .filter(|t| wanted.contains(t.dim.as_str()))
+                        .cloned()
+                        .collect(),
+                )
+            }
+            _ => self.read_all_dims(store, today, stamp.1, &q).await?,
+        };
+        self.whole_put(q, stamp, sums.clone());
+        Ok(sums)
     }
 
     async fn read_all_dims(
         &self,
         store: &dyn Store,
         today: NaiveDate,
-        q: TotalsQuery,
+        writes: u64,
+        q: &TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        let (settled, recent) = split(&q, today);
+        let (settled, recent) = split(q, today);
         let (a, b) = tokio::try_join!(
             async {
                 match settled {
-                    Some(s) => self.settled(store, today, s).await.map(Some),
+                    Some(s) => self.settled(store, today, writes, s).await.map(Some),
                     None => Ok(None),
                 }
             },
@@ -184,10 +277,9 @@ impl TotalsCache {
         &self,
         store: &dyn Store,
         today: NaiveDate,
+        writes: u64,
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        // Read before the sums: a write that lands meanwhile makes them stale.
-        let writes = store.settled_writes();
         let valid = |s: &Settled| s.today == today && s.writes == writes;
         if let Some(s) = self
             .settled
@@ -303,7 +395,10 @@ mod tests {
             runs,
             ..Total::default()
         };
-        let merged = merge(&[t("b", 1, 1), t("a", 2, 2)], &[t("b", 10, 5), t("c", 3, 1)]);
+        let merged = merge(
+            &[t("b", 1, 1), t("a", 2, 2)],
+            &[t("b", 10, 5), t("c", 3, 1)],
+        );
         assert_eq!(merged, vec![t("a", 2, 2), t("b", 11, 6), t("c", 3, 1)]);
     }
 }

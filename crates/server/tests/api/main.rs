@@ -28,3 +28,4 @@ mod spreadsheets;
 mod stats;
 mod store;
 mod territories;
+mod territory_fields;

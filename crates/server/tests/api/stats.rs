@@ -891,7 +891,13 @@ dual_test!(
             // before, inside and after the data, twice (the second time
             // from what it kept), and for some services only: the same.
             let cache = locadocs::web::totals::TotalsCache::new();
-            for today in ["2024-01-10", "2024-02-01", "2024-03-15", "2024-06-07", "2025-01-01"] {
+            for today in [
+                "2024-01-10",
+                "2024-02-01",
+                "2024-03-15",
+                "2024-06-07",
+                "2025-01-01",
+            ] {
                 let today = NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
                 for (group, dims) in [
                     (GroupBy::default(), None),
@@ -935,7 +941,10 @@ dual_test!(
             kinds: vec![kind::RUN_STARTED.into()],
             ..TotalsQuery::default()
         };
-        let before = cache.read(app.store.as_ref(), today, q.clone()).await.unwrap();
+        let before = cache
+            .read(app.store.as_ref(), today, q.clone())
+            .await
+            .unwrap();
         let once: Vec<DailyRow> = rows
             .iter()
             .filter(|r| r.day == "2024-02-02" && r.kind == kind::RUN_STARTED)
@@ -946,7 +955,10 @@ dual_test!(
             .collect();
         assert!(!once.is_empty());
         app.store.put_daily(&once).await.unwrap();
-        let after = cache.read(app.store.as_ref(), today, q.clone()).await.unwrap();
+        let after = cache
+            .read(app.store.as_ref(), today, q.clone())
+            .await
+            .unwrap();
         assert_eq!(after[0].events, before[0].events + 100 * once.len() as i64);
     }
 );

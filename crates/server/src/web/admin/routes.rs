@@ -160,6 +160,12 @@ pub fn routes() -> Vec<AdminRoute> {
             Service,
             post(s::service_verified),
         ),
+        r(
+            Get,
+            "/admin/territoires.json",
+            Signed,
+            get(s::territory_suggestions),
+        ),
         r(Get, "/admin/regles", Signed, get(s::rules)),
         r(Get, "/admin/regles/nouvelle", Signed, get(s::rule_new)),
         r(

@@ -275,6 +275,29 @@ pub struct Field {
     pub kind: Kind,
     pub autocomplete: Option<&'static str>,
     pub disabled: bool,
+    /// Names suggested while typing (`admin.js`, from
+    /// `/admin/territoires.json`); without script the field is typed and
+    /// read by name on the server all the same.
+    pub suggest: Option<Suggest>,
+}
+
+/// What a text field suggests while typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suggest {
+    /// Communes only.
+    Communes,
+    /// Communes, intercommunalities, départements and France.
+    Territories,
+}
+
+impl Suggest {
+    /// As `admin.js` and `/admin/territoires.json` name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suggest::Communes => "communes",
+            Suggest::Territories => "territoires",
+        }
+    }
 }
 
 impl Field {
@@ -289,7 +312,12 @@ impl Field {
             kind,
             autocomplete: None,
             disabled: false,
+            suggest: None,
         }
+    }
+    pub fn suggest(mut self, s: Suggest) -> Field {
+        self.suggest = Some(s);
+        self
     }
     pub fn text(name: &str, label: &str, value: &str) -> Field {
         Field::new(name, label, value, Kind::Text)

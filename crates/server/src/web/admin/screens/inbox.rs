@@ -197,13 +197,23 @@ pub async fn inbox(
             }
         }
     };
+    let commune = match clean_text(&q.commune) {
+        None => None,
+        Some(text) => match super::commune_from_words(&snap, &text) {
+            Ok(c) => Some(c.to_string()),
+            Err(message) => {
+                errors.push(("commune".into(), message));
+                None
+            }
+        },
+    };
     let status = Status::parse(&q.statut);
     let label = q.etiquette.parse::<i64>().ok();
     let query = InboxQuery {
         services: services.clone(),
         tab,
         document_type: (!q.doc.is_empty()).then(|| q.doc.clone()),
-        commune: clean_text(&q.commune),
+        commune,
         label,
         status,
         created_before,
@@ -254,8 +264,10 @@ pub async fn inbox(
     );
     fields.push(Field::select("type", "Type de document", docs, &q.doc));
     fields.push(
-        Field::text("commune", "Commune (code INSEE)", &q.commune)
-            .hint("5 caractères, par exemple 35238"),
+        Field::text("commune", "Commune", &q.commune)
+            .hint("Son nom (Rennes) ou son code INSEE (35238).")
+            .suggest(view::Suggest::Communes)
+            .error(e("commune")),
     );
     let label_service = chosen
         .clone()

@@ -11,6 +11,7 @@ mod rules;
 mod services;
 mod sites;
 mod statistics;
+mod suggest;
 mod types;
 mod users;
 
@@ -36,12 +37,13 @@ pub use statistics::{
     guide_statistics, spawn_warmer as spawn_dashboard_warmer, statistics, statistics_csv,
     suggestion_triage, warm as warm_dashboards,
 };
+pub use suggest::territory_suggestions;
 pub use types::{request_form_save, type_edit, type_save, types};
 pub use users::{user_edit, user_invite, user_save, users};
 
 use chrono::NaiveDate;
 use locadocs_core::timeline::Gap;
-use locadocs_core::{Service, ServiceRef, Snapshot, Territory};
+use locadocs_core::{InseeCode, Service, ServiceRef, Snapshot, Territory};
 use serde::Deserialize;
 
 use super::view::{Cell, Table};
@@ -422,6 +424,25 @@ fn territory_from_words(snap: &Snapshot, text: &str) -> std::result::Result<Terr
                 if n > 6 { "…" } else { "" }
             ))
         }
+    }
+}
+
+/// A commune typed by its name (« Rennes »), as shown (« Rennes (35238) »)
+/// or by its INSEE code; a message saying what is wrong otherwise.
+fn commune_from_words(snap: &Snapshot, text: &str) -> std::result::Result<InseeCode, String> {
+    let t = snap.territories();
+    if let Ok(code) = InseeCode::parse(text.trim())
+        && !t.knows(code)
+        && t.commune_count() > 0
+    {
+        return Err(format!("Aucune commune n'a le code « {code} »."));
+    }
+    match territory_from_words(snap, text)? {
+        Territory::Commune(c) => Ok(c),
+        other => Err(format!(
+            "« {} » n'est pas une commune : indiquez le nom d'une commune (Rennes) ou son code INSEE (35238).",
+            snap.territories().display_name(&other)
+        )),
     }
 }
 

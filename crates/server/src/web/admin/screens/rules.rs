@@ -6,19 +6,19 @@ use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use locadocs_core::locate::When;
 use locadocs_core::reference::parse_day;
-use locadocs_core::{Bound, HoldingRule, InseeCode, ServiceRef, Slug, Snapshot};
+use locadocs_core::{Bound, HoldingRule, ServiceRef, Slug, Snapshot};
 use serde::Deserialize;
 
 use super::{
-    Errors, MAX_TEXT, RevisionForm, SavedQuery, bound_text, check_len, clean, day_text,
-    document_label, err_of, gap_text, gaps_of, holder_name, opt, period_text, rule_title, saved,
-    territory_from_words, timeline_table,
+    Errors, MAX_TEXT, RevisionForm, SavedQuery, bound_text, check_len, clean, commune_from_words,
+    day_text, document_label, err_of, gap_text, gaps_of, holder_name, opt, period_text, rule_title,
+    saved, territory_from_words, timeline_table,
 };
 use crate::store::{Entity, Record, StoredHolding};
 use crate::web::AppState;
 use crate::web::admin::error::{AdminError, Result, write_notice};
 use crate::web::admin::policy::{self, Act};
-use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page};
+use crate::web::admin::view::{self, Block, Button, Field, FormView, Notice, Page, Suggest};
 use crate::web::admin::{SignedForm, SignedIn};
 use crate::web::charts;
 use crate::web::theme::Lang;
@@ -86,14 +86,23 @@ pub async fn rules(
                 .map(|d| (d.slug.to_string(), d.label.clone())),
         )
         .collect();
+    let (code, commune_error) = match q.commune.trim() {
+        "" => (None, None),
+        text => match commune_from_words(&snap, text) {
+            Ok(c) => (Some(c), None),
+            Err(message) => (None, Some(message)),
+        },
+    };
     p.blocks.push(Block::Form(FormView {
         action: "/admin/regles".into(),
         csrf: String::new(),
         hidden: vec![],
         fields: vec![
             Field::select("type", "Type de document", docs, &q.document_type),
-            Field::text("commune", "Commune (code INSEE)", &q.commune)
-                .hint("pour voir la chronologie de tous les niveaux qui la concernent"),
+            Field::text("commune", "Commune", &q.commune)
+                .hint("Son nom (Rennes) ou son code INSEE, pour voir la chronologie de tous les niveaux qui la concernent.")
+                .suggest(Suggest::Communes)
+                .error(commune_error),
         ],
         buttons: vec![Button::primary("Afficher")],
     }));
@@ -101,7 +110,6 @@ pub async fn rules(
         "Ajouter une règle".into(),
         "/admin/regles/nouvelle".into(),
     )]));
-    let code = InseeCode::parse(q.commune.trim()).ok();
     let commune = code.and_then(|c| snap.territories().resolve(c));
     let doc = q.document_type.trim();
     let of_doc = |h: &&StoredHolding| doc.is_empty() || h.rule.document_type.as_str() == doc;
@@ -535,6 +543,7 @@ fn rule_fields(
             .error(e("document_type")),
         Field::text("territory", "Territoire", &f.territory)
             .hint(&scope)
+            .suggest(Suggest::Territories)
             .error(e("territory")),
         Field::text("from", "Du", &f.from)
             .hint("Une date (30/06/2015), une année (1908), ou un nombre d'années : « 75 ans » pour les documents de moins de 75 ans (la borne avance chaque jour). Vide : depuis toujours.")
@@ -640,7 +649,8 @@ impl EditView<'_> {
                 "Aperçu : commune",
                 &f.preview_commune,
             )
-            .hint("Son nom (Rennes) ou son code INSEE, pour voir la réponse publique avant et après la modification."),
+            .hint("Son nom (Rennes) ou son code INSEE, pour voir la réponse publique avant et après la modification.")
+            .suggest(Suggest::Communes),
         );
         fields.push(
             Field::date("preview_date", "Aperçu : date du document", &f.preview_date)
@@ -715,13 +725,8 @@ async fn preview_blocks(
                 .into(),
         )];
     }
-    let code = match territory_from_words(snap, &f.preview_commune) {
-        Ok(locadocs_core::Territory::Commune(c)) => c.to_string(),
-        Ok(_) => {
-            return vec![Block::P(
-                "L'aperçu se fait pour une commune : indiquez son nom ou son code INSEE.".into(),
-            )];
-        }
+    let code = match commune_from_words(snap, &f.preview_commune) {
+        Ok(c) => c.to_string(),
         Err(message) => return vec![Block::P(message)],
     };
     let commune = code.as_str();

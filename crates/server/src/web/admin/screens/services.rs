@@ -1,7 +1,7 @@
 //! Services: the list, a service's page, and its form.
 
 use axum::extract::{Path, Query, State};
-use locadocs_core::{InseeCode, Service, ServiceKind, Slug, Snapshot};
+use locadocs_core::{Service, ServiceKind, Slug, Snapshot, Territory};
 use serde::Deserialize;
 
 use super::{
@@ -68,10 +68,12 @@ pub async fn service_page(
     p.notice = q.notice();
     let mut facts = vec![
         ("Identifiant".into(), s.id.to_string()),
-        ("Type".into(), s.kind.as_str().into()),
+        ("Type".into(), s.kind.label().into()),
         (
-            "Commune (code INSEE)".into(),
-            s.commune.map(|c| c.to_string()).unwrap_or_default(),
+            "Commune".into(),
+            s.commune
+                .map(|c| snap.territories().display_name(&Territory::Commune(c)))
+                .unwrap_or_default(),
         ),
     ];
     facts.extend(town_hall_line(s, &snap));
@@ -168,7 +170,11 @@ impl ServiceForm {
         ServiceForm {
             name: s.name.clone(),
             kind: Some(s.kind.as_str().into()),
-            commune: Some(s.commune.map(|c| c.to_string()).unwrap_or_default()),
+            commune: Some(
+                s.commune
+                    .map(|c| snap.territories().display_name(&Territory::Commune(c)))
+                    .unwrap_or_default(),
+            ),
             competence: Some(competence_text(s, snap)),
             address: opt(&s.address),
             postal_code: opt(&s.postal_code),
@@ -223,25 +229,10 @@ impl ServiceForm {
         if let Some(commune) = &self.commune {
             s.commune = match clean(commune) {
                 None => None,
-                Some(c) => match InseeCode::parse(&c) {
-                    Ok(code)
-                        if snap.territories().knows(code)
-                            || snap.territories().commune_count() == 0 =>
-                    {
-                        Some(code)
-                    }
-                    Ok(_) => {
-                        errors.push((
-                            "commune".into(),
-                            format!("Aucune commune n'a le code « {c} »."),
-                        ));
-                        None
-                    }
-                    Err(_) => {
-                        errors.push((
-                            "commune".into(),
-                            "Un code INSEE a 5 caractères, par exemple 35238.".into(),
-                        ));
+                Some(c) => match super::commune_from_words(snap, &c) {
+                    Ok(code) => Some(code),
+                    Err(message) => {
+                        errors.push(("commune".into(), message));
                         None
                     }
                 },
@@ -358,16 +349,13 @@ fn service_form_page(
         f.kind.as_deref().unwrap_or(""),
     )
     .error(e("kind"));
-    let commune = Field::text(
-        "commune",
-        "Commune (code INSEE)",
-        f.commune.as_deref().unwrap_or(""),
-    )
-    .error(e("commune"));
+    let commune = Field::text("commune", "Commune", f.commune.as_deref().unwrap_or(""))
+        .suggest(view::Suggest::Communes)
+        .error(e("commune"));
     let (kind, commune) = if identity {
         (
             kind,
-            commune.hint("5 caractères, par exemple 35238 pour Rennes"),
+            commune.hint("Son nom (Rennes) ou son code INSEE (35238). Pour une mairie : la commune dont elle est la mairie."),
         )
     } else {
         (

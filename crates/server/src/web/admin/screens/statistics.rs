@@ -1184,7 +1184,10 @@ pub fn spawn_warmer(state: AppState, every: std::time::Duration) -> tokio::task:
             let started = std::time::Instant::now();
             match warm(&state).await {
                 Ok(()) => {
-                    tracing::debug!(ms = started.elapsed().as_millis() as u64, "dashboards computed ahead");
+                    tracing::debug!(
+                        ms = started.elapsed().as_millis() as u64,
+                        "dashboards computed ahead"
+                    );
                     *done.lock().unwrap_or_else(|e| e.into_inner()) = Some(stamp);
                 }
                 Err(e) => tracing::warn!(error = ?e, "dashboards not computed ahead"),
