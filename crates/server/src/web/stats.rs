@@ -194,8 +194,9 @@ fn query(kinds: &[&str], group: GroupBy) -> TotalsQuery {
     }
 }
 
-/// Computes every public figure from the daily aggregates, read through
-/// `totals` (which keeps the sums of settled days for the day).
+/// Computes every public figure from the daily aggregates: today's and
+/// yesterday's read now, the settled days' sums as `totals` keeps them for
+/// the day.
 pub async fn figures(
     store: &dyn Store,
     totals: &TotalsCache,
@@ -245,10 +246,10 @@ pub async fn figures(
     );
     // Independent reads, on several connections at once.
     let (monthly, by_type, recent, small, setting) = tokio::try_join!(
-        totals.read(store, today, monthly_q),
-        totals.read(store, today, by_type_q),
-        totals.read(store, today, recent_q),
-        totals.read(store, today, small_q),
+        totals.read_fresh(store, today, monthly_q),
+        totals.read_fresh(store, today, by_type_q),
+        totals.read_fresh(store, today, recent_q),
+        totals.read_fresh(store, today, small_q),
         store.impact_setting(),
     )?;
     Ok(assemble(

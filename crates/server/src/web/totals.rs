@@ -178,13 +178,26 @@ impl TotalsCache {
         self.whole.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    fn whole_get(&self, q: &TotalsQuery, stamp: (NaiveDate, u64)) -> Option<Arc<Vec<Total>>> {
+    fn whole_get(
+        &self,
+        q: &TotalsQuery,
+        stamp: (NaiveDate, u64),
+    ) -> Option<(Instant, Arc<Vec<Total>>)> {
         let kept = self.whole.lock().unwrap_or_else(|e| e.into_inner());
         let w = kept.get(q)?;
-        (w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS).then(|| w.sums.clone())
+        (w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS)
+            .then(|| (w.at, w.sums.clone()))
     }
 
-    fn whole_put(&self, q: TotalsQuery, stamp: (NaiveDate, u64), sums: Arc<Vec<Total>>) {
+    /// Keeps a whole answer as old as its recent part (`at`): it expires
+    /// with it.
+    fn whole_put(
+        &self,
+        q: TotalsQuery,
+        stamp: (NaiveDate, u64),
+        at: Instant,
+        sums: Arc<Vec<Total>>,
+    ) {
         let mut kept = self.whole.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= Self::MAX {
             kept.retain(|_, w| w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS);
@@ -192,18 +205,12 @@ impl TotalsCache {
                 kept.clear();
             }
         }
-        kept.insert(
-            q,
-            Whole {
-                at: Instant::now(),
-                stamp,
-                sums,
-            },
-        );
+        kept.insert(q, Whole { at, stamp, sums });
     }
 
     /// The sums for `q` on `today`: kept ones while valid, else from the
-    /// store.
+    /// store. Today's events are in them within [`CACHE_SECONDS`] of their
+    /// roll-up.
     pub async fn read(
         &self,
         store: &dyn Store,
@@ -212,45 +219,60 @@ impl TotalsCache {
     ) -> Result<Arc<Vec<Total>>, StoreError> {
         // Read before the sums: a write that lands meanwhile makes them stale.
         let stamp = (today, store.settled_writes());
-        if let Some(sums) = self.whole_get(&q, stamp) {
+        if let Some((_, sums)) = self.whole_get(&q, stamp) {
             return Ok(sums);
         }
-        let sums = match &q.dims {
+        let (at, sums) = match &q.dims {
             Some(dims) if q.group.dim && !dims.is_empty() => {
                 let wide = TotalsQuery {
                     dims: None,
                     ..q.clone()
                 };
-                let every = match self.whole_get(&wide, stamp) {
-                    Some(every) => every,
+                let (at, every) = match self.whole_get(&wide, stamp) {
+                    Some(kept) => kept,
                     None => {
-                        let every = self.read_all_dims(store, today, stamp.1, &wide).await?;
-                        self.whole_put(wide, stamp, every.clone());
-                        every
+                        let (at, every) = self.parts(store, today, stamp.1, &wide, true).await?;
+                        self.whole_put(wide, stamp, at, every.clone());
+                        (at, every)
                     }
                 };
                 let wanted: HashSet<&str> = dims.iter().map(String::as_str).collect();
-                Arc::new(
-                    every
-                        .iter()
-                        .filter(|t| wanted.contains(t.dim.as_str()))
-                        .cloned()
-                        .collect(),
-                )
+                let mine = every
+                    .iter()
+                    .filter(|t| wanted.contains(t.dim.as_str()))
+                    .cloned()
+                    .collect();
+                (at, Arc::new(mine))
             }
-            _ => self.read_all_dims(store, today, stamp.1, &q).await?,
+            _ => self.parts(store, today, stamp.1, &q, true).await?,
         };
-        self.whole_put(q, stamp, sums.clone());
+        self.whole_put(q, stamp, at, sums.clone());
         Ok(sums)
     }
 
-    async fn read_all_dims(
+    /// The sums for `q` with their recent part read from the store now and
+    /// kept nowhere, the settled part as [`TotalsCache::read`] keeps it:
+    /// for figures that are themselves kept (`/stats`).
+    pub async fn read_fresh(
+        &self,
+        store: &dyn Store,
+        today: NaiveDate,
+        q: TotalsQuery,
+    ) -> Result<Arc<Vec<Total>>, StoreError> {
+        let writes = store.settled_writes();
+        Ok(self.parts(store, today, writes, &q, false).await?.1)
+    }
+
+    /// Both parts of `q`, added, and when the recent one was read (now when
+    /// there is none). `keep_recent`: whether the recent part is kept.
+    async fn parts(
         &self,
         store: &dyn Store,
         today: NaiveDate,
         writes: u64,
         q: &TotalsQuery,
-    ) -> Result<Arc<Vec<Total>>, StoreError> {
+        keep_recent: bool,
+    ) -> Result<(Instant, Arc<Vec<Total>>), StoreError> {
         let (settled, recent) = split(q, today);
         let (a, b) = tokio::try_join!(
             async {
@@ -261,15 +283,17 @@ impl TotalsCache {
             },
             async {
                 match recent {
-                    Some(r) => self.recent(store, r).await.map(Some),
+                    Some(r) if keep_recent => self.recent(store, r).await.map(Some),
+                    Some(r) => Ok(Some((Instant::now(), Arc::new(store.totals(&r).await?)))),
                     None => Ok(None),
                 }
             },
         )?;
         Ok(match (a, b) {
-            (Some(a), Some(b)) => Arc::new(merge(&a, &b)),
-            (Some(one), None) | (None, Some(one)) => one,
-            (None, None) => Arc::new(Vec::new()),
+            (Some(a), Some((at, b))) => (at, Arc::new(merge(&a, &b))),
+            (Some(a), None) => (Instant::now(), a),
+            (None, Some(b)) => b,
+            (None, None) => (Instant::now(), Arc::new(Vec::new())),
         })
     }
 
@@ -313,7 +337,7 @@ impl TotalsCache {
         &self,
         store: &dyn Store,
         q: TotalsQuery,
-    ) -> Result<Arc<Vec<Total>>, StoreError> {
+    ) -> Result<(Instant, Arc<Vec<Total>>), StoreError> {
         let fresh = |at: &Instant| at.elapsed().as_secs() < CACHE_SECONDS;
         if let Some((at, sums)) = self
             .recent
@@ -322,8 +346,9 @@ impl TotalsCache {
             .get(&q)
             && fresh(at)
         {
-            return Ok(sums.clone());
+            return Ok((*at, sums.clone()));
         }
+        let at = Instant::now();
         let sums = Arc::new(store.totals(&q).await?);
         let mut kept = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= Self::MAX {
@@ -332,8 +357,8 @@ impl TotalsCache {
                 kept.clear();
             }
         }
-        kept.insert(q, (Instant::now(), sums.clone()));
-        Ok(sums)
+        kept.insert(q, (at, sums.clone()));
+        Ok((at, sums))
     }
 }
 
