@@ -122,6 +122,7 @@ for (const width of [1280, 390]) {
       const value = await option.first().getAttribute('value');
       assert.match(value, new RegExp(`^${wanted} \\(35\\d{3}\\)$`));
       assert.equal(await option.first().getAttribute('label'), 'Ille-et-Vilaine');
+      await page.screenshot({ path: join(SHOTS, `bo-rule-suggestions-${width}.png`) });
       await territory.fill(value);
       assert.equal(await click(page, 'Créer la règle'), 200);
       const rule = await page.locator('main').innerText();
@@ -135,3 +136,37 @@ for (const width of [1280, 390]) {
     }
   });
 }
+
+test('without JavaScript, communes and territories are typed by name and read back', async () => {
+  const context = await launchBrowser({ contextOptions: { javaScriptEnabled: false, viewport: { width: 390, height: 900 } } });
+  const page = await context.newPage();
+  try {
+    await signInEditor(page, 'sans-script.editeur@locadocs.example.gouv.fr');
+    await page.goto(`${server.baseUrl}/admin/regles`);
+    await page.getByLabel('Commune').fill('Rennes');
+    assert.equal(await click(page, 'Afficher'), 200);
+    assert.match(await page.locator('main').innerText(), /Chronologie des détenteurs pour Rennes \(35238\)/);
+    // No datalist without the script: nothing but the typed name.
+    assert.equal(await page.locator('datalist').count(), 0);
+    await page.getByLabel('Commune').fill('Nulle-part-sur-mer');
+    assert.equal(await click(page, 'Afficher'), 200);
+    assert.match(await page.locator('#f-commune-msg').innerText(), /ne s'appelle « Nulle-part-sur-mer »/);
+    assert.equal(await page.getByLabel('Commune').getAttribute('aria-invalid'), 'true');
+    await page.screenshot({ path: join(SHOTS, 'bo-rules-unknown-commune-nojs-390.png') });
+    const url = page.url();
+    // axe runs with scripts: the same page, audited in a context that has them.
+    const cookies = await context.cookies();
+    const withJs = await launchBrowser({ contextOptions: { viewport: { width: 390, height: 900 } } });
+    try {
+      await withJs.addCookies(cookies);
+      const audited = await withJs.newPage();
+      await audited.goto(url);
+      assert.match(await audited.locator('#f-commune-msg').innerText(), /Nulle-part-sur-mer/);
+      await clean(audited, 'rules filtered by an unknown commune, 390 px');
+    } finally {
+      await withJs.close();
+    }
+  } finally {
+    await context.close();
+  }
+});

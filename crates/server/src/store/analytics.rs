@@ -331,12 +331,12 @@ pub trait Analytics: Send + Sync {
     /// Sums of daily rows.
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError>;
 
-    /// How many writes by this process rewrote a *settled* day: one older
-    /// than the day before the latest day written. The roll-up only ever
-    /// rewrites today and yesterday, so sums of settled days may be kept
-    /// as long as this number does not change (imports of past figures,
-    /// benchmarks and tests change it).
-    fn settled_writes(&self) -> u64;
+    /// A number that changes whenever this process rewrites the aggregates
+    /// of a day up to `day`. The roll-up only ever rewrites today and
+    /// yesterday, so the sums of the days before may be kept as long as
+    /// this number does not change (imports of past figures, benchmarks and
+    /// tests change it).
+    fn settled_writes(&self, day: chrono::NaiveDate) -> u64;
 
     /// This instance's secret named `name`: the one stored, or `fresh`,
     /// stored now, when there is none yet (two servers starting at once
@@ -376,36 +376,34 @@ fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// The latest day whose aggregates were written, and how many writes
-/// rewrote a day settled before them.
+/// Which days' aggregates this process wrote, and when (a number that
+/// grows with every write).
 #[derive(Debug, Default)]
 pub struct WrittenDays {
-    latest: std::sync::Mutex<Option<chrono::NaiveDate>>,
-    settled: std::sync::atomic::AtomicU64,
+    /// Each day written, with the number of its last write.
+    days: std::sync::Mutex<BTreeMap<chrono::NaiveDate, u64>>,
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl WrittenDays {
     /// Notes that the aggregates of `days` were rewritten.
     fn wrote(&self, days: &[String]) {
-        let days: Vec<chrono::NaiveDate> = days
-            .iter()
-            .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .collect();
-        let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
-        let newest = days.iter().copied().max().max(*latest);
-        // A day before the day before the newest: settled.
-        let settled = newest
-            .and_then(|n| n.pred_opt())
-            .is_some_and(|eve| days.iter().any(|d| *d < eve));
-        *latest = newest;
-        if settled {
-            self.settled
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = self
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let mut kept = self.days.lock().unwrap_or_else(|e| e.into_inner());
+        for d in days {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                kept.insert(d, n);
+            }
         }
     }
 
-    fn settled_writes(&self) -> u64 {
-        self.settled.load(std::sync::atomic::Ordering::SeqCst)
+    /// The number of the last write of a day up to `day` (0: none).
+    fn last_write_up_to(&self, day: chrono::NaiveDate) -> u64 {
+        let kept = self.days.lock().unwrap_or_else(|e| e.into_inner());
+        kept.range(..=day).map(|(_, n)| *n).max().unwrap_or(0)
     }
 }
 
@@ -611,8 +609,8 @@ impl Analytics for SqlStore {
         Ok(value)
     }
 
-    fn settled_writes(&self) -> u64 {
-        self.written.settled_writes()
+    fn settled_writes(&self, day: chrono::NaiveDate) -> u64 {
+        self.written.last_write_up_to(day)
     }
 
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<Total>, StoreError> {
@@ -880,22 +878,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_days_before_yesterday_count_as_settled_writes() {
+    fn a_write_is_seen_by_the_days_it_rewrote_and_after() {
         let w = WrittenDays::default();
         let days = |d: &[&str]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(w.last_write_up_to(day("2026-12-01")), 0);
         // The roll-up: yesterday and today, day after day.
         w.wrote(&days(&["2026-11-30", "2026-12-01"]));
         w.wrote(&days(&["2026-12-01", "2026-12-02"]));
-        w.wrote(&days(&["2026-12-02"]));
-        assert_eq!(w.settled_writes(), 0);
-        // A day before yesterday (an import of past figures).
-        w.wrote(&days(&["2026-11-30"]));
-        assert_eq!(w.settled_writes(), 1);
-        // Several days at once, the oldest settled.
-        w.wrote(&days(&["2026-10-01", "2026-12-03"]));
-        assert_eq!(w.settled_writes(), 2);
-        w.wrote(&days(&["not a day"]));
-        assert_eq!(w.settled_writes(), 2);
+        let settled = w.last_write_up_to(day("2026-11-30"));
+        assert_eq!(settled, 1);
+        w.wrote(&days(&["2026-12-02", "2026-12-03"]));
+        assert_eq!(w.last_write_up_to(day("2026-11-30")), settled);
+        assert_eq!(w.last_write_up_to(day("2026-12-02")), 3);
+        // A settled day written again (an import of past figures).
+        w.wrote(&days(&["2026-10-01", "not a day"]));
+        assert_eq!(w.last_write_up_to(day("2026-11-30")), 4);
+        assert_eq!(w.last_write_up_to(day("2026-09-30")), 0);
     }
 
     fn parts(

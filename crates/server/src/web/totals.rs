@@ -39,15 +39,23 @@ struct Settled {
     sums: Arc<Vec<Total>>,
 }
 
+/// Recent sums: when they were read, the sums.
+type Recent = (Instant, Arc<Vec<Total>>);
+
 /// See the module's documentation. Bounded: past [`TotalsCache::MAX`]
 /// entries of a kind, the stale ones go, then all.
 #[derive(Default)]
 pub struct TotalsCache {
     settled: Mutex<HashMap<TotalsQuery, Settled>>,
-    recent: Mutex<HashMap<TotalsQuery, (Instant, Arc<Vec<Total>>)>>,
+    recent: Mutex<HashMap<TotalsQuery, Recent>>,
     /// Each query's answer, both parts added (and filtered to its
     /// services), kept as long as its recent part.
     whole: Mutex<HashMap<TotalsQuery, Whole>>,
+}
+
+/// The last settled day: the day before yesterday.
+fn eve_of(today: NaiveDate) -> NaiveDate {
+    today.checked_sub_days(Days::new(2)).unwrap_or(today)
 }
 
 /// The parts of `q` to read: its settled days (to the day before
@@ -218,7 +226,7 @@ impl TotalsCache {
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
         // Read before the sums: a write that lands meanwhile makes them stale.
-        let stamp = (today, store.settled_writes());
+        let stamp = (today, store.settled_writes(eve_of(today)));
         if let Some((_, sums)) = self.whole_get(&q, stamp) {
             return Ok(sums);
         }
@@ -259,7 +267,7 @@ impl TotalsCache {
         today: NaiveDate,
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        let writes = store.settled_writes();
+        let writes = store.settled_writes(eve_of(today));
         Ok(self.parts(store, today, writes, &q, false).await?.1)
     }
 
@@ -333,11 +341,7 @@ impl TotalsCache {
         Ok(sums)
     }
 
-    async fn recent(
-        &self,
-        store: &dyn Store,
-        q: TotalsQuery,
-    ) -> Result<(Instant, Arc<Vec<Total>>), StoreError> {
+    async fn recent(&self, store: &dyn Store, q: TotalsQuery) -> Result<Recent, StoreError> {
         let fresh = |at: &Instant| at.elapsed().as_secs() < CACHE_SECONDS;
         if let Some((at, sums)) = self
             .recent

@@ -594,3 +594,75 @@ admin_test!(exported_comments_cannot_run_as_formulas, |app| {
     // Newest first.
     assert!(csv.find("Très utile").unwrap() < csv.find("HYPERLINK").unwrap());
 });
+
+/// The usual periods computed ahead give the dashboard a view computed
+/// from nothing gives; a settled day rewritten afterwards shows at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_computed_ahead_read_the_same_figures() {
+    use locadocs::web::admin::{AdminConfig, Mailer};
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = captured.clone();
+    let app = TestApp::spawn_with(
+        crate::helpers::Db::Sqlite,
+        crate::helpers::Geo::Sample,
+        move |s, base| {
+            let s = s.with_admin(AdminConfig::for_tests(
+                base,
+                Mailer::Outbox(crate::backoffice::outbox_dir()),
+            ));
+            *keep.lock().unwrap() = Some(s.clone());
+            s
+        },
+    )
+    .await
+    .unwrap();
+    let state = captured.lock().unwrap().clone().unwrap();
+    seed(&app).await;
+    let ed = signed_in(&app, Role::Editor, &[]).await;
+    // The last 30 days and the last 12 months, as the period chooser links them.
+    for path in [
+        "/admin/statistiques/essai",
+        "/admin/statistiques/essai?du=2025-11-24&au=2026-11-23",
+        "/admin/statistiques",
+    ] {
+        state.totals.clear();
+        let (status, fresh) = page(&app, path, &ed.cookie).await;
+        assert_eq!(status, 200, "{fresh}");
+        state.totals.clear();
+        locadocs::web::admin::screens::warm_dashboards(&state)
+            .await
+            .unwrap();
+        state.totals.clear_recent();
+        let (_, ahead) = page(&app, path, &ed.cookie).await;
+        assert_eq!(ahead, fresh, "{path}");
+    }
+    let (_, before) = page(&app, "/admin/statistiques/essai", &ed.cookie).await;
+    assert!(
+        before.contains(&row(
+            "Parcours arrivés à une réponse",
+            &["2", "1", "+100,0 %"]
+        )),
+        "{before}"
+    );
+    // One more answered run on 2026-11-20, a settled day, rolled up late.
+    app.store
+        .add_events(&[
+            ev("2026-11-20", "r9", "run_started"),
+            RawEvent {
+                holders: "svc-a".into(),
+                ..answer("2026-11-20", "r9", "svc-a", true, true)
+            },
+        ])
+        .await
+        .unwrap();
+    app.store.rollup(&["2026-11-20".to_owned()]).await.unwrap();
+    let (_, after) = page(&app, "/admin/statistiques/essai", &ed.cookie).await;
+    assert!(
+        after.contains(&row(
+            "Parcours arrivés à une réponse",
+            &["3", "1", "+200,0 %"]
+        )),
+        "{after}"
+    );
+    app.cleanup().await;
+}

@@ -1149,14 +1149,17 @@ fn every_guide(p: Period) -> TotalsQuery {
     }
 }
 
-/// Reads the sums of the list of guides and of every guide's tables over
-/// the usual periods ([`presets`]), so that they are kept
+/// Reads the sums of the public figures, of the list of guides and of
+/// every guide's tables over the usual periods ([`presets`]), so that they
+/// are kept
 /// ([`crate::web::totals`]): a view of those periods then reads only
 /// yesterday's and today's rows.
 pub async fn warm(state: &AppState) -> Result<()> {
     let today = state.clock.today();
     let snap = state.live.snapshot();
     let store = state.live.store().as_ref();
+    // The public figures' settled sums too: `/stats` then reads two days.
+    crate::web::stats::figures(store, &state.totals, &snap, today).await?;
     for (_, p) in presets(today) {
         state.totals.read(store, today, every_guide(p)).await?;
         for g in snap.guides() {
@@ -1176,7 +1179,10 @@ pub fn spawn_warmer(state: AppState, every: std::time::Duration) -> tokio::task:
             let stamp = (
                 state.clock.today(),
                 state.live.snapshot().version,
-                state.live.store().settled_writes(),
+                state
+                    .live
+                    .store()
+                    .settled_writes(state.clock.today() - Days::new(2)),
             );
             if *done.lock().unwrap_or_else(|e| e.into_inner()) == Some(stamp) {
                 return;
