@@ -15,8 +15,9 @@
 //! reads two days of daily rows. Each query's whole answer (both parts
 //! added in one pass over their sorted rows) is kept as long as its recent
 //! part, so that a view served again adds nothing. The dashboards' usual periods are computed
-//! ahead, at start and after midnight ([`super::admin::screens::statistics`]'s
-//! warmer), so that nobody waits for them.
+//! ahead, at start and after midnight
+//! ([`super::admin::screens::spawn_dashboard_warmer`]), so that nobody
+//! waits for them.
 //!
 //! A query limited to some services (`dims`) and grouped by service is
 //! answered from the sums of every service, filtered: a contributor's

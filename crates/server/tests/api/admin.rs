@@ -793,7 +793,7 @@ admin_test!(gaps_and_stale_data_are_listed, |app| {
     let row_b = page.find(&format!("n° {}", seed.rule_b)).expect("B's rule");
     assert!(row_a < row_gap && row_gap < row_b, "{page}");
     assert!(
-        page.contains("<td>2015-01-01</td><td>2015-06-30</td>"),
+        page.contains("<td>01/01/2015</td><td>30/06/2015</td>"),
         "{page}"
     );
     assert!(page.contains(gap), "{page}");

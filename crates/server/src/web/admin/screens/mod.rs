@@ -166,7 +166,7 @@ fn services_table(caption: &str, services: &[&Service], today: NaiveDate) -> Tab
             .map(|s| {
                 vec![
                     Cell::link(&s.name, format!("/admin/services/{}", s.id)),
-                    Cell::text(s.kind.as_str()),
+                    Cell::text(s.kind.label()),
                     Cell::text(day_text(s.verified_at)),
                     if stale(s.verified_at, today) {
                         Cell::warning("à vérifier")
@@ -277,10 +277,10 @@ fn timeline_table(caption: &str, rules: &[&StoredHolding], gaps: &[Gap], snap: &
             g.after + 1,
             vec![
                 Cell::warning("lacune"),
-                Cell::text(g.document_type.as_str()),
-                Cell::text(g.territory.to_string()),
-                Cell::text(g.first.format("%Y-%m-%d").to_string()),
-                Cell::text(g.last.format("%Y-%m-%d").to_string()),
+                Cell::text(document_label(snap, g.document_type.as_str())),
+                Cell::text(snap.territories().display_name(&g.territory)),
+                Cell::text(g.first.format("%d/%m/%Y").to_string()),
+                Cell::text(g.last.format("%d/%m/%Y").to_string()),
                 Cell::text("aucune règle à ce niveau"),
                 Cell::text("—"),
             ],

@@ -9,6 +9,9 @@
 //! sees which table is the policy's ([`policy::statistics_services`],
 //! [`Act::ReadStatisticsTable`]): contributors see only the rows of their
 //! own services.
+//!
+//! The sums are read through [`crate::web::totals::TotalsCache`]; the usual
+//! periods of every guide are computed ahead ([`spawn_warmer`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -464,7 +467,6 @@ fn compared_head(first: &str, what: &str) -> Vec<String> {
     ]
 }
 
-/// Every table of a guide's statistics that `me` may read, in page order.
 /// Whose figures a guide's tables show: the tables read and the services
 /// their rows are limited to.
 struct Scope<'a> {
@@ -492,6 +494,8 @@ impl Scope<'_> {
     }
 }
 
+/// Every table of a guide's statistics that `scope` may read, in page
+/// order.
 async fn tables(state: &AppState, scope: &Scope<'_>, g: &Guide, p: Period) -> Result<Vec<Tab>> {
     let store = state.live.store().as_ref();
     let snap = state.live.snapshot();
@@ -1127,7 +1131,6 @@ fn scope_text(me: &SignedIn, snap: &Snapshot) -> String {
 
 // ---------------------------------------------------------------- screens
 
-/// `/admin/statistiques`: every guide with its headline figures.
 /// The sums of the list of guides, for an editor.
 fn every_guide(p: Period) -> TotalsQuery {
     TotalsQuery {
@@ -1151,9 +1154,8 @@ fn every_guide(p: Period) -> TotalsQuery {
 
 /// Reads the sums of the public figures, of the list of guides and of
 /// every guide's tables over the usual periods ([`presets`]), so that they
-/// are kept
-/// ([`crate::web::totals`]): a view of those periods then reads only
-/// yesterday's and today's rows.
+/// are kept ([`crate::web::totals`]): a view of those periods then reads
+/// only yesterday's and today's rows.
 pub async fn warm(state: &AppState) -> Result<()> {
     let today = state.clock.today();
     let snap = state.live.snapshot();
@@ -1202,6 +1204,7 @@ pub fn spawn_warmer(state: AppState, every: std::time::Duration) -> tokio::task:
     })
 }
 
+/// `/admin/statistiques`: every guide with its headline figures.
 pub async fn statistics(
     State(state): State<AppState>,
     Query(q): Query<PeriodQuery>,
