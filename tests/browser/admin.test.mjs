@@ -235,8 +235,12 @@ test('the administrator invites a contributor of the Archives de Rennes', async 
   await state.page.locator('input[name="email"]').fill(CONTRIBUTOR);
   await state.page.locator('select[name="role"]').selectOption('contributor');
   await state.page.locator('input[name="services"][value="archives-rennes"]').check({ force: true }); // the DSFR label covers the box
-  // Their territory: Rennes, where the Archives de Rennes hold their rules.
-  await state.page.getByLabel('Territoires confiés (pour un contributeur)').fill('commune:35238');
+  // Their territory: Rennes, where the Archives de Rennes hold their rules,
+  // typed in « Ajouter un territoire » and taken from its suggestions.
+  await state.page.getByLabel('Ajouter un territoire').pressSequentially('Renn');
+  const suggestion = state.page.locator('#f-territoire_ajoute-suggestions option[value="Rennes (35238)"]');
+  await suggestion.waitFor({ state: 'attached' });
+  await state.page.getByLabel('Ajouter un territoire').fill(await suggestion.getAttribute('value'));
   assert.equal(await submit("Envoyer l'invitation"), 200);
   assert.match(await state.page.locator('table').first().innerText(), /Rennes \(35238\)/);
   await clean(state.page, 'users after an invitation');

@@ -94,11 +94,9 @@ impl Usage {
         every: Duration,
     ) -> tokio::task::JoinHandle<()> {
         let usage = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+        crate::clock::every(every, move || {
+            let (usage, store) = (usage.clone(), store.clone());
+            async move {
                 if let Err(e) = usage.flush(store.as_ref()).await {
                     tracing::warn!(error = %e, "usage counts not written; will retry");
                 }

@@ -55,10 +55,9 @@ pub async fn run_once(
 
 /// Looks for due digests every `every` until the process ends.
 pub fn spawn(live: Arc<Live>, config: Arc<AdminConfig>, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
+    crate::clock::every(every, move || {
+        let (live, config) = (live.clone(), config.clone());
+        async move {
             let snap = live.snapshot();
             if let Err(e) = run_once(live.store().as_ref(), &snap, &config, Utc::now()).await {
                 tracing::warn!(error = %e, "request digest round failed");

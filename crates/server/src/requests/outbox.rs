@@ -73,13 +73,9 @@ pub async fn send_due(store: &dyn Store, mailer: &Mailer) -> usize {
 
 /// Runs the worker until the process ends.
 pub fn spawn(store: Arc<dyn Store>, config: Arc<crate::settings::AdminConfig>, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            while send_due(store.as_ref(), &config.mailer).await == 50 {}
-        }
+    crate::clock::every(every, move || {
+        let (store, config) = (store.clone(), config.clone());
+        async move { while send_due(store.as_ref(), &config.mailer).await == 50 {} }
     });
 }
 

@@ -68,10 +68,9 @@ pub async fn run_once(
 
 /// Runs a round every `every` until the process ends.
 pub fn spawn(store: Arc<dyn Store>, config: Arc<AdminConfig>, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
+    crate::clock::every(every, move || {
+        let (store, config) = (store.clone(), config.clone());
+        async move {
             if let Err(e) = run_once(store.as_ref(), &config, Utc::now()).await {
                 tracing::warn!(error = %e, "request retention round failed");
             }

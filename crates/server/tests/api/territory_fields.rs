@@ -158,6 +158,40 @@ admin_test!(names_are_suggested_while_typing_and_read_back, |app| {
     let html = resp.text().await.unwrap();
     assert!(html.contains("ne s&#39;appelle « Bretagne »"), "{html}");
 
+    // A contributor's territories: the list, plus one added with suggestions.
+    let admin = signed_in(app, Role::Admin, &[]).await;
+    let form = get(app, "/admin/utilisateurs", &admin.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("name=\"territoire_ajoute\" value=\"\" data-ld-suggest=\"territoires\""),
+        "{form}"
+    );
+    let r = post(
+        app,
+        "/admin/utilisateurs",
+        &admin.cookie,
+        &[
+            ("csrf", admin.csrf.as_str()),
+            ("email", "agente.rennes@exemple.fr"),
+            ("role", "contributor"),
+            ("services", "archives-de-saint-malo"),
+            ("territories", "Saint-Malo"),
+            ("territoire_ajoute", "Rennes Métropole (243500139)"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let users = app.store.users().await.unwrap();
+    let invited = users
+        .iter()
+        .find(|u| u.email == "agente.rennes@exemple.fr")
+        .unwrap();
+    let scope: Vec<String> = invited.territories.iter().map(|t| t.to_string()).collect();
+    assert_eq!(scope, ["commune:35288", "epci:243500139"]);
+
     // The inbox's commune filter, by name too.
     let agent = signed_in(app, Role::Contributor, &["archives-de-saint-malo"]).await;
     let html = get(app, "/admin/demandes?commune=Nulle-part", &agent.cookie)

@@ -74,6 +74,7 @@ fn users_page(
             role_field(&f.role).error(e("role")),
             services_field(snap, &f.services).error(e("services")),
             territories_field(&f.territories).error(e("territories")),
+            added_territory_field(),
         ],
         buttons: vec![Button::primary("Envoyer l'invitation")],
     }));
@@ -118,6 +119,23 @@ fn territories_field(text: &str) -> Field {
     Field::textarea("territories", "Territoires confiés (pour un contributeur)", text).hint(
         "Les territoires sur lesquels ses services tiennent leurs règles, un par ligne : une commune (Rennes, ou 35238), une intercommunalité (Rennes Métropole) ou un département (Ille-et-Vilaine, ou 35 : avec ses intercommunalités et ses communes).",
     )
+}
+
+/// One more territory, typed with suggestions (`admin.js`), added to the
+/// list at saving ([`territories_of_form`]).
+fn added_territory_field() -> Field {
+    Field::text("territoire_ajoute", "Ajouter un territoire", "")
+        .hint("Tapez son nom : des territoires vous sont proposés. Il s'ajoute à la liste ci-dessus à l'enregistrement.")
+        .suggest(view::Suggest::Territories)
+}
+
+/// The territories of a posted form: the list, and the one added.
+fn territories_of_form(list: String, added: String) -> String {
+    match (list.trim(), added.trim()) {
+        (l, "") => l.to_owned(),
+        ("", a) => a.to_owned(),
+        (l, a) => format!("{l}\n{a}"),
+    }
 }
 
 /// Reads repeated `services` fields, which serde's form decoding cannot.
@@ -227,7 +245,7 @@ pub async fn user_invite(
         email: get("email").to_lowercase(),
         role: get("role"),
         services: services_of_form(&form),
-        territories: get("territories"),
+        territories: territories_of_form(get("territories"), get("territoire_ajoute")),
     };
     let snap = state.live.snapshot();
     let store = state.live.store();
@@ -330,6 +348,7 @@ fn user_page(
             ),
             services_field(snap, f.services).error(e("services")),
             territories_field(f.territories).error(e("territories")),
+            added_territory_field(),
             Field::checkboxes(
                 "requests_only",
                 "Demandes",
@@ -394,7 +413,7 @@ pub async fn user_save(
     let role_s = get("role");
     let active = get("active") != "0";
     let services = services_of_form(&form);
-    let territories_s = get("territories");
+    let territories_s = territories_of_form(get("territories"), get("territoire_ajoute"));
     let rev = get("revision").parse().unwrap_or(u.revision);
     let snap = state.live.snapshot();
     let role = Role::parse(&role_s);
