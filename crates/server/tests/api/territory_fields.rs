@@ -28,6 +28,10 @@ async fn suggestions(
         .collect()
 }
 
+async fn page_of(app: &crate::helpers::TestApp, path: &str, cookie: &str) -> String {
+    get(app, path, cookie).await.text().await.unwrap()
+}
+
 fn pair(value: &str, label: &str) -> (String, String) {
     (value.to_owned(), label.to_owned())
 }
@@ -71,47 +75,27 @@ admin_test!(names_are_suggested_while_typing_and_read_back, |app| {
     // Every suggestion reads back as its territory in a rule's form: the
     // preview's commune is read by name.
     let ed = signed_in(app, Role::Editor, &[]).await;
-    let html = get(app, "/admin/regles?commune=Rennes", &ed.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(app, "/admin/regles?commune=Rennes", &ed.cookie).await;
     assert!(
         html.contains("Chronologie des détenteurs pour Rennes (35238)"),
         "{html}"
     );
     assert!(html.contains("data-ld-suggest=\"communes\""), "{html}");
-    let html = get(app, "/admin/regles?commune=Rennes%20(35238)", &ed.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(app, "/admin/regles?commune=Rennes%20(35238)", &ed.cookie).await;
     assert!(html.contains("Chronologie des détenteurs pour Rennes (35238)"));
     // A name that is no commune says so next to the field instead of
     // silently listing every rule.
-    let html = get(app, "/admin/regles?commune=Nulle-part", &ed.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(app, "/admin/regles?commune=Nulle-part", &ed.cookie).await;
     assert!(
         html.contains("id=\"f-commune-msg\">Aucune commune, intercommunalité ou département ne s&#39;appelle « Nulle-part »"),
         "{html}"
     );
-    let html = get(app, "/admin/regles?commune=Ille-et-Vilaine", &ed.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(app, "/admin/regles?commune=Ille-et-Vilaine", &ed.cookie).await;
     assert!(
         html.contains("« Ille-et-Vilaine (35) » n&#39;est pas une commune"),
         "{html}"
     );
-    let form = get(app, "/admin/regles/nouvelle", &ed.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form = page_of(app, "/admin/regles/nouvelle", &ed.cookie).await;
     assert!(form.contains("data-ld-suggest=\"territoires\""), "{form}");
 
     // A service's commune, typed by name, shown by name, its kind by label.
@@ -128,11 +112,7 @@ admin_test!(names_are_suggested_while_typing_and_read_back, |app| {
     )
     .await;
     assert_eq!(resp.status().as_u16(), 303);
-    let page = get(app, &location(&resp), &ed.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = page_of(app, &location(&resp), &ed.cookie).await;
     assert!(page.contains("Saint-Malo (35288)"), "{page}");
     assert!(page.contains("Archives municipales"), "{page}");
     let snap = app.live.snapshot();
@@ -160,11 +140,7 @@ admin_test!(names_are_suggested_while_typing_and_read_back, |app| {
 
     // A contributor's territories: the list, plus one added with suggestions.
     let admin = signed_in(app, Role::Admin, &[]).await;
-    let form = get(app, "/admin/utilisateurs", &admin.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form = page_of(app, "/admin/utilisateurs", &admin.cookie).await;
     assert!(
         form.contains("name=\"territoire_ajoute\" value=\"\" data-ld-suggest=\"territoires\""),
         "{form}"
@@ -194,19 +170,11 @@ admin_test!(names_are_suggested_while_typing_and_read_back, |app| {
 
     // The inbox's commune filter, by name too.
     let agent = signed_in(app, Role::Contributor, &["archives-de-saint-malo"]).await;
-    let html = get(app, "/admin/demandes?commune=Nulle-part", &agent.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(app, "/admin/demandes?commune=Nulle-part", &agent.cookie).await;
     assert!(
         html.contains("id=\"f-commune-msg\">Aucune commune"),
         "{html}"
     );
-    let html = get(app, "/admin/demandes?commune=Rennes", &agent.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(app, "/admin/demandes?commune=Rennes", &agent.cookie).await;
     assert!(!html.contains("f-commune-msg"), "{html}");
 });
