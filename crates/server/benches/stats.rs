@@ -247,6 +247,24 @@ async fn timed(router: &Router, path: &str, cookie: &str) -> (Duration, Duration
     (percentile(&times, 0.5), percentile(&times, 0.95))
 }
 
+/// Five views of `path`, each after `reset`: the median and the slowest.
+async fn five_views(
+    router: &Router,
+    path: &str,
+    cookie: &str,
+    reset: impl Fn(),
+) -> (Duration, Duration) {
+    let mut times = Vec::with_capacity(5);
+    for _ in 0..5 {
+        reset();
+        let start = Instant::now();
+        assert_eq!(status_of(router, path, cookie).await, 200, "{path}");
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[2], times[4])
+}
+
 async fn run(engine: &str, url: &str, n: usize) {
     let store = locadocs::store::open(url).await.unwrap();
     let last = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
@@ -387,33 +405,20 @@ async fn run(engine: &str, url: &str, n: usize) {
             from.format("%Y-%m-%d"),
             last.format("%Y-%m-%d")
         );
-        let mut computed = Vec::new();
-        for _ in 0..5 {
-            state.totals.clear();
-            let start = Instant::now();
-            assert_eq!(status_of(&router, &path, &cookie).await, 200, "{path}");
-            computed.push(start.elapsed());
-        }
-        computed.sort();
+        let (median, max) = five_views(&router, &path, &cookie, || state.totals.clear()).await;
         println!(
             "{engine}: dashboard of a guide, {what} and the period before, computed from nothing kept: median {:.1} ms, max {:.1} ms",
-            ms(computed[2]),
-            ms(computed[4])
+            ms(median),
+            ms(max)
         );
         // Settled days' sums kept (after the first view of the day, or
         // computed ahead for the usual periods), recent ones expired.
-        let mut recent = Vec::new();
-        for _ in 0..5 {
-            state.totals.clear_recent();
-            let start = Instant::now();
-            assert_eq!(status_of(&router, &path, &cookie).await, 200, "{path}");
-            recent.push(start.elapsed());
-        }
-        recent.sort();
+        let (median, max) =
+            five_views(&router, &path, &cookie, || state.totals.clear_recent()).await;
         println!(
             "{engine}: dashboard of a guide, {what} and the period before, settled sums kept, yesterday and today read: median {:.1} ms, max {:.1} ms (target < 50 ms)",
-            ms(recent[2]),
-            ms(recent[4])
+            ms(median),
+            ms(max)
         );
         let (p50, p95) = timed(&router, &path, &cookie).await;
         println!(

@@ -32,11 +32,19 @@ use chrono::{Days, NaiveDate};
 use super::stats::CACHE_SECONDS;
 use crate::store::{Store, StoreError, Total, TotalsQuery};
 
-/// Settled sums: the day they were read for, the store's count of settled
-/// writes then, the sums.
+/// What settled sums were read for: the day, and the store's count of
+/// writes to settled days then ([`settled_stamp`]).
+pub type Stamp = (NaiveDate, u64);
+
+/// The stamp of the sums read on `today`: read it before the sums, so
+/// that a write landing meanwhile makes them stale.
+pub fn settled_stamp(store: &dyn Store, today: NaiveDate) -> Stamp {
+    (today, store.settled_writes(eve_of(today)))
+}
+
+/// Settled sums and what they were read for.
 struct Settled {
-    today: NaiveDate,
-    writes: u64,
+    stamp: Stamp,
     sums: Arc<Vec<Total>>,
 }
 
@@ -65,10 +73,7 @@ fn eve_of(today: NaiveDate) -> NaiveDate {
 fn split(q: &TotalsQuery, today: NaiveDate) -> (Option<TotalsQuery>, Option<TotalsQuery>) {
     let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let eve = yesterday
-        .checked_sub_days(Days::new(1))
-        .unwrap_or(yesterday);
-    let (eve, yesterday) = (iso(eve), iso(yesterday));
+    let (eve, yesterday) = (iso(eve_of(today)), iso(yesterday));
     let settled = q
         .from
         .as_ref()
@@ -158,8 +163,31 @@ fn merge(a: &[Total], b: &[Total]) -> Vec<Total> {
 /// made for, the sums.
 struct Whole {
     at: Instant,
-    stamp: (NaiveDate, u64),
+    stamp: Stamp,
     sums: Arc<Vec<Total>>,
+}
+
+/// Keeps `value` under `key` in a map of at most [`TotalsCache::MAX`]
+/// entries: when full, the entries no longer `valid` go, then all.
+fn keep<V>(
+    map: &Mutex<HashMap<TotalsQuery, V>>,
+    key: TotalsQuery,
+    value: V,
+    valid: impl Fn(&V) -> bool,
+) {
+    let mut kept = map.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() >= TotalsCache::MAX {
+        kept.retain(|_, v| valid(v));
+        if kept.len() >= TotalsCache::MAX {
+            kept.clear();
+        }
+    }
+    kept.insert(key, value);
+}
+
+/// Whether sums read at `at` are still fresh.
+fn fresh(at: &Instant) -> bool {
+    at.elapsed().as_secs() < CACHE_SECONDS
 }
 
 impl TotalsCache {
@@ -187,34 +215,18 @@ impl TotalsCache {
         self.whole.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    fn whole_get(
-        &self,
-        q: &TotalsQuery,
-        stamp: (NaiveDate, u64),
-    ) -> Option<(Instant, Arc<Vec<Total>>)> {
+    fn whole_get(&self, q: &TotalsQuery, stamp: Stamp) -> Option<(Instant, Arc<Vec<Total>>)> {
         let kept = self.whole.lock().unwrap_or_else(|e| e.into_inner());
         let w = kept.get(q)?;
-        (w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS)
-            .then(|| (w.at, w.sums.clone()))
+        (w.stamp == stamp && fresh(&w.at)).then(|| (w.at, w.sums.clone()))
     }
 
     /// Keeps a whole answer as old as its recent part (`at`): it expires
     /// with it.
-    fn whole_put(
-        &self,
-        q: TotalsQuery,
-        stamp: (NaiveDate, u64),
-        at: Instant,
-        sums: Arc<Vec<Total>>,
-    ) {
-        let mut kept = self.whole.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= Self::MAX {
-            kept.retain(|_, w| w.stamp == stamp && w.at.elapsed().as_secs() < CACHE_SECONDS);
-            if kept.len() >= Self::MAX {
-                kept.clear();
-            }
-        }
-        kept.insert(q, Whole { at, stamp, sums });
+    fn whole_put(&self, q: TotalsQuery, stamp: Stamp, at: Instant, sums: Arc<Vec<Total>>) {
+        keep(&self.whole, q, Whole { at, stamp, sums }, |w| {
+            w.stamp == stamp && fresh(&w.at)
+        });
     }
 
     /// The sums for `q` on `today`: kept ones while valid, else from the
@@ -226,8 +238,7 @@ impl TotalsCache {
         today: NaiveDate,
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        // Read before the sums: a write that lands meanwhile makes them stale.
-        let stamp = (today, store.settled_writes(eve_of(today)));
+        let stamp = settled_stamp(store, today);
         if let Some((_, sums)) = self.whole_get(&q, stamp) {
             return Ok(sums);
         }
@@ -240,7 +251,7 @@ impl TotalsCache {
                 let (at, every) = match self.whole_get(&wide, stamp) {
                     Some(kept) => kept,
                     None => {
-                        let (at, every) = self.parts(store, today, stamp.1, &wide, true).await?;
+                        let (at, every) = self.parts(store, stamp, &wide, true).await?;
                         self.whole_put(wide, stamp, at, every.clone());
                         (at, every)
                     }
@@ -253,7 +264,7 @@ impl TotalsCache {
                     .collect();
                 (at, Arc::new(mine))
             }
-            _ => self.parts(store, today, stamp.1, &q, true).await?,
+            _ => self.parts(store, stamp, &q, true).await?,
         };
         self.whole_put(q, stamp, at, sums.clone());
         Ok(sums)
@@ -268,8 +279,8 @@ impl TotalsCache {
         today: NaiveDate,
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        let writes = store.settled_writes(eve_of(today));
-        Ok(self.parts(store, today, writes, &q, false).await?.1)
+        let stamp = settled_stamp(store, today);
+        Ok(self.parts(store, stamp, &q, false).await?.1)
     }
 
     /// Both parts of `q`, added, and when the recent one was read (now when
@@ -277,16 +288,15 @@ impl TotalsCache {
     async fn parts(
         &self,
         store: &dyn Store,
-        today: NaiveDate,
-        writes: u64,
+        stamp: Stamp,
         q: &TotalsQuery,
         keep_recent: bool,
     ) -> Result<(Instant, Arc<Vec<Total>>), StoreError> {
-        let (settled, recent) = split(q, today);
+        let (settled, recent) = split(q, stamp.0);
         let (a, b) = tokio::try_join!(
             async {
                 match settled {
-                    Some(s) => self.settled(store, today, writes, s).await.map(Some),
+                    Some(s) => self.settled(store, stamp, s).await.map(Some),
                     None => Ok(None),
                 }
             },
@@ -309,41 +319,28 @@ impl TotalsCache {
     async fn settled(
         &self,
         store: &dyn Store,
-        today: NaiveDate,
-        writes: u64,
+        stamp: Stamp,
         q: TotalsQuery,
     ) -> Result<Arc<Vec<Total>>, StoreError> {
-        let valid = |s: &Settled| s.today == today && s.writes == writes;
         if let Some(s) = self
             .settled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&q)
-            && valid(s)
+            && s.stamp == stamp
         {
             return Ok(s.sums.clone());
         }
         let sums = Arc::new(store.totals(&q).await?);
-        let mut kept = self.settled.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= Self::MAX {
-            kept.retain(|_, s| valid(s));
-            if kept.len() >= Self::MAX {
-                kept.clear();
-            }
-        }
-        kept.insert(
-            q,
-            Settled {
-                today,
-                writes,
-                sums: sums.clone(),
-            },
-        );
+        let value = Settled {
+            stamp,
+            sums: sums.clone(),
+        };
+        keep(&self.settled, q, value, |s| s.stamp == stamp);
         Ok(sums)
     }
 
     async fn recent(&self, store: &dyn Store, q: TotalsQuery) -> Result<Recent, StoreError> {
-        let fresh = |at: &Instant| at.elapsed().as_secs() < CACHE_SECONDS;
         if let Some((at, sums)) = self
             .recent
             .lock()
@@ -355,14 +352,7 @@ impl TotalsCache {
         }
         let at = Instant::now();
         let sums = Arc::new(store.totals(&q).await?);
-        let mut kept = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= Self::MAX {
-            kept.retain(|_, (at, _)| fresh(at));
-            if kept.len() >= Self::MAX {
-                kept.clear();
-            }
-        }
-        kept.insert(q, (at, sums.clone()));
+        keep(&self.recent, q, (at, sums.clone()), |(at, _)| fresh(at));
         Ok((at, sums))
     }
 }

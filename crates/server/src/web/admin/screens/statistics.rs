@@ -1179,12 +1179,8 @@ pub fn spawn_warmer(state: AppState, every: std::time::Duration) -> tokio::task:
         let (state, done) = (state.clone(), done.clone());
         async move {
             let stamp = (
-                state.clock.today(),
+                crate::web::totals::settled_stamp(state.live.store().as_ref(), state.clock.today()),
                 state.live.snapshot().version,
-                state
-                    .live
-                    .store()
-                    .settled_writes(state.clock.today() - Days::new(2)),
             );
             if *done.lock().unwrap_or_else(|e| e.into_inner()) == Some(stamp) {
                 return;
